@@ -1,0 +1,29 @@
+import type { Clock } from '../core/clock.js';
+import type { LoadDriver, LoadPlan } from './types.js';
+import { mixProblems } from './mix.js';
+import { createClosedDriver } from './closed-model.js';
+import { createOpenDriver } from './open-model.js';
+
+/** The load driver for a plan. Throws, listing every problem, if the plan cannot be run. */
+export function createLoadDriver(plan: LoadPlan, clock: Clock): LoadDriver {
+  const problems = loadPlanProblems(plan);
+  if (problems.length > 0) throw new Error(`invalid load plan:\n  ${problems.join('\n  ')}`);
+  return plan.model === 'closed' ? createClosedDriver(plan, clock) : createOpenDriver(plan, clock);
+}
+
+/** Every problem with a load plan, as `path: expected, found`. Empty when it can run. */
+export function loadPlanProblems(plan: LoadPlan): string[] {
+  const problems = [...mixProblems(plan.mix, 'load.mix')];
+  const check = (path: string, value: number, ok: boolean, expected: string): void => {
+    if (!ok) problems.push(`load.${path}: expected ${expected}, found ${String(value)}`);
+  };
+  const positiveInt = (v: number): boolean => Number.isSafeInteger(v) && v >= 1;
+  check('connections', plan.connections, positiveInt(plan.connections), 'an integer >= 1');
+  check('timeoutMs', plan.timeoutMs, Number.isFinite(plan.timeoutMs) && plan.timeoutMs >= 1, 'a number of ms >= 1');
+  check('seed', plan.seed, Number.isSafeInteger(plan.seed), 'an integer');
+  if (plan.model === 'open') {
+    check('ratePerSec', plan.ratePerSec, Number.isFinite(plan.ratePerSec) && plan.ratePerSec > 0, 'a rate > 0');
+    check('maxInFlight', plan.maxInFlight, positiveInt(plan.maxInFlight), 'an integer >= 1');
+  }
+  return problems;
+}

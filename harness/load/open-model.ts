@@ -1,0 +1,137 @@
+import { Pool } from 'undici';
+import type { Clock } from '../core/clock.js';
+import type { LoadDriver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink } from './types.js';
+import { OpenRequest, type OpenRequestOwner } from './open-request.js';
+import { runArrivals } from './arrivals.js';
+import { kindOfError } from './transport-errors.js';
+import { Workload } from './workload.js';
+import { assertLoopback } from './loopback.js';
+import { DRAIN_MARGIN_MS } from './limits.js';
+
+type OpenPlan = Extract<LoadPlan, { model: 'open' }>;
+
+/**
+ * Open model: a constant arrival rate over an undici Pool, latency measured from each arrival's
+ * intended send time (coordinated omission corrected). An arrival that finds `maxInFlight`
+ * requests outstanding is not sent: it is reported through `sink.dropped` and counted.
+ * Timeouts are undici's per request (headers and body, each `timeoutMs`); there are no retries.
+ */
+export function createOpenDriver(plan: OpenPlan, clock: Clock): LoadDriver {
+  return { start: (target, sink, signal) => new OpenRun(plan, clock, target, sink, signal) };
+}
+
+class OpenRun implements LoadRun, OpenRequestOwner {
+  readonly done: Promise<LoadSummary>;
+  private readonly workload: Workload;
+  private readonly pool: Pool;
+  private readonly stopper = new AbortController();
+  private readonly all: OpenRequest[] = [];
+  private readonly free: OpenRequest[] = [];
+  private inFlight = 0;
+  private sent = 0;
+  private completedCount = 0;
+  private dropped = 0;
+  private onDrained: (() => void) | undefined;
+
+  constructor(
+    private readonly plan: OpenPlan,
+    private readonly clock: Clock,
+    target: LoadTarget,
+    private readonly sink: ResponseSink,
+    signal: AbortSignal,
+  ) {
+    const origin = assertLoopback(target.url).origin;
+    this.workload = new Workload(plan.mix, plan.seed, target.ids);
+    this.pool = new Pool(origin, {
+      connections: plan.connections,
+      pipelining: 1,
+      headersTimeout: plan.timeoutMs,
+      bodyTimeout: plan.timeoutMs,
+      connectTimeout: plan.timeoutMs,
+    });
+    this.done = this.run(signal);
+  }
+
+  stop(): void {
+    this.stopper.abort();
+  }
+
+  private async run(signal: AbortSignal): Promise<LoadSummary> {
+    const onAbort = (): void => this.stop();
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) this.stop();
+    try {
+      await runArrivals(this.clock, this.plan.ratePerSec, this.arrive, this.stopper.signal);
+      await this.drain();
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await this.pool.destroy();
+    }
+    const { sent, completedCount: completed, dropped } = this;
+    return { sent, completed, dropped, acknowledgedWrites: this.workload.writes };
+  }
+
+  /** Called by the scheduler for every arrival, in order, with its intended send time. */
+  private readonly arrive = (_k: number, intendedMs: number): void => {
+    const op = this.workload.nextOp();
+    if (this.inFlight >= this.plan.maxInFlight) {
+      this.dropped++;
+      this.sink.dropped?.(op, intendedMs);
+      return;
+    }
+    const request = this.free.pop() ?? this.newRequest();
+    request.arm(op, this.workload.fill(request.spec, op), intendedMs);
+    this.inFlight++;
+    this.sent++;
+    this.pool.dispatch(request.spec, request);
+  };
+
+  keepsBody(request: OpenRequest): boolean {
+    return request.status >= 200 && request.status < 300 && this.workload.isWrite(request.op);
+  }
+
+  completed(request: OpenRequest): void {
+    if (request.settled) return;
+    const endMs = this.clock.now();
+    if (this.keepsBody(request)) this.workload.acknowledge(request.op, request.id, request.bodyText(), endMs);
+    this.sink.response(request.op, endMs, endMs - request.intendedMs, request.status);
+    this.settle(request);
+  }
+
+  failed(request: OpenRequest, err: Error): void {
+    if (request.settled) return;
+    const endMs = this.clock.now();
+    this.sink.transportError(request.op, endMs, endMs - request.intendedMs, kindOfError(err));
+    this.settle(request);
+  }
+
+  private settle(request: OpenRequest): void {
+    request.settled = true;
+    this.inFlight--;
+    this.completedCount++;
+    this.free.push(request);
+    if (this.inFlight === 0) this.onDrained?.();
+  }
+
+  /** Lets outstanding requests finish; past the deadline they are reported as timeouts. */
+  private async drain(): Promise<void> {
+    if (this.inFlight === 0) return;
+    const deadline = new AbortController();
+    const drained = new Promise<void>((resolve) => (this.onDrained = resolve));
+    await Promise.race([drained, this.clock.sleep(this.plan.timeoutMs + DRAIN_MARGIN_MS, deadline.signal)]);
+    deadline.abort();
+    this.onDrained = undefined;
+    const endMs = this.clock.now();
+    for (const request of this.all) {
+      if (request.settled) continue;
+      this.sink.transportError(request.op, endMs, endMs - request.intendedMs, 'timeout');
+      this.settle(request);
+    }
+  }
+
+  private newRequest(): OpenRequest {
+    const request = new OpenRequest(this);
+    this.all.push(request);
+    return request;
+  }
+}

@@ -1,0 +1,67 @@
+import type { HttpRequestSpec } from './workload.js';
+
+export interface OpenRequestOwner {
+  /** True when the body of this response must be kept (a 2xx write). */
+  keepsBody(request: OpenRequest): boolean;
+  completed(request: OpenRequest): void;
+  failed(request: OpenRequest, err: Error): void;
+}
+
+/**
+ * One outstanding request of the open model and its undici dispatch handler (the classic
+ * onConnect/onHeaders/onData/onComplete/onError interface, which undici uses without a wrapper).
+ * Instances are pooled and reused, so the hot path allocates nothing of its own.
+ */
+export class OpenRequest {
+  /** Passed to `dispatch` as its options; refilled in place for every use. */
+  readonly spec: HttpRequestSpec = { method: 'GET', path: '/', body: undefined, headers: {} };
+  op = 0;
+  id = -1;
+  intendedMs = 0;
+  status = 0;
+  /** True once its outcome was reported (late callbacks after a forced timeout are ignored). */
+  settled = true;
+  private keepBody = false;
+  private readonly chunks: Buffer[] = [];
+
+  constructor(private readonly owner: OpenRequestOwner) {}
+
+  /** Arms the request for a new arrival. */
+  arm(op: number, id: number, intendedMs: number): void {
+    this.op = op;
+    this.id = id;
+    this.intendedMs = intendedMs;
+    this.status = 0;
+    this.settled = false;
+    this.keepBody = false;
+    this.chunks.length = 0;
+  }
+
+  onConnect(): void {}
+
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    this.keepBody = this.owner.keepsBody(this);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.keepBody) this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.owner.completed(this);
+  }
+
+  onError(err: Error): void {
+    this.owner.failed(this, err);
+  }
+
+  /** The kept response body (only for requests whose body was kept). */
+  bodyText(): string {
+    const text = Buffer.concat(this.chunks).toString('utf8');
+    this.chunks.length = 0;
+    return text;
+  }
+}

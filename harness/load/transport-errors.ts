@@ -1,0 +1,35 @@
+import type { TransportErrorKind } from './types.js';
+
+/**
+ * One mapping from "why the request got no HTTP response" to a kind, shared by both models.
+ * A peer that closes the connection cleanly before answering is 'closed' (autocannon: socket 'end';
+ * undici: UND_ERR_SOCKET "other side closed"); a TCP RST is 'reset'.
+ */
+const BY_CODE: Readonly<Record<string, TransportErrorKind>> = {
+  ECONNREFUSED: 'refused',
+  ECONNRESET: 'reset',
+  EPIPE: 'reset',
+  UND_ERR_SOCKET: 'closed',
+  ETIMEDOUT: 'timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'timeout',
+};
+
+export function kindOfCode(code: string | undefined): TransportErrorKind {
+  return (code !== undefined && BY_CODE[code]) || 'other';
+}
+
+/** The error code of a socket or undici error, looking through AggregateError (happy eyeballs). */
+export function errorCode(err: unknown): string | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  if (err instanceof AggregateError) return errorCode(err.errors[0]);
+  if ((err as { name?: unknown }).name === 'TimeoutError') return 'ETIMEDOUT';
+  return undefined;
+}
+
+export function kindOfError(err: unknown): TransportErrorKind {
+  return kindOfCode(errorCode(err));
+}

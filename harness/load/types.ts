@@ -1,0 +1,87 @@
+/**
+ * The load stage: drives requests at the service and reports every outcome to a sink.
+ * It never prints and never aggregates; the timeline stage implements the sink.
+ */
+
+/** How a request failed below HTTP. Kept apart from HTTP statuses everywhere. */
+export type TransportErrorKind = 'refused' | 'reset' | 'timeout' | 'closed' | 'other';
+export const TRANSPORT_ERROR_KINDS: readonly TransportErrorKind[] = ['refused', 'reset', 'timeout', 'closed', 'other'];
+
+/** The operations of the reference Task API that a request mix draws from. */
+export type OperationName = 'get' | 'list' | 'create' | 'update' | 'delete';
+export const OPERATION_NAMES: readonly OperationName[] = ['get', 'list', 'create', 'update', 'delete'];
+
+export interface MixEntry {
+  op: OperationName;
+  /** Relative weight (the default mix uses percentages: get 80, create 10, update 5, list 5). */
+  weight: number;
+}
+
+export type LoadPlan =
+  | {
+      model: 'closed';
+      /** Concurrent connections, each with one request in flight. */
+      connections: number;
+      timeoutMs: number;
+      mix: MixEntry[];
+      seed: number;
+    }
+  | {
+      model: 'open';
+      /** Constant arrival rate. */
+      ratePerSec: number;
+      /** Keep-alive connections to spread arrivals over. */
+      connections: number;
+      /** Arrivals beyond this many outstanding requests are dropped and counted (k6's dropped_iterations). */
+      maxInFlight: number;
+      timeoutMs: number;
+      mix: MixEntry[];
+      seed: number;
+    };
+
+/**
+ * Receives every outcome. Called on the hot path: implementations must not allocate per call
+ * beyond what they need, and must not throw.
+ * - `endMs`: run-clock time the outcome was observed.
+ * - `latencyMs`: from the intended send time (open model) or the actual send time (closed model).
+ * - `op`: index into the plan's mix.
+ */
+export interface ResponseSink {
+  response(op: number, endMs: number, latencyMs: number, status: number): void;
+  transportError(op: number, endMs: number, latencyMs: number, kind: TransportErrorKind): void;
+  /** Open model only: an arrival that found `maxInFlight` requests outstanding and was not sent. */
+  dropped?(op: number, atMs: number): void;
+}
+
+/** A write the service acknowledged with 2xx: what the durability check verifies after the run. */
+export interface AcknowledgedWrite {
+  op: 'create' | 'update' | 'delete';
+  id: number;
+  atMs: number;
+  /** The task fields as acknowledged by the service (absent for delete). */
+  fields?: Record<string, unknown>;
+}
+
+export interface LoadTarget {
+  /** Base URL of the service, loopback only (validated before any load starts). */
+  url: string;
+  /** Ids of existing tasks the mix reads and updates. */
+  ids: number[];
+}
+
+export interface LoadSummary {
+  sent: number;
+  completed: number;
+  dropped: number;
+  acknowledgedWrites: AcknowledgedWrite[];
+}
+
+export interface LoadRun {
+  /** Resolves when the load stopped (by `stop()` or its signal) and every outcome was reported. */
+  readonly done: Promise<LoadSummary>;
+  stop(): void;
+}
+
+export interface LoadDriver {
+  start(target: LoadTarget, sink: ResponseSink, signal: AbortSignal): LoadRun;
+}

@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '../../core/clock.js';
+import type { LocalPlatformPlan } from '../../scenario/plan.js';
+import type { Deployment, Platform, PlatformContext, ReplicaControl } from '../types.js';
+import { existingDatabase, startEmbeddedPostgres, type Database } from './postgres.js';
+import { ServiceProcess } from './service-process.js';
+import { Supervisor } from './supervisor.js';
+import { buildTaskApiImage, seedDatabase, taskApiTemplate, type TaskApiImage } from './task-api.js';
+
+const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * The embedded default: PostgreSQL (embedded or an existing server), N Task API replica
+ * processes under a supervisor, and a Service in front of them. Teardown runs in reverse order
+ * and is safe at any point of deploy.
+ */
+export class LocalPlatform implements Platform {
+  readonly kind = 'local';
+  readonly replicaControl: ReplicaControl;
+  private database?: Database;
+  private supervisor?: Supervisor;
+  private service?: ServiceProcess;
+  private logDir?: string;
+  private image?: TaskApiImage;
+  private tornDown = false;
+
+  constructor(
+    private readonly plan: LocalPlatformPlan,
+    private readonly ctx: PlatformContext,
+    private readonly clock: Clock,
+  ) {
+    this.replicaControl = { kill: (name, signal) => this.supervisor?.kill(name, signal) ?? false };
+  }
+
+  async deploy(signal: AbortSignal): Promise<Deployment> {
+    const { journal } = this.ctx;
+    const t0 = this.clock.now();
+    this.logDir = this.ctx.logDir ?? (await mkdtemp(join(tmpdir(), 'gameday-logs-')));
+    // The Service process and the database start side by side; both are torn down whatever happens.
+    this.service = new ServiceProcess(journal);
+    const servicePort = this.service.start();
+    servicePort.catch(() => undefined);
+    this.image = await buildTaskApiImage();
+    this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres() : existingDatabase(this.plan.database.url);
+    journal.record({ source: 'platform', type: 'database.ready', detail: { embedded: this.plan.database.kind === 'embedded', ms: Math.round(this.clock.now() - t0) } });
+    signal.throwIfAborted();
+    const seeded = await seedDatabase(this.image, this.database.url, this.plan.seedRows);
+    journal.record({ source: 'platform', type: 'database.seeded', detail: { rows: seeded.rows } });
+    signal.throwIfAborted();
+
+    const port = await servicePort;
+    this.supervisor = new Supervisor(
+      {
+        app: 'task-api',
+        replicas: this.plan.replicas,
+        probe: this.plan.readinessProbe,
+        terminationGraceMs: this.plan.terminationGracePeriodMs,
+        template: taskApiTemplate(this.image, this.plan, this.database.url),
+        logDir: this.logDir,
+      },
+      this.service,
+      journal,
+      this.clock,
+    );
+    const tReplicas = this.clock.now();
+    await this.supervisor.start(READY_TIMEOUT_MS);
+    journal.record({
+      source: 'platform',
+      type: 'platform.ready',
+      detail: { replicas: this.plan.replicas, replicasReadyMs: Math.round(this.clock.now() - tReplicas), totalMs: Math.round(this.clock.now() - t0) },
+    });
+    const supervisor = this.supervisor;
+    return {
+      serviceUrl: `http://127.0.0.1:${port}`,
+      databaseUrl: this.database.url,
+      seededIds: seeded.ids,
+      replicas: () => supervisor.statuses(),
+    };
+  }
+
+  /** Pids of the live replica processes (for leak checks and resource sampling). */
+  replicaPids(): number[] {
+    return this.supervisor?.pids() ?? [];
+  }
+
+  async teardown(): Promise<void> {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    await this.service?.close();
+    await this.supervisor?.stop();
+    await this.database?.stop();
+    await this.image?.remove();
+    if (this.logDir && !this.ctx.logDir) await rm(this.logDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../core/clock.js';
+import { HarnessError } from '../../core/errors.js';
+import type { EventSink } from '../../core/journal.js';
+import type { ProbePlan } from '../../scenario/plan.js';
+import type { ReplicaStatus } from '../types.js';
+import { httpProbe } from './probe.js';
+import { ReplicaProcess, type ReplicaTemplate } from './replica.js';
+import type { EndpointRegistry } from './service.js';
+
+export interface SupervisorOptions {
+  /** Replica names are `<app>-<run id>-<suffix>`, as a ReplicaSet names its pods. */
+  app: string;
+  replicas: number;
+  probe: ProbePlan;
+  terminationGraceMs: number;
+  template: ReplicaTemplate;
+  logDir?: string;
+  /** Bound on replacements in one run, so a crash-looping replica cannot loop forever. */
+  maxReplacements?: number;
+}
+
+interface Managed {
+  proc: ReplicaProcess;
+  status: ReplicaStatus;
+  port?: number;
+  successes: number;
+  failures: number;
+  timer?: NodeJS.Timeout;
+  probing: boolean;
+  /** Became ready at least once: its exit is a replica lost, not a failed start (no crash backoff). */
+  everReady: boolean;
+}
+
+const CRASH_BACKOFF_MS = [0, 1000, 2000, 4000, 8000, 10_000];
+
+/**
+ * ReplicaSet semantics for local processes: keeps `replicas` running, replaces any that dies,
+ * and puts a replica behind the Service only while its readiness probe passes.
+ */
+export class Supervisor {
+  private readonly managed = new Map<string, Managed>();
+  private readonly hash = randomBytes(4).toString('hex').slice(0, 7);
+  private stopping = false;
+  private replacements = 0;
+  private crashes = 0;
+  private readonly pending = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly opts: SupervisorOptions,
+    private readonly service: EndpointRegistry,
+    private readonly journal: EventSink,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Starts the replicas; resolves when every one is ready, rejects (with its stderr) if one fails. */
+  async start(timeoutMs: number): Promise<void> {
+    const first = Array.from({ length: this.opts.replicas }, () => this.spawn());
+    const deadline = this.clock.now() + timeoutMs;
+    for (const m of first) {
+      await m.proc.listening.catch((err: Error) => {
+        throw new HarnessError(`replica ${m.status.name} failed to start: ${err.message}\n${m.proc.stderrTail()}`);
+      });
+    }
+    while (this.statuses().filter((s) => s.ready).length < this.opts.replicas) {
+      if (this.clock.now() > deadline) throw new HarnessError(`replicas not ready within ${timeoutMs}ms: ${this.describe()}`);
+      await this.clock.sleep(10);
+    }
+  }
+
+  statuses(): ReplicaStatus[] {
+    return [...this.managed.values()].map((m) => ({ ...m.status }));
+  }
+
+  kill(name: string, signal: NodeJS.Signals): boolean {
+    return this.managed.get(name)?.proc.kill(signal) ?? false;
+  }
+
+  pids(): number[] {
+    return [...this.managed.values()].flatMap((m) => (m.proc.pid ? [m.proc.pid] : []));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.pending) clearTimeout(t);
+    this.pending.clear();
+    await Promise.all(
+      [...this.managed.values()].map(async (m) => {
+        clearTimeout(m.timer);
+        this.service.remove(m.status.name, 'stopping');
+        await m.proc.terminate(this.opts.terminationGraceMs);
+      }),
+    );
+  }
+
+  private spawn(replaces?: string): Managed {
+    const name = `${this.opts.app}-${this.hash}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    const proc = new ReplicaProcess(name, this.opts.template, this.opts.logDir);
+    const status: ReplicaStatus = { name, ready: false, startedAtMs: this.clock.now(), ...(replaces ? { replaces } : {}) };
+    if (proc.pid) status.pid = proc.pid;
+    const m: Managed = { proc, status, successes: 0, failures: 0, probing: false, everReady: false };
+    this.managed.set(name, m);
+    this.journal.record({ source: 'platform', type: 'replica.started', target: name, detail: { pid: proc.pid ?? null, replaces: replaces ?? null } });
+    proc.listening.then(
+      (port) => {
+        m.port = port;
+        this.journal.record({ source: 'platform', type: 'replica.listening', target: name, detail: { port } });
+      },
+      () => undefined,
+    );
+    m.timer = setTimeout(() => this.probe(m), this.opts.probe.initialDelayMs);
+    void proc.exited.then((exit) => this.onExit(m, exit.code, exit.signal));
+    return m;
+  }
+
+  private probe(m: Managed): void {
+    if (this.stopping || !m.proc.alive) return;
+    m.timer = setTimeout(() => this.probe(m), this.opts.probe.periodMs);
+    if (m.probing) return;
+    m.probing = true;
+    const result = m.port === undefined ? Promise.resolve(false) : httpProbe(m.port, '/health', this.opts.probe.timeoutMs);
+    void result.then((ok) => {
+      m.probing = false;
+      if (this.stopping || !m.proc.alive) return;
+      this.onProbe(m, ok);
+    });
+  }
+
+  private onProbe(m: Managed, ok: boolean): void {
+    const { probe } = this.opts;
+    m.successes = ok ? m.successes + 1 : 0;
+    m.failures = ok ? 0 : m.failures + 1;
+    const { name } = m.status;
+    if (!m.status.ready && ok && m.successes >= probe.successThreshold && m.port !== undefined) {
+      m.status.ready = true;
+      m.everReady = true;
+      m.status.readyAtMs = this.clock.now();
+      this.journal.record({ source: 'platform', type: 'replica.ready', target: name, detail: { replaces: m.status.replaces ?? null } });
+      this.service.add({ name, port: m.port });
+    } else if (m.status.ready && !ok && m.failures >= probe.failureThreshold) {
+      m.status.ready = false;
+      this.journal.record({ source: 'platform', type: 'replica.not-ready', target: name, detail: { failures: m.failures } });
+      this.service.remove(name, 'readiness probe failed');
+    }
+  }
+
+  private onExit(m: Managed, code: number | null, signal: NodeJS.Signals | null): void {
+    clearTimeout(m.timer);
+    const { name } = m.status;
+    m.status.ready = false;
+    this.managed.delete(name);
+    this.service.remove(name, 'terminated');
+    this.journal.record({ source: 'platform', type: 'replica.exited', target: name, detail: { code, signal } });
+    if (this.stopping) return;
+    if (!m.everReady) this.crashes++;
+    if (this.replacements >= (this.opts.maxReplacements ?? 100)) {
+      this.journal.record({ source: 'platform', type: 'replica.replacement-limit', target: name, detail: { replacements: this.replacements } });
+      return;
+    }
+    this.replacements++;
+    const delay = CRASH_BACKOFF_MS[Math.min(m.everReady ? 0 : this.crashes, CRASH_BACKOFF_MS.length - 1)] ?? 0;
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      if (!this.stopping) this.spawn(name);
+    }, delay);
+    this.pending.add(timer);
+  }
+
+  private describe(): string {
+    return [...this.managed.values()]
+      .map((m) => `${m.status.name}: ${m.status.ready ? 'ready' : 'not ready'}${m.proc.alive ? '' : ' (exited)'}\n${m.proc.stderrTail()}`)
+      .join('\n');
+  }
+}

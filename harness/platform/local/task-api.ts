@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { HarnessError } from '../../core/errors.js';
+import { PROJECT_ROOT } from '../../core/paths.js';
+import type { LocalPlatformPlan } from '../../scenario/plan.js';
+import type { ReplicaTemplate } from './replica.js';
+
+/** The reference Task API under fixtures/. */
+const ENTRY = fileURLToPath(new URL('../../../fixtures/task-api/main.ts', import.meta.url));
+
+/** The Task API built into one ES module: what a container image is to a pod. */
+export interface TaskApiImage {
+  file: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * Bundles the Task API once per deployment, so a replica (and a replacement after a kill)
+ * starts plain `node` on prebuilt code instead of compiling TypeScript at every start.
+ * Dependencies stay external and resolve from the project's node_modules.
+ */
+export async function buildTaskApiImage(): Promise<TaskApiImage> {
+  const dir = join(PROJECT_ROOT, 'node_modules', '.cache', 'gameday');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `task-api-${process.pid}-${Date.now()}.mjs`);
+  try {
+    await build({ entryPoints: [ENTRY], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' });
+  } catch (err) {
+    throw new HarnessError(`building the Task API failed: ${(err as Error).message}`, { cause: err });
+  }
+  return { file, remove: () => rm(file, { force: true }) };
+}
+
+function baseEnv(databaseUrl: string): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  const env: Record<string, string> = { DATABASE_URL: databaseUrl, NODE_ENV: 'production' };
+  for (const k of keep) if (process.env[k]) env[k] = process.env[k] as string;
+  return env;
+}
+
+export function taskApiTemplate(image: TaskApiImage, plan: LocalPlatformPlan, databaseUrl: string): ReplicaTemplate {
+  return {
+    command: process.execPath,
+    args: [image.file, 'serve'],
+    cwd: PROJECT_ROOT,
+    env: {
+      ...baseEnv(databaseUrl),
+      PORT: '0',
+      POOL_SIZE: String(plan.pool.size),
+      POOL_ACQUIRE_TIMEOUT_MS: String(plan.pool.acquireTimeoutMs),
+      STATEMENT_TIMEOUT_MS: String(plan.pool.statementTimeoutMs),
+    },
+    startTimeoutMs: 30_000,
+  };
+}
+
+export interface SeedResult {
+  rows: number;
+  ids: { min: number; max: number };
+}
+
+/** Creates the schema and the deterministic seed rows once, before any replica starts (an init Job). */
+export function seedDatabase(image: TaskApiImage, databaseUrl: string, rows: number, timeoutMs = 60_000): Promise<SeedResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [image.file, 'seed'], {
+      cwd: PROJECT_ROOT,
+      env: { ...baseEnv(databaseUrl), SEED_ROWS: String(rows) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-2000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.includes('"seeded"'));
+      if (code !== 0 || !line) return reject(new HarnessError(`seeding the database failed (exit ${code}):\n${err}`));
+      const msg = JSON.parse(line) as SeedResult;
+      resolve({ rows: msg.rows, ids: msg.ids });
+    });
+  });
+}

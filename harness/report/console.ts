@@ -1,0 +1,28 @@
+import Table from 'cli-table3';
+import type { ResultDocument } from './result.js';
+import { formatMsOrNa, formatValue } from './format.js';
+
+/** The console summary: the spec table, like the seed's "Complete Verification Summary". */
+export function renderSummary(r: ResultDocument, opts: { color?: boolean } = {}): string {
+  const table = new Table({
+    head: ['Success Criterion', 'Target', 'Actual', 'Status'],
+    style: { head: opts.color ? ['bold'] : [], border: [] },
+  });
+  for (const c of r.checks) {
+    table.push([`${c.id}: ${c.name}`, c.target, formatValue(c.actual, c.unit) + (c.detail && c.actual === null ? ` (${c.detail})` : ''), c.passed ? 'PASS' : 'FAIL']);
+  }
+  const req = r.requests;
+  const lines = [
+    '',
+    table.toString(),
+    `RTO: platform ${formatMsOrNa(r.rto.platformMs)}, client ${formatMsOrNa(r.rto.clientMs)}` +
+      `   requests: ${req.total} (${req.status5xx} 5xx, ${req.transportErrors} transport errors${req.dropped ? `, ${req.dropped} dropped` : ''})` +
+      `   latency p50 ${formatMsOrNa(r.latency.p50Ms)} p95 ${formatMsOrNa(r.latency.p95Ms)} p99 ${formatMsOrNa(r.latency.p99Ms)}`,
+  ];
+  for (const d of r.disruptions) {
+    lines.push(`disruption ${formatMsOrNa(d.startMs)}–${formatMsOrNa(d.endMs)} (${formatMsOrNa(d.durationMs)}): ${d.failures} failures${d.fault ? `, during ${d.fault}` : ', no fault of this run'}`);
+  }
+  const verdict = r.runStatus === 'completed' ? r.verdict.toUpperCase() : `${r.runStatus.toUpperCase()} (verdict ${r.verdict})`;
+  lines.push(`${r.scenario.name}: ${verdict} — ${r.checks.filter((c) => c.passed).length}/${r.checks.length} checks passed`);
+  return lines.join('\n');
+}

@@ -1,0 +1,84 @@
+import type { JournalEvent } from '../core/journal.js';
+import type { LoadSummary } from '../load/types.js';
+import type { Plan } from '../scenario/plan.js';
+import type { Disruption, PhaseStats, SecondWindow, TimelineData } from '../timeline/index.js';
+import { selectPhases } from '../timeline/index.js';
+import type { CheckResult, FaultRto, Verdict } from '../verdict/index.js';
+
+/** What the analysis of a run hands to the reports. */
+export interface RunAnalysis {
+  timeline: TimelineData;
+  events: JournalEvent[];
+  disruptions: Disruption[];
+  rtos: FaultRto[];
+  verdict: Verdict;
+}
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+type Window = Omit<SecondWindow, 'histogram'>;
+type Phase = Omit<PhaseStats, 'histogram'>;
+
+/** result.json: the whole run as data. Every report is rendered from this alone. */
+export interface ResultDocument {
+  schemaVersion: number;
+  scenario: { name: string; description?: string; file?: string };
+  /** Did the harness do its job (completed), or not (error, interrupted)? */
+  runStatus: string;
+  /** Did the system hold? */
+  verdict: Verdict['status'];
+  passed: boolean;
+  checks: CheckResult[];
+  rto: { platformMs: number | null; clientMs: number | null; faults: FaultRto[] };
+  requests: { total: number; responses: number; status5xx: number; transportErrors: number; transportErrorKinds: Record<string, number>; dropped: number; sent?: number };
+  latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null; over: string };
+  slo: { latencyP95Ms: number };
+  phases: Phase[];
+  disruptions: Disruption[];
+  timeline: Window[];
+  journal: JournalEvent[];
+  meta: Record<string, unknown>;
+}
+
+/** Worst RTO over the faults; null if any fault did not recover, or there was none. */
+function worst(rtos: FaultRto[], side: 'platform' | 'client'): number | null {
+  if (rtos.length === 0) return null;
+  let max = 0;
+  for (const r of rtos) {
+    const v = r[side].rtoMs;
+    if (v === null) return null;
+    max = Math.max(max, v);
+  }
+  return max;
+}
+
+const MEASURED = ['baseline', 'fault', 'recovery', 'after'] as const;
+
+export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta: object, load?: LoadSummary): ResultDocument {
+  const all = selectPhases(a.timeline, MEASURED);
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    scenario: { name: plan.name, ...(plan.description ? { description: plan.description } : {}), ...(plan.source ? { file: plan.source } : {}) },
+    runStatus,
+    verdict: a.verdict.status,
+    passed: a.verdict.passed && runStatus === 'completed',
+    checks: a.verdict.checks,
+    rto: { platformMs: worst(a.rtos, 'platform'), clientMs: worst(a.rtos, 'client'), faults: a.rtos },
+    requests: {
+      total: all.count,
+      responses: all.responses,
+      status5xx: all.status5xx,
+      transportErrors: all.transportErrors.total,
+      transportErrorKinds: { ...all.transportErrors },
+      dropped: all.dropped,
+      ...(load ? { sent: load.sent } : {}),
+    },
+    latency: { p50Ms: all.p50Ms, p95Ms: all.p95Ms, p99Ms: all.p99Ms, maxMs: all.maxMs, over: 'all phases after warm-up' },
+    slo: { latencyP95Ms: plan.slo.latencyP95Ms },
+    phases: a.timeline.phases.map(({ histogram: _h, ...rest }) => rest),
+    disruptions: a.disruptions,
+    timeline: a.timeline.seconds.map(({ histogram: _h, ...rest }) => rest),
+    journal: a.events,
+    meta: { ...meta },
+  };
+}

@@ -1,0 +1,120 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SystemClock } from '../core/clock.js';
+import { HarnessError } from '../core/errors.js';
+import { Journal } from '../core/journal.js';
+import { seededRandom } from '../core/random.js';
+import { createInjector } from '../faults/index.js';
+import { createLoadDriver, discoverIds } from '../load/index.js';
+import type { LoadSummary } from '../load/types.js';
+import { createPlatform, type Deployment } from '../platform/index.js';
+import type { Plan } from '../scenario/plan.js';
+import { TimelineRecorder } from '../timeline/recorder.js';
+import type { RunAnalysis } from '../report/result.js';
+import { analyse } from './analyse.js';
+import { FaultSchedule } from './fault-schedule.js';
+
+export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
+
+export interface RunOptions {
+  outDir: string;
+  /** Aborting it stops the run: load stops, faults recover, the platform is torn down. */
+  signal: AbortSignal;
+  /** Called about once a second with the latest outcome counts, for live progress. */
+  onTick?: (tick: ProgressTick) => void;
+}
+
+export interface ProgressTick {
+  elapsedMs: number;
+  totalMs: number;
+  phase: string;
+  fault?: string;
+}
+
+export interface RunOutcome {
+  /** Did the harness do its job? (Separate from whether the system held: see analysis.verdict.) */
+  status: RunStatus;
+  error?: Error;
+  analysis?: RunAnalysis;
+  load?: LoadSummary;
+}
+
+const MAX_IDS = 100_000;
+
+/**
+ * One Game Day: deploy, load, inject faults on schedule, stop, recover, tear down, analyse.
+ * Teardown and fault recovery always run, whatever ends the run.
+ */
+export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutcome> {
+  const clock = new SystemClock();
+  const journal = new Journal(clock);
+  await mkdir(join(opts.outDir, 'logs'), { recursive: true });
+  const platform = createPlatform(plan.platform, { journal, logDir: join(opts.outDir, 'logs') }, clock);
+  let schedule: FaultSchedule | undefined;
+  let recorder: TimelineRecorder | undefined;
+  let load: LoadSummary | undefined;
+  let status: RunStatus = 'completed';
+  let error: Error | undefined;
+  try {
+    journal.record({ source: 'harness', type: 'run.deploying', detail: { platform: plan.platform.kind } });
+    const deployment = await platform.deploy(opts.signal);
+    const ids = await targetIds(deployment, opts.signal);
+    opts.signal.throwIfAborted();
+
+    journal.shift(clock.restart());
+    journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
+    recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2 });
+    schedule = new FaultSchedule(
+      plan.faults.map(createInjector),
+      { platform, deployment, journal, clock, random: seededRandom(plan.load.seed ^ 0x9e3779b9) },
+      clock,
+      journal,
+    );
+    const loadRun = createLoadDriver(plan.load, clock).start({ url: deployment.serviceUrl, ids }, recorder, opts.signal);
+    schedule.start();
+    await waitForEnd(plan, clock, opts);
+    loadRun.stop();
+    const summary = await loadRun.done;
+    load = summary;
+    await schedule.recoverAll();
+    const faultError = schedule.error();
+    if (faultError) throw faultError;
+    journal.record({ source: 'harness', type: 'run.finished', detail: { sent: summary.sent, completed: summary.completed } });
+  } catch (err) {
+    if (opts.signal.aborted) {
+      status = 'interrupted';
+    } else {
+      status = 'error';
+      error = err instanceof Error ? err : new Error(String(err));
+      journal.record({ source: 'harness', type: 'run.error', detail: { error: error.message } });
+    }
+  } finally {
+    await schedule?.recoverAll().catch(() => undefined);
+    await platform.teardown();
+  }
+  const analysis = recorder ? analyse(plan, recorder.snapshot(), journal.events()) : undefined;
+  return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
+}
+
+async function targetIds(deployment: Deployment, signal: AbortSignal): Promise<number[]> {
+  const seeded = deployment.seededIds;
+  if (seeded && seeded.max >= seeded.min) {
+    const count = Math.min(seeded.max - seeded.min + 1, MAX_IDS);
+    return Array.from({ length: count }, (_, i) => seeded.min + i);
+  }
+  signal.throwIfAborted();
+  const ids = await discoverIds(deployment.serviceUrl, MAX_IDS);
+  if (ids.length === 0) throw new HarnessError(`no tasks found at ${deployment.serviceUrl}/tasks to read; seed the target first`);
+  return ids;
+}
+
+async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions): Promise<void> {
+  while (!opts.signal.aborted) {
+    const elapsed = clock.now();
+    if (elapsed >= plan.durationMs) return;
+    const span = plan.phases.find((p) => elapsed >= p.startMs && elapsed < p.endMs);
+    opts.onTick?.({ elapsedMs: elapsed, totalMs: plan.durationMs, phase: span?.phase ?? 'after', ...(span?.fault ? { fault: span.fault } : {}) });
+    await clock.sleep(Math.min(1000, plan.durationMs - elapsed), opts.signal);
+  }
+  opts.signal.throwIfAborted();
+}

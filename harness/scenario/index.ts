@@ -1,0 +1,6 @@
+export { loadPlan, planFromFile, planFromText, type PlanResult } from './read.js';
+export { isLoopbackHost } from './loopback.js';
+export type * from './plan.js';
+export { PHASE_NAMES } from './plan.js';
+export { API_VERSION } from './schema.js';
+export { METRIC_UNITS } from './target.js';

@@ -1,0 +1,200 @@
+import { parseDurationMs } from '../core/duration.js';
+import type { Problem } from '../core/errors.js';
+import type { LoadPlan, MixEntry, OperationName } from '../load/types.js';
+import { isLoopbackHost } from './loopback.js';
+import { layoutPhases } from './phases.js';
+import type { CheckPlan, FaultPlan, PhaseName, Plan, PlatformPlan } from './plan.js';
+import { defaultLocalPlatform, type CheckDocument, type FaultDocument, type ScenarioDocument } from './schema.js';
+import { METRIC_UNITS, parseTarget } from './target.js';
+
+export interface PlanContext {
+  file?: string;
+  /** Environment consulted for DATABASE_URL (passed in, never read here from process.env). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The seed's resilience criteria, used when a scenario lists no checks of its own. */
+const DEFAULT_CHECKS: CheckDocument[] = [
+  { id: 'SC-008', name: 'Pod kill recovery time', metric: 'rto.platform', target: '< 30s' },
+  { id: 'SC-009', name: 'No 5xx during failure', metric: 'requests.status5xx', during: ['fault', 'recovery'], target: '== 0' },
+  { id: 'SC-010', name: 'P95 latency during recovery', metric: 'latency.p95', during: ['fault', 'recovery'], target: '< 500ms' },
+];
+
+const ms = (text: string): number => parseDurationMs(text) as number;
+
+/** Cross-field rules and normalisation: a valid document becomes a frozen Plan, or problems. */
+export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } | { problems: Problem[] } {
+  const problems: Problem[] = [];
+  const problem = (path: string, expected: string, found: string): void => {
+    problems.push({ ...(ctx.file ? { file: ctx.file } : {}), path, expected, found });
+  };
+  const { spec } = doc;
+  const durationMs = ms(spec.duration);
+  const warmupMs = ms(spec.warmup);
+  if (warmupMs >= durationMs) problem('spec.warmup', `shorter than spec.duration (${spec.duration})`, spec.warmup);
+
+  const platform = platformPlan(doc, ctx, problem);
+  const load = loadPlan(doc, problem);
+  const faults = spec.faults.map((f, i) => faultPlan(f, i, platform, problem));
+  checkFaultTiming(faults, warmupMs, durationMs, problem);
+  const hasPodKill = faults.some((f) => f.kind === 'pod-kill');
+  const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem));
+  const ids = new Set<string>();
+  checks.forEach((c, i) => {
+    if (ids.has(c.id)) problem(`spec.checks[${i}].id`, 'a check id used once', `"${c.id}" again`);
+    ids.add(c.id);
+  });
+  if (problems.length > 0) return { problems };
+
+  const recovery = { windowMs: ms(spec.recovery.window), sustainMs: ms(spec.recovery.sustain) };
+  const plan: Plan = {
+    name: doc.metadata.name,
+    ...(doc.metadata.description ? { description: doc.metadata.description } : {}),
+    ...(ctx.file ? { source: ctx.file } : {}),
+    durationMs,
+    warmupMs,
+    platform,
+    load,
+    faults,
+    slo: { latencyP95Ms: ms(spec.slo.latencyP95) },
+    recovery,
+    checks,
+    phases: layoutPhases(durationMs, warmupMs, faults, recovery.windowMs),
+  };
+  return { plan: deepFreeze(plan) };
+}
+
+type Report = (path: string, expected: string, found: string) => void;
+
+function platformPlan(doc: ScenarioDocument, ctx: PlanContext, problem: Report): PlatformPlan {
+  const { platform, target } = doc.spec;
+  if (platform && target) problem('spec.target', 'either spec.platform or spec.target, not both', 'both');
+  if (target) {
+    const url = new URL(target.url);
+    if (url.protocol !== 'http:') problem('spec.target.url', 'an http:// URL', url.protocol);
+    if (!isLoopbackHost(url.hostname)) problem('spec.target.url', 'a loopback host (127.0.0.0/8, ::1, localhost)', url.hostname);
+    return { kind: 'external', url: target.url.replace(/\/+$/, '') };
+  }
+  const l = platform?.local ?? defaultLocalPlatform();
+  const envUrl = ctx.env['DATABASE_URL'];
+  const database = typeof l.database === 'object' ? { kind: 'url' as const, url: l.database.url } : envUrl ? { kind: 'url' as const, url: envUrl } : { kind: 'embedded' as const };
+  if (database.kind === 'url') {
+    const where = typeof l.database === 'object' ? 'spec.platform.local.database.url' : 'env DATABASE_URL';
+    try {
+      const u = new URL(database.url);
+      if (!/^postgres(ql)?:$/.test(u.protocol)) problem(where, 'a postgres:// URL', u.protocol);
+      else if (!isLoopbackHost(u.hostname)) problem(where, 'a loopback database host (127.0.0.0/8, ::1, localhost)', u.hostname);
+    } catch {
+      problem(where, 'a postgres:// URL', 'an unparsable string');
+    }
+  }
+  const p = l.readinessProbe;
+  return {
+    kind: 'local',
+    replicas: l.replicas,
+    database,
+    readinessProbe: {
+      initialDelayMs: ms(p.initialDelay),
+      periodMs: ms(p.period),
+      timeoutMs: ms(p.timeout),
+      failureThreshold: p.failureThreshold,
+      successThreshold: p.successThreshold,
+    },
+    pool: { size: l.pool.size, acquireTimeoutMs: ms(l.pool.acquireTimeout), statementTimeoutMs: ms(l.pool.statementTimeout) },
+    seedRows: l.seedRows,
+    terminationGracePeriodMs: ms(l.terminationGracePeriod),
+  };
+}
+
+function loadPlan(doc: ScenarioDocument, problem: Report): LoadPlan {
+  const l = doc.spec.load;
+  const mix: MixEntry[] = Object.entries(l.mix)
+    .filter(([, w]) => (w ?? 0) > 0)
+    .map(([op, weight]) => ({ op: op as OperationName, weight: weight as number }));
+  const timeoutMs = ms(l.timeout);
+  if (l.model === 'closed') {
+    if (l.rate !== undefined) problem('spec.load.rate', 'no rate for model "closed" (use model: open)', String(l.rate));
+    if (l.maxInFlight !== undefined) problem('spec.load.maxInFlight', 'no maxInFlight for model "closed"', String(l.maxInFlight));
+    return { model: 'closed', connections: l.connections, timeoutMs, mix, seed: l.seed };
+  }
+  if (l.rate === undefined) problem('spec.load.rate', 'an arrival rate per second for model "open"', 'nothing');
+  const ratePerSec = l.rate ?? 1;
+  const maxInFlight = l.maxInFlight ?? Math.max(l.connections * 4, Math.ceil((ratePerSec * timeoutMs) / 1000));
+  return { model: 'open', ratePerSec, connections: l.connections, maxInFlight, timeoutMs, mix, seed: l.seed };
+}
+
+function faultPlan(f: FaultDocument, i: number, platform: PlatformPlan, problem: Report): FaultPlan {
+  const path = `spec.faults[${i}]`;
+  if (platform.kind === 'external') {
+    problem(`${path}.kind`, 'a fault that does not need a platform (spec.target deploys nothing to kill)', `"${f.kind}"`);
+  }
+  const value = f.value === undefined ? undefined : Number(f.value);
+  if ((f.mode === 'fixed' || f.mode === 'fixed-percent') && value === undefined) {
+    problem(`${path}.value`, `a value for mode "${f.mode}"`, 'nothing');
+  }
+  if ((f.mode === 'one' || f.mode === 'all') && value !== undefined) {
+    problem(`${path}.value`, `no value for mode "${f.mode}"`, String(f.value));
+  }
+  if (f.mode === 'fixed' && value !== undefined && platform.kind === 'local' && (value < 1 || value > platform.replicas)) {
+    problem(`${path}.value`, `a count between 1 and the ${platform.replicas} replicas`, String(f.value));
+  }
+  if (f.mode === 'fixed-percent' && value !== undefined && (value < 1 || value > 100)) {
+    problem(`${path}.value`, 'a percentage between 1 and 100', String(f.value));
+  }
+  return {
+    kind: 'pod-kill',
+    name: f.name,
+    atMs: ms(f.at),
+    durationMs: ms(f.duration),
+    mode: f.mode,
+    ...(value !== undefined ? { value } : {}),
+  };
+}
+
+function checkFaultTiming(faults: FaultPlan[], warmupMs: number, durationMs: number, problem: Report): void {
+  const names = new Set<string>();
+  faults.forEach((f, i) => {
+    const path = `spec.faults[${i}]`;
+    if (names.has(f.name)) problem(`${path}.name`, 'a fault name used once', `"${f.name}" again`);
+    names.add(f.name);
+    if (f.atMs < warmupMs) problem(`${path}.at`, `at or after the warm-up (${warmupMs}ms)`, `${f.atMs}ms`);
+    if (f.atMs + f.durationMs > durationMs) problem(`${path}.duration`, `to end by spec.duration (${durationMs}ms)`, `ends at ${f.atMs + f.durationMs}ms`);
+    const prev = faults[i - 1];
+    if (prev && f.atMs < prev.atMs + prev.durationMs) {
+      problem(`${path}.at`, `after the previous fault ends (${prev.atMs + prev.durationMs}ms)`, `${f.atMs}ms`);
+    }
+  });
+}
+
+function defaultChecks(hasPodKill: boolean): CheckDocument[] {
+  return hasPodKill ? DEFAULT_CHECKS : DEFAULT_CHECKS.filter((c) => c.metric !== 'rto.platform');
+}
+
+function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: PlatformPlan, problem: Report): CheckPlan {
+  const path = `spec.checks[${i}]`;
+  const unit = METRIC_UNITS[c.metric];
+  const parsed = parseTarget(c.target, unit);
+  if ('error' in parsed) problem(`${path}.target`, parsed.error, JSON.stringify(c.target));
+  if (c.metric.startsWith('rto.') && !hasFaults) problem(`${path}.metric`, 'an RTO metric only in a scenario with faults', c.metric);
+  if (c.metric === 'rto.platform' && platform.kind === 'external') {
+    problem(`${path}.metric`, 'rto.platform only with a platform (spec.target has none; use rto.client)', c.metric);
+  }
+  const during = (c.during ?? (hasFaults ? ['fault', 'recovery'] : ['baseline'])) as PhaseName[];
+  return {
+    id: c.id,
+    name: c.name,
+    metric: c.metric,
+    during,
+    comparator: 'error' in parsed ? '<' : parsed.comparator,
+    threshold: 'error' in parsed ? 0 : parsed.threshold,
+    targetText: c.target,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

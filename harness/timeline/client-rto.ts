@@ -1,0 +1,76 @@
+import type { SloPlan } from '../scenario/plan.js';
+import { assertSameSlo, windowHealth } from './health.js';
+import { firstNonEmptyTick, lastDisruptedTick } from './tick-scan.js';
+import type { TimelineData } from './types.js';
+
+export interface ClientRto {
+  /** Fault → the instant clients last saw the disruption; 0 when they saw none; null when not recovered. */
+  rtoMs: number | null;
+  recovered: boolean;
+  /** The recovery instant (run clock), null when not recovered. */
+  recoveredAtMs: number | null;
+  /** Start of the healthy run that counts as recovery. */
+  healthyFromMs: number | null;
+  /** False when the data ended healthy before `sustainMs` of health could be seen. */
+  sustainConfirmed: boolean;
+  reason?: string;
+}
+
+/**
+ * Client-side RTO of a fault at `faultAtMs`.
+ * 1. Recovery needs a sustained healthy run: ⌈sustainMs / 1 s⌉ (at least 1) consecutive healthy
+ *    seconds, searched from the second containing the fault. A run that reaches the end of the
+ *    data before that length counts as recovered, flagged `sustainConfirmed: false`.
+ * 2. The recovery instant is the end of the last disrupted tick in [fault, start of that run)
+ *    (see tick-scan; it may reach a little into the run when a slowdown ends there), or, after a
+ *    silent second, the first tick that saw an outcome again; with neither, the fault instant.
+ * 3. RTO = recovery instant − faultAtMs. When the run starts in the fault's own second, no bad
+ *    tick lies between and the RTO is 0: a healthy second may hold outliers, never a failure.
+ */
+export function clientRtoMs(data: TimelineData, faultAtMs: number, slo: SloPlan, sustainMs: number): ClientRto {
+  assertSameSlo(data, slo.latencyP95Ms);
+  const health = windowHealth(data);
+  const w0 = Math.max(0, Math.floor(faultAtMs / data.windowMs));
+  const run = sustainedHealthyRun(health, w0, Math.max(1, Math.ceil(sustainMs / data.windowMs)));
+  if (!run) return notRecovered(w0 >= health.length ? 'no outcome recorded after the fault' : 'not recovered');
+  const recoveredAtMs = recoveryInstant(data, faultAtMs, w0, run.start);
+  return {
+    rtoMs: recoveredAtMs - faultAtMs,
+    recovered: true,
+    recoveredAtMs,
+    healthyFromMs: run.start * data.windowMs,
+    sustainConfirmed: run.confirmed,
+  };
+}
+
+function notRecovered(reason: string): ClientRto {
+  return { rtoMs: null, recovered: false, recoveredAtMs: null, healthyFromMs: null, sustainConfirmed: false, reason };
+}
+
+/** The first run of `need` healthy seconds from `from`, or a shorter healthy run that ends the data. */
+export function sustainedHealthyRun(
+  health: readonly boolean[],
+  from: number,
+  need: number,
+): { start: number; confirmed: boolean } | null {
+  let length = 0;
+  for (let i = from; i < health.length; i++) {
+    length = health[i] ? length + 1 : 0;
+    if (length >= need) return { start: i - length + 1, confirmed: true };
+  }
+  return length > 0 ? { start: health.length - length, confirmed: false } : null;
+}
+
+function recoveryInstant(data: TimelineData, faultAtMs: number, w0: number, runStart: number): number {
+  const { ticks } = data;
+  const span = data.windowMs / ticks.tickMs;
+  let at = faultAtMs;
+  const last = lastDisruptedTick(ticks, Math.floor(faultAtMs / ticks.tickMs), runStart * span, span);
+  if (last !== null) at = Math.max(at, (last + 1) * ticks.tickMs);
+  for (let k = w0; k < runStart; k++) {
+    if (data.seconds[k]?.count !== 0) continue;
+    const next = firstNonEmptyTick(ticks, (k + 1) * span);
+    at = Math.max(at, next === null ? (k + 1) * data.windowMs : next * ticks.tickMs);
+  }
+  return at;
+}

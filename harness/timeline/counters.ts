@@ -1,0 +1,87 @@
+import { TRANSPORT_ERROR_KINDS } from '../load/types.js';
+import type { TransportErrorKind } from '../load/types.js';
+import { STATUS_CLASSES } from './types.js';
+import type { OutcomeCounts, StatusClass, TransportErrorCounts } from './types.js';
+
+/**
+ * The recorder's counters live in one Float64Array per window and per phase, indexed by these
+ * slots, so the hot path only increments numbers. `toOutcomeCounts` turns them into plain data.
+ */
+export const SLOT_STATUS = 0; // 5 slots: 1xx..5xx
+export const SLOT_TRANSPORT = 5; // 5 slots, in TRANSPORT_ERROR_KINDS order
+export const SLOT_SLOW = 10;
+export const SLOT_DROPPED = 11;
+export const SLOT_CLAMPED = 12;
+/** Sum of the recorded latencies in µs (after clamping), for an exact mean. */
+export const SLOT_SUM_US = 13;
+export const SLOT_COUNT = 14;
+
+export function newCounterSlots(): Float64Array {
+  return new Float64Array(SLOT_COUNT);
+}
+
+/**
+ * Status class slot 0..4. Statuses outside 100–599 cannot come from a conforming server; they
+ * are put in the nearest class (below 200 → 1xx, 600 and above → 5xx, i.e. counted as failures).
+ */
+export function statusSlot(status: number): number {
+  const cls = Math.floor(status / 100);
+  if (cls >= 5) return SLOT_STATUS + 4;
+  if (cls <= 1) return SLOT_STATUS;
+  return SLOT_STATUS + cls - 1;
+}
+
+export function transportSlot(kind: TransportErrorKind): number {
+  switch (kind) {
+    case 'refused':
+      return SLOT_TRANSPORT;
+    case 'reset':
+      return SLOT_TRANSPORT + 1;
+    case 'timeout':
+      return SLOT_TRANSPORT + 2;
+    case 'closed':
+      return SLOT_TRANSPORT + 3;
+    default:
+      return SLOT_TRANSPORT + 4;
+  }
+}
+
+function at(slots: Float64Array, i: number): number {
+  return slots[i] ?? 0;
+}
+
+export function toOutcomeCounts(slots: Float64Array): OutcomeCounts {
+  const status = {} as Record<StatusClass, number>;
+  STATUS_CLASSES.forEach((cls, i) => (status[cls] = at(slots, SLOT_STATUS + i)));
+  const transportErrors = { total: 0 } as TransportErrorCounts;
+  TRANSPORT_ERROR_KINDS.forEach((kind) => {
+    const n = at(slots, transportSlot(kind));
+    transportErrors[kind] = n;
+    transportErrors.total += n;
+  });
+  const responses = STATUS_CLASSES.reduce((sum, cls) => sum + status[cls], 0);
+  return {
+    count: responses + transportErrors.total,
+    responses,
+    status,
+    status5xx: status['5xx'],
+    transportErrors,
+    failures: status['5xx'] + transportErrors.total,
+    slow: at(slots, SLOT_SLOW),
+    dropped: at(slots, SLOT_DROPPED),
+    clamped: at(slots, SLOT_CLAMPED),
+  };
+}
+
+/** Sums plain counts (e.g. the phases a check runs over). */
+export function sumOutcomeCounts(parts: readonly OutcomeCounts[]): OutcomeCounts {
+  const slots = newCounterSlots();
+  for (const p of parts) {
+    STATUS_CLASSES.forEach((cls, i) => (slots[SLOT_STATUS + i] = at(slots, SLOT_STATUS + i) + p.status[cls]));
+    for (const kind of TRANSPORT_ERROR_KINDS) slots[transportSlot(kind)] = at(slots, transportSlot(kind)) + p.transportErrors[kind];
+    slots[SLOT_SLOW] = at(slots, SLOT_SLOW) + p.slow;
+    slots[SLOT_DROPPED] = at(slots, SLOT_DROPPED) + p.dropped;
+    slots[SLOT_CLAMPED] = at(slots, SLOT_CLAMPED) + p.clamped;
+  }
+  return toOutcomeCounts(slots);
+}

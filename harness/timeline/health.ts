@@ -1,0 +1,51 @@
+import type { SecondWindow, TimelineData } from './types.js';
+
+/**
+ * Health as clients see it. A second is healthy when it had at least one response, no failure
+ * (5xx or transport error) and a p95 within the SLO. A second with no outcome at all is unhealthy:
+ * the clients were loading and got no answer.
+ *
+ * "p95 within the SLO" is decided exactly from the count of responses slower than the SLO, not
+ * from the histogram (whose values are rounded up by up to 0.1%): with n responses, the p95 (the
+ * value of rank ⌈0.95·n⌉) exceeds the SLO exactly when more than n − ⌈0.95·n⌉ responses do.
+ */
+export function slowExceedsP95(slow: number, total: number): boolean {
+  if (total <= 0) return false;
+  const rank = Math.ceil((95 * total) / 100);
+  return slow > total - rank;
+}
+
+export function isHealthyWindow(w: SecondWindow): boolean {
+  return w.failures === 0 && w.responses > 0 && !slowExceedsP95(w.slow, w.responses);
+}
+
+/**
+ * Health of the seconds that are judged: those starting before the end of the last phase. After
+ * it the load has stopped sending and only stragglers complete (the drain): a second holding only
+ * the slowest requests of the previous seconds says nothing about the service. Their outcomes
+ * still count in the last phase.
+ */
+export function windowHealth(data: TimelineData): boolean[] {
+  return data.seconds.slice(0, judgedWindowCount(data)).map(isHealthyWindow);
+}
+
+export function judgedWindowCount(data: TimelineData): number {
+  if (data.phases.length === 0) return data.seconds.length;
+  const runEndMs = Math.max(...data.phases.map((p) => p.span.endMs));
+  return Math.min(data.seconds.length, Math.ceil(runEndMs / data.windowMs));
+}
+
+/**
+ * The SLO passed to the analysis must be the one the recorder counted "slow" responses against;
+ * a different one would silently judge with the wrong line.
+ */
+export function assertSameSlo(data: TimelineData, sloLatencyMs: number): void {
+  if (data.sloLatencyMs !== sloLatencyMs) {
+    throw new RangeError(`the timeline was recorded against an SLO of ${data.sloLatencyMs} ms, not ${sloLatencyMs} ms`);
+  }
+}
+
+/** The end of the warm-up phase(s), 0 when the plan has none. */
+export function warmupEndMs(data: TimelineData): number {
+  return data.phases.reduce((end, p) => (p.span.phase === 'warmup' ? Math.max(end, p.span.endMs) : end), 0);
+}

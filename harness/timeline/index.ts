@@ -1,0 +1,23 @@
+export { TimelineRecorder, WINDOW_MS } from './recorder.js';
+export type { TimelineRecorderOptions } from './recorder.js';
+export type {
+  LatencySummary,
+  OutcomeCounts,
+  PhaseStats,
+  SecondWindow,
+  StatusClass,
+  TickSeries,
+  TimelineData,
+  TransportErrorCounts,
+} from './types.js';
+export { STATUS_CLASSES } from './types.js';
+export { createLatencyHistogram, mergeHistograms, summarize, toMicros } from './histogram.js';
+export { mergePhaseHistograms, phasesNamed, selectPhases } from './merge.js';
+export type { PhaseSelection } from './merge.js';
+export { isHealthyWindow, slowExceedsP95, windowHealth } from './health.js';
+export { detectDisruptions } from './disruption.js';
+export type { Disruption } from './disruption.js';
+export { clientRtoMs, sustainedHealthyRun } from './client-rto.js';
+export type { ClientRto } from './client-rto.js';
+export { platformRtoMs } from './platform-rto.js';
+export type { PlatformRto, ReplicaRecovery } from './platform-rto.js';

@@ -1,0 +1,43 @@
+import type { Histogram } from 'hdr-histogram-js';
+import type { PhaseName } from '../scenario/plan.js';
+import { sumOutcomeCounts } from './counters.js';
+import { mergeHistograms, summarize } from './histogram.js';
+import type { LatencySummary, OutcomeCounts, PhaseStats, TimelineData } from './types.js';
+
+/** Several phase spans taken together, e.g. every fault and recovery span for "latency over fault+recovery". */
+export interface PhaseSelection extends OutcomeCounts, LatencySummary {
+  phases: PhaseStats[];
+  /** Summed length of the selected spans. */
+  durationMs: number;
+  /** The merged latency histogram (µs). */
+  histogram: Histogram;
+}
+
+/** The spans whose phase is one of `names`; every span when `names` is empty. */
+export function phasesNamed(data: TimelineData, names: readonly PhaseName[]): PhaseStats[] {
+  if (names.length === 0) return [...data.phases];
+  return data.phases.filter((p) => names.includes(p.span.phase));
+}
+
+export function mergePhaseHistograms(data: TimelineData, names: readonly PhaseName[]): Histogram {
+  return mergeHistograms(
+    phasesNamed(data, names).map((p) => p.histogram),
+    data.maxLatencyMs,
+  );
+}
+
+export function selectPhases(data: TimelineData, names: readonly PhaseName[]): PhaseSelection {
+  const phases = phasesNamed(data, names);
+  const histogram = mergeHistograms(
+    phases.map((p) => p.histogram),
+    data.maxLatencyMs,
+  );
+  return {
+    phases,
+    durationMs: phases.reduce((sum, p) => sum + (p.span.endMs - p.span.startMs), 0),
+    ...sumOutcomeCounts(phases),
+    // Exact mean from the phases' exact means, weighted by their responses.
+    ...summarize(histogram, phases.reduce((sum, p) => sum + (p.meanMs ?? 0) * 1000 * p.responses, 0)),
+    histogram,
+  };
+}

@@ -1,0 +1,130 @@
+import type { ResponseSink, TransportErrorKind } from '../load/types.js';
+import type { PhaseSpan } from '../scenario/plan.js';
+import { addCount, addDrop, addResponse, newBucket } from './bucket.js';
+import type { Bucket } from './bucket.js';
+import { SLOT_STATUS, statusSlot, transportSlot } from './counters.js';
+import { copyHistogram, maxTrackableMicros, toMicros } from './histogram.js';
+import { buildSnapshot } from './snapshot.js';
+import { TickCounters } from './ticks.js';
+import type { TimelineData } from './types.js';
+
+export const WINDOW_MS = 1000;
+
+export interface TimelineRecorderOptions {
+  /** The plan's phase spans, in time order. */
+  phases: readonly PhaseSpan[];
+  /** A response slower than this is "slow" (fine ticks, window health). */
+  sloLatencyMs: number;
+  /** Fine tick length for disruption boundaries and RTO, a divisor of 1000; default 10 ms. */
+  tickMs?: number;
+  /** Latencies above this are recorded as this and counted as clamped. Use ≥ the load timeout. */
+  maxLatencyMs: number;
+}
+
+/**
+ * Turns the load driver's outcomes into a timeline. Every outcome is attributed by its completion
+ * time `endMs` to a one-second window, to the phase span containing it (an outcome after the last
+ * span goes to the last span, one in a gap to the span before it) and to a fine tick.
+ * Only completed HTTP responses (any status) are timed in the latency histograms; transport errors
+ * and drops are counted, never timed, because their "latency" is a timeout or nothing at all.
+ * The hot path allocates only when a new second starts, when the tick arrays double, or when an
+ * outcome lands in a second already handed out by a snapshot (copy on write).
+ */
+export class TimelineRecorder implements ResponseSink {
+  private readonly phases: readonly PhaseSpan[];
+  private readonly sloLatencyMs: number;
+  private readonly maxLatencyMs: number;
+  private readonly maxUs: number;
+  private readonly windows: Array<Bucket | undefined> = [];
+  private readonly phaseBuckets: Bucket[];
+  private readonly ticks: TickCounters;
+
+  constructor(options: TimelineRecorderOptions) {
+    const tickMs = options.tickMs ?? 10;
+    if (!(options.maxLatencyMs > 0) || !(options.sloLatencyMs > 0)) {
+      throw new RangeError('maxLatencyMs and sloLatencyMs must be positive');
+    }
+    // Ticks must tile the one-second windows exactly, or tick and window boundaries would disagree.
+    if (!Number.isInteger(tickMs) || tickMs <= 0 || WINDOW_MS % tickMs !== 0) {
+      throw new RangeError(`tickMs must be a whole divisor of ${WINDOW_MS}, got ${tickMs}`);
+    }
+    this.phases = [...options.phases];
+    this.sloLatencyMs = options.sloLatencyMs;
+    this.maxLatencyMs = options.maxLatencyMs;
+    this.maxUs = maxTrackableMicros(options.maxLatencyMs);
+    this.phaseBuckets = this.phases.map(() => newBucket(options.maxLatencyMs, 'phase'));
+    this.ticks = new TickCounters(tickMs);
+  }
+
+  response(_op: number, endMs: number, latencyMs: number, status: number): void {
+    const t = runTime(endMs);
+    const raw = toMicros(latencyMs);
+    const clamped = raw > this.maxUs ? 1 : 0;
+    const us = clamped ? this.maxUs : raw;
+    const slow = latencyMs > this.sloLatencyMs ? 1 : 0;
+    const slot = statusSlot(status);
+    addResponse(this.windowAt(t), slot, us, slow, clamped);
+    const phase = this.phaseAt(t);
+    if (phase) addResponse(phase, slot, us, slow, clamped);
+    this.ticks.add(t, slot === SLOT_STATUS + 4 ? 1 : 0, slow);
+  }
+
+  transportError(_op: number, endMs: number, _latencyMs: number, kind: TransportErrorKind): void {
+    const t = runTime(endMs);
+    const slot = transportSlot(kind);
+    addCount(this.windowAt(t), slot);
+    const phase = this.phaseAt(t);
+    if (phase) addCount(phase, slot);
+    this.ticks.add(t, 1, 0);
+  }
+
+  dropped(_op: number, atMs: number): void {
+    const t = runTime(atMs);
+    addDrop(this.windowAt(t));
+    const phase = this.phaseAt(t);
+    if (phase) addDrop(phase);
+  }
+
+  /**
+   * Everything recorded so far, as plain data that later recording does not change. The two most
+   * recent seconds' histograms are copied; older ones (which outcomes arriving in completion order
+   * no longer reach) are handed out as they are and copied on write should a late outcome come.
+   */
+  snapshot(): TimelineData {
+    return buildSnapshot({
+      windows: this.windows,
+      openFrom: this.windows.length - 2,
+      phases: this.phases,
+      phaseBuckets: this.phaseBuckets,
+      ticks: this.ticks.series(),
+      sloLatencyMs: this.sloLatencyMs,
+      maxLatencyMs: this.maxLatencyMs,
+      windowMs: WINDOW_MS,
+    });
+  }
+
+  private windowAt(t: number): Bucket {
+    const i = Math.floor(t / WINDOW_MS);
+    let w = this.windows[i];
+    if (!w) {
+      w = newBucket(this.maxLatencyMs, 'window');
+      this.windows[i] = w;
+    } else if (w.shared) {
+      w.histogram = copyHistogram(w.histogram, this.maxLatencyMs, 'window');
+      w.shared = false;
+    }
+    return w;
+  }
+
+  private phaseAt(t: number): Bucket | undefined {
+    for (let i = this.phases.length - 1; i > 0; i--) {
+      if ((this.phases[i]?.startMs ?? 0) <= t) return this.phaseBuckets[i];
+    }
+    return this.phaseBuckets[0];
+  }
+}
+
+/** A negative or non-finite time (a clock bug) is attributed to the start of the run, never thrown. */
+function runTime(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}

@@ -1,0 +1,10 @@
+// async-exit-hook ships no types; only the parts gameday uses to take back signal handling.
+declare module 'async-exit-hook' {
+  interface ExitHook {
+    (hook: (done?: () => void) => void): void;
+    hookedEvents(): string[];
+    unhookEvent(event: string): void;
+  }
+  const exitHook: ExitHook;
+  export default exitHook;
+}

@@ -1,0 +1,85 @@
+import { formatMs } from '../core/duration.js';
+import type { CheckPlan, MetricName, MetricUnit, Plan } from '../scenario/plan.js';
+import { selectPhases } from '../timeline/merge.js';
+import type { PhaseSelection } from '../timeline/merge.js';
+import type { FaultRto, RunFacts } from './types.js';
+
+/** A metric's value for one check; `actual` null means it could not be measured. */
+export interface Measurement {
+  actual: number | null;
+  unit: MetricUnit;
+  detail?: string;
+}
+
+export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
+  'rto.platform': 'ms',
+  'rto.client': 'ms',
+  'requests.status5xx': 'count',
+  'requests.transportErrors': 'count',
+  'requests.failures': 'count',
+  'requests.failureRatio': 'ratio',
+  'latency.p50': 'ms',
+  'latency.p95': 'ms',
+  'latency.p99': 'ms',
+  'latency.max': 'ms',
+  'throughput.rps': 'rps',
+};
+
+export function measure(check: CheckPlan, plan: Plan, facts: RunFacts): Measurement {
+  const unit = METRIC_UNITS[check.metric];
+  if (check.metric === 'rto.platform' || check.metric === 'rto.client') {
+    return { unit, ...rtoOf(plan, facts.rtos, check.metric === 'rto.platform' ? 'platform' : 'client') };
+  }
+  const sel = selectPhases(facts.timeline, check.during);
+  return { unit, ...requestMetric(check.metric, sel, check.during.join('+') || 'the run') };
+}
+
+type Value = { actual: number | null; detail?: string };
+
+/**
+ * The worst RTO over the scenario's faults. Not applicable without faults: reported as
+ * unmeasured (so the check fails) rather than passed, since the check cannot have held.
+ */
+export function rtoOf(plan: Plan, rtos: readonly FaultRto[], side: 'platform' | 'client'): Value {
+  if (plan.faults.length === 0) return { actual: null, detail: 'no fault in scenario' };
+  const values: number[] = [];
+  const notes: string[] = [];
+  for (const fault of plan.faults) {
+    const rto = rtos.find((r) => r.fault === fault.name);
+    const one = rto?.[side];
+    if (!one) notes.push(`${fault.name}: not measured`);
+    else if (one.rtoMs === null) notes.push(`${fault.name}: ${one.reason ?? 'not recovered'}`);
+    else {
+      values.push(one.rtoMs);
+      const unconfirmed = 'sustainConfirmed' in one && !one.sustainConfirmed;
+      notes.push(`${fault.name}: ${formatMs(one.rtoMs)}${unconfirmed ? ' (run ended before the sustain period)' : ''}`);
+    }
+  }
+  const detail = notes.join('; ');
+  if (values.length < plan.faults.length) return { actual: null, detail };
+  return { actual: Math.max(...values), detail };
+}
+
+function requestMetric(metric: MetricName, sel: PhaseSelection, during: string): Value {
+  switch (metric) {
+    case 'requests.status5xx':
+      return { actual: sel.status5xx };
+    case 'requests.transportErrors':
+      return { actual: sel.transportErrors.total };
+    case 'requests.failures':
+      return { actual: sel.failures };
+    case 'requests.failureRatio':
+      return sel.count === 0 ? { actual: null, detail: `no outcome during ${during}` } : { actual: sel.failures / sel.count };
+    case 'throughput.rps':
+      return sel.durationMs <= 0 ? { actual: null, detail: `no time in ${during}` } : { actual: sel.responses / (sel.durationMs / 1000) };
+    default:
+      return latencyMetric(metric, sel, during);
+  }
+}
+
+function latencyMetric(metric: MetricName, sel: PhaseSelection, during: string): Value {
+  const value =
+    metric === 'latency.p50' ? sel.p50Ms : metric === 'latency.p95' ? sel.p95Ms : metric === 'latency.p99' ? sel.p99Ms : sel.maxMs;
+  if (value === null) return { actual: null, detail: `no response during ${during}` };
+  return sel.clamped > 0 ? { actual: value, detail: `${sel.clamped} responses above the histogram range were clamped` } : { actual: value };
+}

@@ -1,0 +1,51 @@
+import type { JournalEvent } from '../core/journal.js';
+import type { Comparator, MetricName, MetricUnit } from '../scenario/plan.js';
+import type { ClientRto } from '../timeline/client-rto.js';
+import type { PlatformRto } from '../timeline/platform-rto.js';
+import type { TimelineData } from '../timeline/types.js';
+
+/** Both recovery times of one scenario fault. */
+export interface FaultRto {
+  fault: string;
+  /** The instant the fault took effect (run clock) that the client RTO is measured from. */
+  atMs: number;
+  platform: PlatformRto;
+  client: ClientRto;
+}
+
+/** Everything the verdict is computed from. */
+export interface RunFacts {
+  timeline: TimelineData;
+  events: readonly JournalEvent[];
+  /** One per scenario fault (see `measureFaultRtos`). */
+  rtos: readonly FaultRto[];
+  /** Set by the caller when a guard aborted the run: the checks are still computed, the verdict is `aborted`. */
+  aborted?: boolean;
+}
+
+export interface CheckResult {
+  id: string;
+  name: string;
+  metric: MetricName;
+  /** The target as the scenario wrote it ("< 30s"). */
+  target: string;
+  threshold: number;
+  comparator: Comparator;
+  /** null when the metric could not be measured (not recovered, no responses...): the check fails. */
+  actual: number | null;
+  unit: MetricUnit;
+  passed: boolean;
+  detail?: string;
+}
+
+/**
+ * Did the system hold? `passed` only when every check passed and the run was not aborted.
+ * Whether the harness itself worked is reported elsewhere (as chaostoolkit's status vs deviated).
+ */
+export type VerdictStatus = 'passed' | 'failed' | 'aborted';
+
+export interface Verdict {
+  status: VerdictStatus;
+  passed: boolean;
+  checks: CheckResult[];
+}

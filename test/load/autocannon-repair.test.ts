@@ -1,0 +1,120 @@
+import autocannon from 'autocannon';
+import type { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLoadDriver } from '../../harness/load/index.js';
+import { DEFAULT_MIX } from '../../harness/load/mix.js';
+import { RECONNECT_DELAY_MS, assertAutocannonPinned } from '../../harness/load/autocannon-repair.js';
+import type { LoadPlan, LoadSummary } from '../../harness/load/types.js';
+import { RecordingSink, delay, percentile, realClock } from './recording-sink.js';
+import { startTaskServer, type Faults, type TaskServer } from './task-server.js';
+
+let server: TaskServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const CONNECTIONS = 10;
+const plan = (timeoutMs = 2_000): LoadPlan => ({ model: 'closed', connections: CONNECTIONS, timeoutMs, mix: [...DEFAULT_MIX], seed: 3 });
+
+async function runClosed(s: TaskServer, ms: number, timeoutMs?: number): Promise<{ sink: RecordingSink; summary: LoadSummary }> {
+  const sink = new RecordingSink();
+  const run = createLoadDriver(plan(timeoutMs), realClock()).start({ url: s.url, ids: [...s.tasks.keys()] }, sink, new AbortController().signal);
+  await delay(ms);
+  run.stop();
+  return { sink, summary: await run.done };
+}
+
+async function start(faults: Partial<Faults>): Promise<TaskServer> {
+  server = await startTaskServer(faults);
+  return server;
+}
+
+/** Plain autocannon 9.0.0, no repair, for the same server: what the repair fixes. */
+async function runBareAutocannon(url: string, seconds: number): Promise<{ latencies: number[]; reqErrors: number }> {
+  const latencies: number[] = [];
+  let reqErrors = 0;
+  const instance = autocannon({ url: `${url}/tasks/1`, connections: CONNECTIONS, duration: seconds }) as unknown as EventEmitter &
+    PromiseLike<unknown>;
+  instance.on('response', (_c: unknown, _s: number, _b: number, ms: number) => latencies.push(ms));
+  instance.on('reqError', () => reqErrors++);
+  await instance;
+  return { latencies, reqErrors };
+}
+
+describe('autocannon 9.0.0 connection-loss repair', () => {
+  // Latency checks use medians and wide margins: server and driver share one process on a
+  // shared machine, so a few samples can be delayed by event-loop stalls; the defect moves them all.
+  const DELAY_MS = 30;
+
+  it('reports every request lost on a closed connection exactly once, and later latencies stay true', async () => {
+    const s = await start({ delayMs: DELAY_MS, destroyEvery: 5 });
+    const { sink, summary } = await runClosed(s, 1_500);
+    expect(s.stats.destroyed).toBeGreaterThan(30);
+    expect(sink.errors.length).toBe(s.stats.destroyed);
+    expect(sink.errorKinds()).toEqual({ closed: s.stats.destroyed });
+    expect(sink.responses.length).toBe(s.stats.responded);
+    expect(summary.completed).toBe(summary.sent);
+    const latencies = sink.responses.map((r) => r.latencyMs);
+    expect(percentile(latencies, 50)).toBeLessThan(DELAY_MS * 1.5);
+    expect(percentile(latencies, 90)).toBeLessThan(DELAY_MS * 3);
+    // a lost request is timed from its own send to the loss: about the server's delay
+    expect(percentile(sink.errors.map((e) => e.latencyMs), 50)).toBeLessThan(DELAY_MS * 1.5);
+  });
+
+  it('demonstrates the defect: bare autocannon loses the requests and inflates later latencies', async () => {
+    const s = await start({ delayMs: DELAY_MS, destroyEvery: 5 });
+    const bare = await runBareAutocannon(s.url, 1.5);
+    expect(s.stats.destroyed).toBeGreaterThan(30);
+    expect(bare.reqErrors).toBe(0); // a clean close emits no error at all
+    expect(bare.latencies.length + bare.reqErrors).toBeLessThan(s.stats.received - CONNECTIONS);
+    // each loss leaves a stale entry at the head of the queue: later responses are timed from it
+    expect(percentile(bare.latencies, 50)).toBeGreaterThan(DELAY_MS * 3);
+  });
+
+  it('resets the HTTP parser after a connection dies mid-response', async () => {
+    const s = await start({ delayMs: 2, truncateEvery: 7 });
+    const { sink } = await runClosed(s, 1_000);
+    expect(s.stats.truncated).toBeGreaterThan(20);
+    expect(sink.errorKinds()).toEqual({ closed: s.stats.truncated });
+    expect(sink.responses.length).toBe(s.stats.responded);
+    expect(new Set(sink.responses.map((r) => r.status))).toEqual(new Set([200, 201]));
+  });
+
+  it('reports a reset connection as reset', async () => {
+    const s = await start({ delayMs: 5, resetEvery: 6 });
+    const { sink } = await runClosed(s, 1_000);
+    expect(s.stats.reset).toBeGreaterThan(20);
+    expect(sink.errorKinds()).toEqual({ reset: s.stats.reset });
+    expect(sink.responses.length).toBe(s.stats.responded);
+  });
+
+  it('reports refused connections and paces reconnects during an outage', async () => {
+    const s = await start({});
+    await s.refuse();
+    const { sink, summary } = await runClosed(s, 500);
+    expect(sink.responses).toEqual([]);
+    expect(sink.errors.length).toBeGreaterThan(CONNECTIONS);
+    expect(sink.errorKinds()).toEqual({ refused: sink.errors.length });
+    // without the pause each connection would retry thousands of times a second
+    expect(sink.errors.length).toBeLessThanOrEqual((CONNECTIONS * 500) / RECONNECT_DELAY_MS);
+    expect(summary.completed).toBe(summary.sent);
+  });
+
+  it('reports timeouts once, with the latency of the wait', async () => {
+    const s = await start({ blackhole: true });
+    const { sink, summary } = await runClosed(s, 1_000, 300);
+    expect(sink.responses).toEqual([]);
+    expect(sink.errorKinds()).toEqual({ timeout: sink.errors.length });
+    expect(sink.errors.length).toBeGreaterThanOrEqual(CONNECTIONS * 2);
+    expect(sink.errors.length).toBeLessThanOrEqual(CONNECTIONS * 5);
+    for (const e of sink.errors) expect(e.latencyMs).toBeGreaterThanOrEqual(295);
+    expect(percentile(sink.errors.map((e) => e.latencyMs), 50)).toBeLessThan(400);
+    expect(summary.completed).toBe(summary.sent);
+  });
+
+  it('refuses to patch any autocannon version but the pinned one', () => {
+    expect(() => assertAutocannonPinned()).not.toThrow();
+    expect(() => assertAutocannonPinned('9.1.0')).toThrow(/autocannon 9\.1\.0 .* patches 9\.0\.0/);
+  });
+});

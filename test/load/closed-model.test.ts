@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLoadDriver } from '../../harness/load/index.js';
+import type { LoadPlan, LoadSummary, MixEntry } from '../../harness/load/types.js';
+import { DEFAULT_MIX } from '../../harness/load/mix.js';
+import { RecordingSink, countBy, delay, realClock } from './recording-sink.js';
+import { startTaskServer, type Faults, type TaskServer } from './task-server.js';
+
+let server: TaskServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function closedPlan(over: Partial<Extract<LoadPlan, { model: 'closed' }>> = {}): LoadPlan {
+  return { model: 'closed', connections: 8, timeoutMs: 2_000, mix: [...DEFAULT_MIX], seed: 1, ...over };
+}
+
+async function runClosed(faults: Partial<Faults>, ms: number, plan = closedPlan()): Promise<{ sink: RecordingSink; summary: LoadSummary; s: TaskServer }> {
+  const s = await startTaskServer(faults);
+  server = s;
+  const sink = new RecordingSink();
+  const run = createLoadDriver(plan, realClock()).start({ url: s.url, ids: [...s.tasks.keys()] }, sink, new AbortController().signal);
+  await delay(ms);
+  run.stop();
+  const summary = await run.done;
+  return { sink, summary, s };
+}
+
+describe('closed model', () => {
+  it('reports exactly the responses the server sent, and drains in-flight requests on stop', async () => {
+    const { sink, summary, s } = await runClosed({ delayMs: 2 }, 1_000);
+    expect(s.stats.responded).toBeGreaterThan(500);
+    expect(sink.responses.length).toBe(s.stats.responded);
+    expect(sink.errors).toEqual([]);
+    expect(summary.sent).toBe(s.stats.received);
+    expect(summary.completed).toBe(summary.sent);
+    expect(s.stats.maxConcurrent).toBeLessThanOrEqual(8);
+  });
+
+  it('routes each status to the sink as the server sent it', async () => {
+    const { sink, s } = await runClosed({ status503Every: 7 }, 800);
+    const statuses = sink.statuses();
+    expect(statuses['503']).toBe(s.stats.status503);
+    expect(s.stats.status503).toBeGreaterThan(20);
+    expect((statuses['200'] ?? 0) + (statuses['201'] ?? 0) + (statuses['503'] ?? 0)).toBe(sink.responses.length);
+    expect(statuses['404']).toBeUndefined(); // reads and updates target existing rows only
+  });
+
+  it('draws the mix in its proportions and records acknowledged writes', async () => {
+    const { sink, summary, s } = await runClosed({}, 1_000);
+    const n = sink.responses.length;
+    const byOp = countBy(sink.responses.map((r) => DEFAULT_MIX[r.op]?.op ?? '?'));
+    expect(n).toBeGreaterThan(2_000);
+    expect((byOp.get ?? 0) / n).toBeCloseTo(0.8, 1);
+    expect((byOp.create ?? 0) / n).toBeGreaterThan(0.07);
+    expect((byOp.create ?? 0) / n).toBeLessThan(0.13);
+    const creates = summary.acknowledgedWrites.filter((w) => w.op === 'create');
+    const updates = summary.acknowledgedWrites.filter((w) => w.op === 'update');
+    expect(creates.length).toBe(byOp.create);
+    expect(updates.length).toBe(byOp.update);
+    const updated = new Set(updates.map((w) => w.id));
+    for (const w of creates) {
+      expect(w.fields?.id).toBe(w.id);
+      if (!updated.has(w.id)) expect(s.tasks.get(w.id)).toEqual(w.fields);
+    }
+  });
+
+  it('sends the same op sequence for the same seed', async () => {
+    const plan = closedPlan({ connections: 1, seed: 42 });
+    const first = (await runClosed({}, 400, plan)).s.stats.log.slice(0, 300);
+    await server?.close();
+    const second = (await runClosed({}, 400, plan)).s.stats.log.slice(0, 300);
+    const other = (await runClosed({}, 400, closedPlan({ connections: 1, seed: 43 }))).s.stats.log.slice(0, 300);
+    expect(first.length).toBe(300);
+    expect(second).toEqual(first);
+    expect(other).not.toEqual(first);
+  });
+
+  it('honours Connection: close without losing requests', async () => {
+    const { sink, s } = await runClosed({ closeAfter: 3 }, 800);
+    expect(sink.errors).toEqual([]);
+    expect(sink.responses.length).toBe(s.stats.responded);
+    expect(s.stats.responded).toBeGreaterThan(200);
+  });
+
+  it('refuses a mix that needs ids when the target has none', () => {
+    const mix: MixEntry[] = [{ op: 'get', weight: 1 }];
+    const driver = createLoadDriver(closedPlan({ mix }), realClock());
+    expect(() => driver.start({ url: 'http://127.0.0.1:1', ids: [] }, new RecordingSink(), new AbortController().signal)).toThrow(/no known ids/);
+  });
+
+  it('refuses a non-loopback target before sending anything', () => {
+    const driver = createLoadDriver(closedPlan(), realClock());
+    expect(() => driver.start({ url: 'http://10.0.0.1:80', ids: [1] }, new RecordingSink(), new AbortController().signal)).toThrow(/not loopback/);
+  });
+});

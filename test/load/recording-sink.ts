@@ -1,0 +1,72 @@
+import type { ResponseSink, TransportErrorKind } from '../../harness/load/types.js';
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../../harness/core/clock.js';
+
+export interface Outcome {
+  op: number;
+  endMs: number;
+  latencyMs: number;
+  status: number;
+  kind: TransportErrorKind | undefined;
+}
+
+/** Keeps every outcome, for assertions. */
+export class RecordingSink implements ResponseSink {
+  readonly responses: Outcome[] = [];
+  readonly errors: Outcome[] = [];
+  readonly drops: Array<{ op: number; atMs: number }> = [];
+
+  response(op: number, endMs: number, latencyMs: number, status: number): void {
+    this.responses.push({ op, endMs, latencyMs, status, kind: undefined });
+  }
+
+  transportError(op: number, endMs: number, latencyMs: number, kind: TransportErrorKind): void {
+    this.errors.push({ op, endMs, latencyMs, status: 0, kind });
+  }
+
+  dropped(op: number, atMs: number): void {
+    this.drops.push({ op, atMs });
+  }
+
+  errorKinds(): Record<string, number> {
+    return countBy(this.errors.map((e) => e.kind ?? 'none'));
+  }
+
+  statuses(): Record<string, number> {
+    return countBy(this.responses.map((r) => String(r.status)));
+  }
+}
+
+export function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Real time for driver tests (kept here so the tests do not depend on the core clock's constructors). */
+export function realClock(): Clock {
+  const origin = performance.now();
+  return {
+    now: () => performance.now() - origin,
+    wallMs: (offsetMs) => Date.now() - (performance.now() - origin) + offsetMs,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        if (signal?.aborted || ms <= 0) return resolve();
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+      }),
+  };
+}

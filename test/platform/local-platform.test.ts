@@ -1,0 +1,112 @@
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../harness/core/clock.js';
+import { Journal } from '../../harness/core/journal.js';
+import { LocalPlatform } from '../../harness/platform/local/index.js';
+import type { Deployment } from '../../harness/platform/types.js';
+import type { LocalPlatformPlan } from '../../harness/scenario/plan.js';
+import { descendants, gamedayTempEntries, isAlive, waitFor } from '../helpers/leftovers.js';
+
+const plan: LocalPlatformPlan = {
+  kind: 'local',
+  replicas: 3,
+  database: { kind: 'embedded' },
+  readinessProbe: { initialDelayMs: 0, periodMs: 200, timeoutMs: 1000, failureThreshold: 1, successThreshold: 1 },
+  pool: { size: 4, acquireTimeoutMs: 1000, statementTimeoutMs: 5000 },
+  seedRows: 500,
+  terminationGracePeriodMs: 5000,
+};
+
+/** Which replica answered: the Task API names itself in the REPLICA_NAME env, visible in /metrics? Use the pid from a fresh connection instead. */
+function getOnce(url: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('local platform', () => {
+  const clock = new SystemClock();
+  const journal = new Journal(clock);
+  const tempBefore = gamedayTempEntries();
+  const platform = new LocalPlatform(plan, { journal }, clock);
+  let deployment: Deployment;
+
+  beforeAll(async () => {
+    deployment = await platform.deploy(new AbortController().signal);
+  });
+  afterAll(async () => {
+    await platform.teardown();
+  });
+
+  it('brings up every replica behind the Service, each only after its readiness probe passed', () => {
+    const replicas = deployment.replicas();
+    expect(replicas).toHaveLength(3);
+    expect(replicas.every((r) => r.ready)).toBe(true);
+    const events = journal.events();
+    for (const r of replicas) {
+      const ready = events.find((e) => e.type === 'replica.ready' && e.target === r.name);
+      const joined = events.find((e) => e.type === 'replica.joined-service' && e.target === r.name);
+      expect(ready).toBeDefined();
+      expect(joined).toBeDefined();
+      expect(joined!.atMs).toBeGreaterThanOrEqual(ready!.atMs);
+    }
+  });
+
+  it('serves seeded rows through the Service and spreads connections over the replicas', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 9; i++) {
+      const res = await getOnce(deployment.serviceUrl, '/tasks/1');
+      expect(res.status).toBe(200);
+      const metrics = await getOnce(deployment.serviceUrl, '/metrics');
+      const pid = /process_start_time_seconds (\S+)/.exec(metrics.body)?.[1];
+      if (pid) seen.add(pid);
+    }
+    expect(seen.size).toBe(3);
+    expect(deployment.seededIds).toEqual({ min: 1, max: 500 });
+  });
+
+  it('replaces a killed replica and journals kill → left Service → replacement started → ready', async () => {
+    const victim = deployment.replicas()[0]!;
+    expect(platform.replicaControl.kill(victim.name, 'SIGKILL')).toBe(true);
+    const replaced = await waitFor(
+      () => journal.events().some((e) => e.type === 'replica.ready' && e.detail?.['replaces'] === victim.name),
+      15_000,
+    );
+    expect(replaced).toBe(true);
+    const events = journal.events();
+    const left = events.find((e) => e.type === 'replica.left-service' && e.target === victim.name);
+    const started = events.find((e) => e.type === 'replica.started' && e.detail?.['replaces'] === victim.name);
+    const ready = events.find((e) => e.type === 'replica.ready' && e.detail?.['replaces'] === victim.name);
+    expect(left && started && ready).toBeTruthy();
+    expect(started!.atMs).toBeGreaterThanOrEqual(left!.atMs);
+    expect(ready!.atMs).toBeGreaterThan(started!.atMs);
+    expect(isAlive(victim.pid!)).toBe(false);
+    const now = deployment.replicas();
+    expect(now.filter((r) => r.ready)).toHaveLength(3);
+    expect(now.map((r) => r.name)).not.toContain(victim.name);
+  });
+
+  it('tears down without leaving processes, ports or temp directories', async () => {
+    const port = Number(new URL(deployment.serviceUrl).port);
+    const pids = deployment.replicas().map((r) => r.pid!);
+    expect(descendants().length).toBeGreaterThanOrEqual(4);
+    await platform.teardown();
+    await platform.teardown(); // idempotent
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(await waitFor(() => descendants().length === 0, 5000)).toBe(true);
+    expect(gamedayTempEntries().filter((e) => !tempBefore.includes(e))).toEqual([]);
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(false)));
+      s.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+  });
+});

@@ -1,0 +1,100 @@
+import type { ResponseSink, TransportErrorKind } from '../../harness/load/types.js';
+import type { PhaseSpan } from '../../harness/scenario/plan.js';
+
+/**
+ * Synthetic outcome streams for timeline and verdict tests: requests sent at a steady rate with
+ * jitter, each answered by a "service" that is a plain function of the send time.
+ */
+export type Answer =
+  | { kind: 'response'; status: number; latencyMs: number }
+  | { kind: 'error'; error: TransportErrorKind; latencyMs: number }
+  | { kind: 'drop' };
+
+export type Outcome = Answer & { sendMs: number; endMs: number };
+export type Service = (sendMs: number, rnd: () => number) => Answer;
+
+/** A small deterministic PRNG (mulberry32), so every test stream is reproducible. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Healthy service: 200 in 5 ms ± 2 ms. */
+export const healthy: Service = (_s, rnd) => ({ kind: 'response', status: 200, latencyMs: 3 + 4 * rnd() });
+
+/** `base`, except requests sent in [fromMs, toMs) get `during`. */
+export function outage(base: Service, fromMs: number, toMs: number, during: Service): Service {
+  return (s, rnd) => (s >= fromMs && s < toMs ? during(s, rnd) : base(s, rnd));
+}
+
+export const refused: Service = (_s, rnd) => ({ kind: 'error', error: 'refused', latencyMs: 0.5 + rnd() });
+export const http503: Service = (_s, rnd) => ({ kind: 'response', status: 503, latencyMs: 2 + 2 * rnd() });
+export const stalled =
+  (stallMs: number): Service =>
+  (_s, rnd) => ({ kind: 'response', status: 200, latencyMs: stallMs + rnd() });
+
+/** `base` with a fraction `ratio` of responses taking `latencyMs` instead. */
+export function outliers(base: Service, ratio: number, latencyMs: number): Service {
+  return (s, rnd) => (rnd() < ratio ? { kind: 'response', status: 200, latencyMs } : base(s, rnd));
+}
+
+export interface StreamSpec {
+  ratePerSec: number;
+  fromMs?: number;
+  toMs: number;
+  seed?: number;
+  service: Service;
+}
+
+/** Every outcome, in completion order (as a load driver reports them). */
+export function generate(spec: StreamSpec): Outcome[] {
+  const rnd = prng(spec.seed ?? 1);
+  const interval = 1000 / spec.ratePerSec;
+  const out: Outcome[] = [];
+  for (let slot = Math.ceil((spec.fromMs ?? 0) / interval); slot * interval < spec.toMs; slot++) {
+    const sendMs = (slot + rnd()) * interval;
+    const answer = spec.service(sendMs, rnd);
+    const endMs = answer.kind === 'drop' ? sendMs : sendMs + answer.latencyMs;
+    out.push({ ...answer, sendMs, endMs });
+  }
+  return out.sort((a, b) => a.endMs - b.endMs);
+}
+
+export function feed(sink: ResponseSink, outcomes: readonly Outcome[]): void {
+  for (const o of outcomes) {
+    if (o.kind === 'response') sink.response(0, o.endMs, o.latencyMs, o.status);
+    else if (o.kind === 'error') sink.transportError(0, o.endMs, o.latencyMs, o.error);
+    else sink.dropped?.(0, o.endMs);
+  }
+}
+
+/** warmup, baseline, then per fault: fault, recovery; `after` to the end. */
+export function phasesOf(durationMs: number, warmupMs: number, faults: Array<{ name: string; atMs: number; durationMs: number }>, recoveryMs = 10_000): PhaseSpan[] {
+  const spans: PhaseSpan[] = [{ phase: 'warmup', startMs: 0, endMs: warmupMs }];
+  let t = warmupMs;
+  for (const f of faults) {
+    if (f.atMs > t) spans.push({ phase: t === warmupMs ? 'baseline' : 'after', startMs: t, endMs: f.atMs });
+    spans.push({ phase: 'fault', startMs: f.atMs, endMs: f.atMs + f.durationMs, fault: f.name });
+    spans.push({ phase: 'recovery', startMs: f.atMs + f.durationMs, endMs: f.atMs + f.durationMs + recoveryMs, fault: f.name });
+    t = f.atMs + f.durationMs + recoveryMs;
+  }
+  if (durationMs > t) spans.push({ phase: faults.length ? 'after' : 'baseline', startMs: t, endMs: durationMs });
+  return spans;
+}
+
+/** The percentile as HdrHistogram defines it: the value of rank ⌈p·n⌉ in sorted order. */
+export function brutePercentile(sortedUs: readonly number[], p: number): number {
+  const rank = Math.max(1, Math.ceil((p * sortedUs.length) / 100));
+  return sortedUs[rank - 1] ?? Number.NaN;
+}
+
+/** Latency as the recorder stores it: integer µs, at least 1. */
+export function micros(latencyMs: number): number {
+  return Math.max(1, Math.round(latencyMs * 1000));
+}
