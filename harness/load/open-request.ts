@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { HttpRequestSpec } from './workload.js';
 
 export interface OpenRequestOwner {
@@ -37,7 +38,9 @@ export class OpenRequest {
     this.chunks.length = 0;
   }
 
-  onConnect(): void {}
+  sentAt = 0;
+  dispatchedAt = 0;
+  onConnect(): void { this.sentAt = performance.now(); }
 
   onHeaders(statusCode: number): boolean {
     this.status = statusCode;

@@ -3,7 +3,7 @@ import { parseDocument } from 'yaml';
 import { InputError, type Problem } from '../core/errors.js';
 import type { Plan } from './plan.js';
 import { problemsFromZod } from './problems.js';
-import { scenarioSchema } from './schema.js';
+import { looseScenarioSchema, scenarioSchema } from './schema.js';
 import { toPlan, type PlanContext } from './to-plan.js';
 
 export type PlanResult = { plan: Plan; problems?: undefined } | { plan?: undefined; problems: Problem[] };
@@ -22,9 +22,17 @@ export function planFromText(text: string, ctx: PlanContext): PlanResult {
       })),
     };
   }
-  const parsed = scenarioSchema.safeParse(doc.toJS(), { reportInput: true });
-  if (!parsed.success) return { problems: problemsFromZod(parsed.error.issues, file) };
-  return toPlan(parsed.data, ctx);
+  const input: unknown = doc.toJS();
+  const parsed = scenarioSchema.safeParse(input, { reportInput: true });
+  if (parsed.success) return toPlan(parsed.data, ctx);
+  const problems = problemsFromZod(parsed.error.issues, file);
+  // With only unknown keys wrong, the rest is still judged, so every problem is reported at once.
+  const loose = looseScenarioSchema.safeParse(input);
+  if (loose.success) {
+    const rest = toPlan(loose.data, ctx);
+    if ('problems' in rest) problems.push(...rest.problems);
+  }
+  return { problems };
 }
 
 export async function planFromFile(file: string, env: PlanContext['env']): Promise<PlanResult> {

@@ -14,7 +14,7 @@ export { STATUS_CLASSES } from './types.js';
 export { createLatencyHistogram, mergeHistograms, summarize, toMicros } from './histogram.js';
 export { mergePhaseHistograms, phasesNamed, selectPhases } from './merge.js';
 export type { PhaseSelection } from './merge.js';
-export { isHealthyWindow, slowExceedsP95, windowHealth } from './health.js';
+export { isHealthyWindow, judgedWindowCount, slowExceedsP95, warmupEndMs, windowHealth } from './health.js';
 export { detectDisruptions } from './disruption.js';
 export type { Disruption } from './disruption.js';
 export { clientRtoMs, sustainedHealthyRun } from './client-rto.js';

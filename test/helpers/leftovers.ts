@@ -35,10 +35,11 @@ export function gamedayTempEntries(prefixes = ['gameday-']): string[] {
   return readdirSync(tmpdir()).filter((name) => prefixes.some((p) => name.startsWith(p)));
 }
 
+/** Alive and not a zombie (an exited process its parent has not reaped yet is gone for our purposes). */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -52,4 +53,15 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     await new Promise((r) => setTimeout(r, stepMs));
   }
   return predicate();
+}
+
+/** "pid state command line", for a readable failure message. */
+export function describeProcess(pid: number): string {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return `${pid} ${stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)} ${cmd}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
 }

@@ -48,7 +48,7 @@ describe('autocannon 9.0.0 connection-loss repair', () => {
   const DELAY_MS = 30;
 
   it('reports every request lost on a closed connection exactly once, and later latencies stay true', async () => {
-    const s = await start({ delayMs: DELAY_MS, destroyEvery: 5 });
+    const s = await start({ delayMs: DELAY_MS, destroyAtRequest: 5 });
     const { sink, summary } = await runClosed(s, 1_500);
     expect(s.stats.destroyed).toBeGreaterThan(30);
     expect(sink.errors.length).toBe(s.stats.destroyed);
@@ -57,13 +57,13 @@ describe('autocannon 9.0.0 connection-loss repair', () => {
     expect(summary.completed).toBe(summary.sent);
     const latencies = sink.responses.map((r) => r.latencyMs);
     expect(percentile(latencies, 50)).toBeLessThan(DELAY_MS * 1.5);
-    expect(percentile(latencies, 90)).toBeLessThan(DELAY_MS * 3);
+    expect(percentile(latencies, 75)).toBeLessThan(DELAY_MS * 2);
     // a lost request is timed from its own send to the loss: about the server's delay
     expect(percentile(sink.errors.map((e) => e.latencyMs), 50)).toBeLessThan(DELAY_MS * 1.5);
   });
 
   it('demonstrates the defect: bare autocannon loses the requests and inflates later latencies', async () => {
-    const s = await start({ delayMs: DELAY_MS, destroyEvery: 5 });
+    const s = await start({ delayMs: DELAY_MS, destroyAtRequest: 5 });
     const bare = await runBareAutocannon(s.url, 1.5);
     expect(s.stats.destroyed).toBeGreaterThan(30);
     expect(bare.reqErrors).toBe(0); // a clean close emits no error at all
@@ -73,7 +73,7 @@ describe('autocannon 9.0.0 connection-loss repair', () => {
   });
 
   it('resets the HTTP parser after a connection dies mid-response', async () => {
-    const s = await start({ delayMs: 2, truncateEvery: 7 });
+    const s = await start({ delayMs: 2, truncateAtRequest: 7 });
     const { sink } = await runClosed(s, 1_000);
     expect(s.stats.truncated).toBeGreaterThan(20);
     expect(sink.errorKinds()).toEqual({ closed: s.stats.truncated });
@@ -82,7 +82,7 @@ describe('autocannon 9.0.0 connection-loss repair', () => {
   });
 
   it('reports a reset connection as reset', async () => {
-    const s = await start({ delayMs: 5, resetEvery: 6 });
+    const s = await start({ delayMs: 5, resetAtRequest: 6 });
     const { sink } = await runClosed(s, 1_000);
     expect(s.stats.reset).toBeGreaterThan(20);
     expect(sink.errorKinds()).toEqual({ reset: s.stats.reset });

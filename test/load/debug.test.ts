@@ -5,7 +5,7 @@ import { RecordingSink, delay, percentile, realClock } from './recording-sink.js
 import { startTaskServer } from './task-server.js';
 
 it('debug', async () => {
-  const s = await startTaskServer({ delayMs: 20, destroyEvery: 5 });
+  const s = await startTaskServer({ delayMs: 20, destroyAtRequest: 5 });
   const sink = new RecordingSink();
   const run = createLoadDriver({ model: 'closed', connections: 10, timeoutMs: 2000, mix: [...DEFAULT_MIX], seed: 3 }, realClock()).start({ url: s.url, ids: [...s.tasks.keys()] }, sink, new AbortController().signal);
   await delay(1500);
@@ -20,7 +20,7 @@ it('debug', async () => {
 });
 import autocannon from 'autocannon';
 it('bare', async () => {
-  const s = await startTaskServer({ delayMs: 30, destroyEvery: 5 });
+  const s = await startTaskServer({ delayMs: 30, destroyAtRequest: 5 });
   const lat: number[] = [];
   const inst = autocannon({ url: `${s.url}/tasks/1`, connections: 10, duration: 1.5 }) as any;
   inst.on('response', (_c: unknown, _s: number, _b: number, ms: number) => lat.push(ms));

@@ -10,11 +10,11 @@ export interface Faults {
   /** Every answer waits this long. */
   delayMs: number;
   /** The Nth request of every connection: after `delayMs`, the socket is destroyed (a clean FIN) unanswered. */
-  destroyEvery: number;
+  destroyAtRequest: number;
   /** The Nth request of every connection: after `delayMs`, the connection is reset (RST) unanswered. */
-  resetEvery: number;
+  resetAtRequest: number;
   /** The Nth request of every connection: after `delayMs`, half a response (headers, part of a body), then FIN. */
-  truncateEvery: number;
+  truncateAtRequest: number;
   /** Every Nth request is answered 503. */
   status503Every: number;
   /** Every Nth answer on a connection says `Connection: close` (then the server closes it). */
@@ -61,9 +61,9 @@ export interface TaskServer {
 
 const NO_FAULTS: Faults = {
   delayMs: 0,
-  destroyEvery: 0,
-  resetEvery: 0,
-  truncateEvery: 0,
+  destroyAtRequest: 0,
+  resetAtRequest: 0,
+  truncateAtRequest: 0,
   status503Every: 0,
   closeAfter: 0,
   stallUntil: 0,
@@ -118,13 +118,13 @@ function onRequest(s: TaskServer, perSocket: PerSocket, req: http.IncomingMessag
   const wait = Math.max(faults.delayMs, faults.stallUntil - performance.now());
   const act = (): void => {
     const socket = req.socket;
-    if (onSocket === faults.destroyEvery) {
+    if (onSocket === faults.destroyAtRequest) {
       stats.destroyed++;
       socket.destroy();
-    } else if (onSocket === faults.resetEvery) {
+    } else if (onSocket === faults.resetAtRequest) {
       stats.reset++;
       socket.resetAndDestroy();
-    } else if (onSocket === faults.truncateEvery) {
+    } else if (onSocket === faults.truncateAtRequest) {
       stats.truncated++;
       socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":');
     } else {

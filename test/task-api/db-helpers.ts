@@ -2,9 +2,16 @@ import pg from 'pg';
 
 /** Direct database access for tests: what the replicas do, seen from PostgreSQL's side. */
 
-export async function withDb<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** A connected client; a server stopped under it (some tests do that) must not crash the runner. */
+async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
   await client.connect();
+  return client;
+}
+
+export async function withDb<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(url);
   try {
     return await fn(client);
   } finally {
@@ -18,8 +25,7 @@ export interface HeldLock {
 
 /** Holds an ACCESS EXCLUSIVE lock on `tasks` until released: every query on the table waits. */
 export async function lockTasks(url: string): Promise<HeldLock> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const client = await connect(url);
   await client.query('BEGIN');
   await client.query('LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE');
   let released = false;
@@ -35,10 +41,16 @@ export async function lockTasks(url: string): Promise<HeldLock> {
 
 /** Holds a session-level advisory lock until released. */
 export async function holdAdvisoryLock(url: string, key: number): Promise<HeldLock> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const client = await connect(url);
   await client.query('SELECT pg_advisory_lock($1)', [key]);
-  return { release: () => client.end() };
+  let released = false;
+  return {
+    release: async () => {
+      if (released) return;
+      released = true;
+      await client.end();
+    },
+  };
 }
 
 /** Connections of one replica (by application_name), and how many of them wait on a lock. */

@@ -86,15 +86,21 @@ describe('startup', () => {
   it('starts three replicas at once on an empty database, one at a time through the schema lock', async () => {
     const fresh = await postgres.createDatabase('race');
     const lock = await holdAdvisoryLock(fresh, SCHEMA_LOCK_KEY);
-    const starting = [0, 1, 2].map((i) => startReplica({ DATABASE_URL: fresh, REPLICA_NAME: `race-${i}`, POOL_SIZE: '3' }));
     let started = 0;
-    for (const s of starting) void s.then(() => (started += 1), () => undefined);
-    await waitFor('three replicas waiting on the schema lock', async () => {
-      const waiting = await Promise.all([0, 1, 2].map((i) => replicaBackends(fresh, `race-${i}`)));
-      return waiting.every((b) => b.waitingOnLock === 1);
-    }, 15_000);
-    expect(started).toBe(0);
-    await lock.release();
+    const starting = [0, 1, 2].map(async (i) => {
+      const replica = await startReplica({ DATABASE_URL: fresh, REPLICA_NAME: `race-${i}`, POOL_SIZE: '3' });
+      started += 1;
+      return replica;
+    });
+    try {
+      await waitFor('three replicas waiting on the schema lock', async () => {
+        const waiting = await Promise.all([0, 1, 2].map((i) => replicaBackends(fresh, `race-${i}`)));
+        return waiting.every((b) => b.waitingOnLock === 1);
+      }, 15_000);
+      expect(started).toBe(0);
+    } finally {
+      await lock.release();
+    }
     const replicas = await Promise.all(starting);
     for (const [i, replica] of replicas.entries()) {
       const created = await call<{ id: number }>(replica.url, 'POST', '/tasks', { json: { title: `from race-${i}` } });
