@@ -28,7 +28,7 @@ export async function runArrivals(
   let k = 0;
   while (!signal.aborted) {
     const now = Math.min(clock.now(), endMs);
-    k = emitDue(k, t0, intervalMs, now, onArrival);
+    k = emitDue(k, t0, intervalMs, now, onArrival, signal);
     if (now >= endMs) break;
     const untilNext = t0 + k * intervalMs - clock.now();
     await clock.sleep(Math.min(TICK_MS, Math.max(1, untilNext)), signal);
@@ -36,10 +36,10 @@ export async function runArrivals(
   return k;
 }
 
-/** Emits arrivals k.. due at or before `now` (at most MAX_BATCH); returns the next k. */
-function emitDue(k: number, t0: number, intervalMs: number, now: number, onArrival: OnArrival): number {
+/** Emits arrivals k.. due at or before `now` (at most MAX_BATCH, none once stopped); returns the next k. */
+function emitDue(k: number, t0: number, intervalMs: number, now: number, onArrival: OnArrival, signal: AbortSignal): number {
   const last = k + MAX_BATCH;
-  for (let t = t0 + k * intervalMs; t <= now && k < last; t = t0 + k * intervalMs) {
+  for (let t = t0 + k * intervalMs; t <= now && k < last && !signal.aborted; t = t0 + k * intervalMs) {
     onArrival(k, t);
     k++;
   }

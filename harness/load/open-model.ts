@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { LoadDriver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink } from './types.js';
@@ -84,7 +83,6 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     request.arm(op, this.workload.fill(request.spec, op), intendedMs);
     this.inFlight++;
     this.sent++;
-    (request as any).dispatchedAt = (request as any).sentAt = performance.now();
     this.pool.dispatch(request.spec, request);
   };
 
@@ -96,7 +94,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     if (request.settled) return;
     const endMs = this.clock.now();
     if (this.keepsBody(request)) this.workload.acknowledge(request.op, request.id, request.bodyText(), endMs);
-    this.sink.response(request.op, endMs, endMs - (request.intendedMs + (request.sentAt - request.dispatchedAt)), request.status);
+    this.sink.response(request.op, endMs, endMs - request.intendedMs, request.status);
     this.settle(request);
   }
 

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { HttpRequestSpec } from './workload.js';
 
 export interface OpenRequestOwner {
@@ -38,9 +37,7 @@ export class OpenRequest {
     this.chunks.length = 0;
   }
 
-  sentAt = 0;
-  dispatchedAt = 0;
-  onConnect(): void { this.sentAt = performance.now(); }
+  onConnect(): void {}
 
   onHeaders(statusCode: number): boolean {
     this.status = statusCode;

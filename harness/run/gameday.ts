@@ -22,6 +22,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Called about once a second with the latest outcome counts, for live progress. */
   onTick?: (tick: ProgressTick) => void;
+  /** The run clock; injectable so tests can relate their own events to the run's timeline. */
+  clock?: SystemClock;
 }
 
 export interface ProgressTick {
@@ -46,7 +48,7 @@ const MAX_IDS = 100_000;
  * Teardown and fault recovery always run, whatever ends the run.
  */
 export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutcome> {
-  const clock = new SystemClock();
+  const clock = opts.clock ?? new SystemClock();
   const journal = new Journal(clock);
   await mkdir(join(opts.outDir, 'logs'), { recursive: true });
   const platform = createPlatform(plan.platform, { journal, logDir: join(opts.outDir, 'logs') }, clock);

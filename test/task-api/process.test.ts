@@ -125,9 +125,10 @@ describe('graceful shutdown', () => {
       const slow = call<{ id: number }>(replica.url, 'GET', `/tasks/${created.body.id}`);
       await waitFor('the request to block on the lock', async () => (await replicaBackends(url, 'draining')).waitingOnLock === 1);
       replica.proc.kill('SIGTERM');
-      await sleep(300);
+      await waitFor('the shutdown to start', () => replica.stderr().includes('shutdown_started'));
+      await waitFor('the port to refuse new connections', () => fetch(`${replica.url}/health`).then(() => false, () => true));
+      await sleep(200);
       expect(isRunning(replica.proc)).toBe(true);
-      await expect(fetch(`${replica.url}/health`)).rejects.toThrow();
       await lock.release();
       const response = await slow;
       expect([response.status, response.body.id]).toEqual([200, created.body.id]);

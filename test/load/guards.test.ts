@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { assertLoopback, discoverIds } from '../../harness/load/index.js';
+import { kindOfError } from '../../harness/load/transport-errors.js';
+import { startTaskServer, type TaskServer } from './task-server.js';
+
+let server: TaskServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('loopback only', () => {
+  it.each(['http://127.0.0.1:3000', 'http://127.5.6.7', 'http://localhost:8080/x', 'http://[::1]:80', 'http://LOCALHOST'])('accepts %s', (url) => {
+    expect(() => assertLoopback(url)).not.toThrow();
+  });
+
+  it.each(['http://10.0.0.1', 'http://128.0.0.1', 'http://example.com', 'http://localhost.example.com', 'http://[::2]', 'https://127.0.0.1', 'nonsense'])(
+    'refuses %s',
+    (url) => {
+      expect(() => assertLoopback(url)).toThrow(/load target/);
+    },
+  );
+});
+
+describe('transport error kinds', () => {
+  const err = (code: string): Error => Object.assign(new Error(code), { code });
+  it('maps socket and undici codes', () => {
+    expect(kindOfError(err('ECONNREFUSED'))).toBe('refused');
+    expect(kindOfError(new AggregateError([err('ECONNREFUSED')]))).toBe('refused');
+    expect(kindOfError(err('ECONNRESET'))).toBe('reset');
+    expect(kindOfError(err('EPIPE'))).toBe('reset');
+    expect(kindOfError(err('UND_ERR_SOCKET'))).toBe('closed');
+    expect(kindOfError(err('UND_ERR_HEADERS_TIMEOUT'))).toBe('timeout');
+    expect(kindOfError(err('UND_ERR_BODY_TIMEOUT'))).toBe('timeout');
+    expect(kindOfError(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toBe('timeout');
+    expect(kindOfError(err('EHOSTUNREACH'))).toBe('other');
+    expect(kindOfError('weird')).toBe('other');
+  });
+});
+
+describe('discoverIds', () => {
+  it('pages through the list up to max ids', async () => {
+    server = await startTaskServer({}, 250);
+    expect(await discoverIds(server.url, 230)).toEqual(Array.from({ length: 230 }, (_, i) => i + 1));
+    expect(await discoverIds(server.url, 10_000)).toHaveLength(250);
+    expect(server.stats.log.filter((l) => l.startsWith('GET /tasks?'))).toHaveLength(6);
+  });
+
+  it('fails clearly on a broken list', async () => {
+    server = await startTaskServer({ status503Every: 1 });
+    await expect(discoverIds(server.url, 10)).rejects.toThrow(/answered 503/);
+  });
+
+  it('refuses a non-loopback target', async () => {
+    await expect(discoverIds('http://192.168.1.1', 10)).rejects.toThrow(/not loopback/);
+  });
+});
