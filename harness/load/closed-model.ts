@@ -42,6 +42,7 @@ class ClosedRun implements LoadRun {
   private stopping = false;
   private finished = false;
   private drainTimer: NodeJS.Timeout | undefined;
+  private readonly runTimer: NodeJS.Timeout;
 
   constructor(
     private readonly plan: ClosedPlan,
@@ -58,6 +59,7 @@ class ClosedRun implements LoadRun {
     );
     const onAbort = (): void => this.stop();
     signal.addEventListener('abort', onAbort, { once: true });
+    this.runTimer = setTimeout(onAbort, MAX_RUN_MS);
     this.done = this.settle(() => signal.removeEventListener('abort', onAbort));
     if (signal.aborted) this.stop();
   }
@@ -77,7 +79,8 @@ class ClosedRun implements LoadRun {
       url: origin,
       connections: this.plan.connections,
       pipelining: 1,
-      duration: MAX_RUN_MS / 1000,
+      // A backstop only: the run stops itself (and drains) at MAX_RUN_MS, long before this.
+      duration: (2 * MAX_RUN_MS) / 1000,
       // autocannon takes whole seconds (>= 1); setupClient sets the exact timeout in ms.
       timeout: Math.max(1, Math.ceil(this.plan.timeoutMs / 1000)),
       sampleInt: 100,
@@ -167,6 +170,7 @@ class ClosedRun implements LoadRun {
       await this.instance;
     } finally {
       clearTimeout(this.drainTimer);
+      clearTimeout(this.runTimer);
       cleanup();
     }
     return { sent: this.sent, completed: this.completed, dropped: 0, acknowledgedWrites: this.workload.writes };

@@ -9,8 +9,8 @@ export const DISCOVER_TOTAL_TIMEOUT_MS = 30_000;
 
 /**
  * Ids of existing tasks, read from `GET /tasks?limit=100&cursor=…` pages until `max` ids, the
- * last page, or the time limit. Assumed page shape: `{ items: [{ id, … }], nextCursor }`
- * (a bare array or `tasks` are accepted for items; a missing or null `nextCursor` ends the list).
+ * last page, or the time limit. Pages are the Task API's: `{ items: [{ id, … }], next_cursor }`;
+ * a null `next_cursor` ends the list.
  */
 export async function discoverIds(url: string, max: number): Promise<number[]> {
   const origin = assertLoopback(url).origin;
@@ -54,11 +54,11 @@ export function parsePage(text: string, path: string): Page {
   } catch {
     throw new Error(`discovering task ids: GET ${path} did not answer JSON`);
   }
-  const record = (body ?? {}) as { items?: unknown; tasks?: unknown; nextCursor?: unknown };
-  const list = Array.isArray(body) ? body : (record.items ?? record.tasks);
+  const record = (body ?? {}) as { items?: unknown; next_cursor?: unknown };
+  const list = record.items;
   if (!Array.isArray(list)) throw new Error(`discovering task ids: GET ${path} answered no items array`);
   const items = list.map((t: { id?: unknown } | null) => t?.id).filter((id): id is number => Number.isSafeInteger(id));
-  const next = record.nextCursor;
+  const next = record.next_cursor;
   const nextCursor = typeof next === 'string' || typeof next === 'number' ? String(next) : undefined;
   return { items, nextCursor };
 }

@@ -70,9 +70,16 @@ export interface LoadTarget {
 }
 
 export interface LoadSummary {
+  /** Requests written (or handed to the connection pool). */
   sent: number;
+  /**
+   * Requests whose outcome was reported (a response or a transport error). Equal to `sent` once
+   * `done` resolves: in-flight requests are drained on stop, and past their timeout reported as one.
+   */
   completed: number;
+  /** Open model: arrivals not sent because `maxInFlight` were outstanding. */
   dropped: number;
+  /** In the order acknowledged. */
   acknowledgedWrites: AcknowledgedWrite[];
 }
 

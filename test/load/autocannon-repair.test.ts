@@ -101,6 +101,27 @@ describe('autocannon 9.0.0 connection-loss repair', () => {
     expect(summary.completed).toBe(summary.sent);
   });
 
+  it('rides out an outage: in-flight requests lost, refusals reported, traffic resumes', async () => {
+    const first = await start({ delayMs: 50 });
+    const port = Number(new URL(first.url).port);
+    const sink = new RecordingSink();
+    const run = createLoadDriver(plan(), realClock()).start({ url: first.url, ids: [1, 2, 3] }, sink, new AbortController().signal);
+    await delay(300);
+    await first.refuse(); // kills the 10 requests in flight
+    await delay(300);
+    const second = await startTaskServer({}, 100, port);
+    server = second;
+    await delay(400);
+    run.stop();
+    const summary = await run.done;
+    const kinds = sink.errorKinds();
+    expect((kinds.closed ?? 0) + (kinds.reset ?? 0)).toBe(CONNECTIONS);
+    expect(kinds.refused).toBeGreaterThan(CONNECTIONS);
+    expect(sink.responses.length).toBe(first.stats.responded + second.stats.responded);
+    expect(second.stats.responded).toBeGreaterThan(100);
+    expect(summary.completed).toBe(summary.sent);
+  });
+
   it('reports timeouts once, with the latency of the wait', async () => {
     const s = await start({ blackhole: true });
     const { sink, summary } = await runClosed(s, 1_000, 300);

@@ -92,6 +92,27 @@ describe('open model', () => {
     expect(sink.responses.length).toBe(summary.sent);
   });
 
+  it('rides out an outage and resumes at the same rate', async () => {
+    const first = await startTaskServer({});
+    server = first;
+    const port = Number(new URL(first.url).port);
+    const sink = new RecordingSink();
+    const run = createLoadDriver(openPlan({ ratePerSec: 100 }), realClock()).start({ url: first.url, ids: [1, 2] }, sink, new AbortController().signal);
+    await delay(500);
+    await first.refuse();
+    await delay(500);
+    const second = await startTaskServer({}, 100, port);
+    server = second;
+    await delay(500);
+    run.stop();
+    const summary = await run.done;
+    expect(sink.errorKinds().refused).toBeGreaterThan(30);
+    expect(sink.responses.length).toBe(first.stats.responded + second.stats.responded);
+    expect(second.stats.responded).toBeGreaterThan(35);
+    expect(Math.abs(summary.sent - 150) / 150).toBeLessThan(0.03);
+    expect(summary.completed).toBe(summary.sent);
+  });
+
   it('draws the same op sequence for the same seed', async () => {
     const ops = async (seed: number): Promise<number[]> => {
       const { sink } = await runOpen({}, 300, openPlan({ seed, connections: 1 }));

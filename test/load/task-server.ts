@@ -75,7 +75,7 @@ interface PerSocket {
   answered: WeakMap<Socket, number>;
 }
 
-export async function startTaskServer(faults: Partial<Faults> = {}, seedRows = 100): Promise<TaskServer> {
+export async function startTaskServer(faults: Partial<Faults> = {}, seedRows = 100, port = 0): Promise<TaskServer> {
   const state: TaskServer = {
     url: '',
     faults: { ...NO_FAULTS, ...faults },
@@ -92,7 +92,7 @@ export async function startTaskServer(faults: Partial<Faults> = {}, seedRows = 1
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => onRequest(state, perSocket, req, res, Buffer.concat(chunks).toString('utf8')));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let closed = false;
   state.refuse = state.close = async () => {
@@ -175,5 +175,5 @@ function list(s: TaskServer, url: URL): unknown {
   const ids = [...s.tasks.keys()].filter((id) => id > after).sort((a, b) => a - b);
   const items = ids.slice(0, limit).map((id) => s.tasks.get(id));
   const last = items.at(-1);
-  return { items, nextCursor: ids.length > limit && last ? String(last.id) : null };
+  return { items, next_cursor: ids.length > limit && last ? String(last.id) : null };
 }

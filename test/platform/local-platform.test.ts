@@ -6,7 +6,7 @@ import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
 import type { Deployment } from '../../harness/platform/types.js';
 import type { LocalPlatformPlan } from '../../harness/scenario/plan.js';
-import { descendants, gamedayTempEntries, isAlive, waitFor } from '../helpers/leftovers.js';
+import { describeProcess, descendants, gamedayTempEntries, isAlive, waitFor } from '../helpers/leftovers.js';
 
 const plan: LocalPlatformPlan = {
   kind: 'local',
@@ -18,7 +18,7 @@ const plan: LocalPlatformPlan = {
   terminationGracePeriodMs: 5000,
 };
 
-/** Which replica answered: the Task API names itself in the REPLICA_NAME env, visible in /metrics? Use the pid from a fresh connection instead. */
+/** One request on a fresh connection (so the Service picks an endpoint for it). */
 function getOnce(url: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}${path}`, { agent: false }, (res) => {
@@ -65,10 +65,10 @@ describe('local platform', () => {
       const res = await getOnce(deployment.serviceUrl, '/tasks/1');
       expect(res.status).toBe(200);
       const metrics = await getOnce(deployment.serviceUrl, '/metrics');
-      const pid = /process_start_time_seconds (\S+)/.exec(metrics.body)?.[1];
-      if (pid) seen.add(pid);
+      const replica = /task_api_info\{replica="([^"]+)"\} 1/.exec(metrics.body)?.[1];
+      if (replica) seen.add(replica);
     }
-    expect(seen.size).toBe(3);
+    expect([...seen].sort()).toEqual(deployment.replicas().map((r) => r.name).sort());
     expect(deployment.seededIds).toEqual({ min: 1, max: 500 });
   });
 
@@ -100,7 +100,8 @@ describe('local platform', () => {
     await platform.teardown();
     await platform.teardown(); // idempotent
     expect(pids.filter(isAlive)).toEqual([]);
-    expect(await waitFor(() => descendants().length === 0, 5000)).toBe(true);
+    await waitFor(() => descendants().length === 0, 5000);
+    expect(descendants().map(describeProcess)).toEqual([]);
     expect(gamedayTempEntries().filter((e) => !tempBefore.includes(e))).toEqual([]);
     const refused = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');

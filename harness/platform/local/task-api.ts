@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop as stopEsbuild } from 'esbuild';
 import { HarnessError } from '../../core/errors.js';
 import { PROJECT_ROOT } from '../../core/paths.js';
 import type { LocalPlatformPlan } from '../../scenario/plan.js';
@@ -30,6 +30,9 @@ export async function buildTaskApiImage(): Promise<TaskApiImage> {
     await build({ entryPoints: [ENTRY], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' });
   } catch (err) {
     throw new HarnessError(`building the Task API failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    // esbuild keeps a service process for further builds; a run builds once, so stop it.
+    await stopEsbuild();
   }
   return { file, remove: () => rm(file, { force: true }) };
 }

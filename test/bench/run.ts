@@ -1,0 +1,100 @@
+/**
+ * npm run bench: ratios measured in one run, each against a reference on the same machine.
+ *  (a) Task API GET /tasks/:id through the Service vs pgbench -S on the same PostgreSQL, equal clients (goal ≥ 0.5)
+ *  (b) gameday's load with HDR windows vs bare autocannon on the same target (goal ≥ 0.95)
+ *  (c) cold start to all replicas ready (goal ≤ 5 s)
+ */
+import { SystemClock } from '../../harness/core/clock.js';
+import { Journal } from '../../harness/core/journal.js';
+import { LocalPlatform } from '../../harness/platform/local/index.js';
+import type { LocalPlatformPlan } from '../../harness/scenario/plan.js';
+import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
+
+const CLIENTS = 16;
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+
+const platformPlan: LocalPlatformPlan = {
+  kind: 'local',
+  replicas: 3,
+  database: { kind: 'embedded' },
+  readinessProbe: { initialDelayMs: 0, periodMs: 100, timeoutMs: 1000, failureThreshold: 1, successThreshold: 1 },
+  pool: { size: 10, acquireTimeoutMs: 2000, statementTimeoutMs: 5000 },
+  seedRows: 10_000,
+  terminationGracePeriodMs: 5000,
+};
+
+interface Row {
+  name: string;
+  value: string;
+  reference: string;
+  ratio: number;
+  goal: string;
+  met: boolean;
+}
+const rows: Row[] = [];
+const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2);
+
+async function deployed<T>(fn: (p: LocalPlatform, url: string, dbUrl: string, journal: Journal) => Promise<T>): Promise<T> {
+  const clock = new SystemClock();
+  const journal = new Journal(clock);
+  const platform = new LocalPlatform(platformPlan, { journal }, clock);
+  try {
+    const d = await platform.deploy(new AbortController().signal);
+    return await fn(platform, d.serviceUrl, d.databaseUrl as string, journal);
+  } finally {
+    await platform.teardown();
+  }
+}
+
+async function coldStart(): Promise<void> {
+  const samples: Array<{ replicas: number; total: number }> = [];
+  for (let i = 0; i < 3; i++) {
+    await deployed(async (_p, _u, _d, journal) => {
+      const ready = journal.events().find((e) => e.type === 'platform.ready');
+      samples.push({ replicas: Number(ready?.detail?.['replicasReadyMs']), total: Number(ready?.detail?.['totalMs']) });
+    });
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const total = median(samples.map((s) => s.total)) / 1000;
+  const replicas = median(samples.map((s) => s.replicas)) / 1000;
+  rows.push({ name: '(c) cold start → 3 replicas ready', value: `${fmt(total)} s (replicas alone ${fmt(replicas)} s)`, reference: 'goal 5 s', ratio: total / 5, goal: '≤ 1.0 (≤ 5 s)', met: total <= 5 });
+}
+
+async function serviceVsPgbench(): Promise<void> {
+  if (!(await hasPgbench())) {
+    rows.push({ name: '(a) Task API vs pgbench -S', value: 'skipped', reference: 'pgbench not installed (apt-get install postgresql-15)', ratio: Number.NaN, goal: '≥ 0.5', met: false });
+    return;
+  }
+  await deployed(async (_p, url, dbUrl) => {
+    await bareAutocannon(url, CLIENTS, 2, 10_000); // warm the replicas' JIT and pools
+    const api = await bareAutocannon(url, CLIENTS, SECONDS, 10_000);
+    const pg = await pgbenchSelect(dbUrl, CLIENTS, SECONDS);
+    rows.push({ name: `(a) GET /tasks/:id via Service vs pgbench -S, ${CLIENTS} clients`, value: `${fmt(api)} req/s`, reference: `${fmt(pg)} tps`, ratio: api / pg, goal: '≥ 0.5', met: api / pg >= 0.5 });
+  });
+}
+
+async function harnessVsAutocannon(): Promise<void> {
+  const target = await startTargetServer();
+  try {
+    await bareAutocannon(target.url, CLIENTS, 2, 1000);
+    // A B B A, so drift of the machine weighs on both sides alike.
+    const bare = [await bareAutocannon(target.url, CLIENTS, SECONDS, 1000)];
+    const ours = [await harnessLoad(target.url, CLIENTS, SECONDS, 1000), await harnessLoad(target.url, CLIENTS, SECONDS, 1000)];
+    bare.push(await bareAutocannon(target.url, CLIENTS, SECONDS, 1000));
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const ratio = mean(ours) / mean(bare);
+    rows.push({ name: `(b) gameday load + HDR windows vs bare autocannon, ${CLIENTS} conns`, value: `${fmt(mean(ours))} req/s`, reference: `${fmt(mean(bare))} req/s`, ratio, goal: '≥ 0.95', met: ratio >= 0.95 });
+  } finally {
+    target.stop();
+  }
+}
+
+await coldStart();
+await serviceVsPgbench();
+await harnessVsAutocannon();
+
+process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
+for (const r of rows) {
+  process.stdout.write(`${r.met ? 'MET ' : 'MISS'}  ${r.name}\n      ${r.value} vs ${r.reference}  →  ratio ${Number.isNaN(r.ratio) ? 'n/a' : r.ratio.toFixed(3)} (goal ${r.goal})\n`);
+}
+process.stdout.write(`${JSON.stringify({ bench: rows })}\n`);
