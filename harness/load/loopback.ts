@@ -1,3 +1,7 @@
+import { isLoopbackHost } from '../core/loopback.js';
+
+export { isLoopbackHost };
+
 /**
  * Load and faults go only to this machine. The check is literal on purpose: nothing is resolved,
  * so a name that happens to resolve to loopback today is still refused.
@@ -18,11 +22,4 @@ export function assertLoopback(url: string): URL {
     );
   }
   return parsed;
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  if (host === 'localhost' || host === '[::1]' || host === '::1') return true;
-  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return octets !== null && octets[1] === '127' && octets.slice(2).every((o) => Number(o) <= 255);
 }

@@ -1,7 +1,7 @@
 import { parseDurationMs } from '../core/duration.js';
 import type { Problem } from '../core/errors.js';
 import type { LoadPlan, MixEntry, OperationName } from '../load/types.js';
-import { isLoopbackHost } from './loopback.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import { layoutPhases } from './phases.js';
 import type { CheckPlan, FaultPlan, PhaseName, Plan, PlatformPlan } from './plan.js';
 import { defaultLocalPlatform, type CheckDocument, type FaultDocument, type ScenarioDocument } from './schema.js';

@@ -1,5 +1,6 @@
 import { formatMs } from '../core/duration.js';
 import type { CheckPlan, MetricName, MetricUnit, Plan } from '../scenario/plan.js';
+import { METRIC_UNITS } from '../scenario/target.js';
 import { selectPhases } from '../timeline/merge.js';
 import type { PhaseSelection } from '../timeline/merge.js';
 import type { FaultRto, RunFacts } from './types.js';
@@ -11,19 +12,7 @@ export interface Measurement {
   detail?: string;
 }
 
-export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
-  'rto.platform': 'ms',
-  'rto.client': 'ms',
-  'requests.status5xx': 'count',
-  'requests.transportErrors': 'count',
-  'requests.failures': 'count',
-  'requests.failureRatio': 'ratio',
-  'latency.p50': 'ms',
-  'latency.p95': 'ms',
-  'latency.p99': 'ms',
-  'latency.max': 'ms',
-  'throughput.rps': 'rps',
-};
+export { METRIC_UNITS };
 
 export function measure(check: CheckPlan, plan: Plan, facts: RunFacts): Measurement {
   const unit = METRIC_UNITS[check.metric];

@@ -7,21 +7,13 @@
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
-import type { LocalPlatformPlan } from '../../harness/scenario/plan.js';
+import { localPlatformPlan } from '../helpers/plans.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
 
 const CLIENTS = 16;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 
-const platformPlan: LocalPlatformPlan = {
-  kind: 'local',
-  replicas: 3,
-  database: { kind: 'embedded' },
-  readinessProbe: { initialDelayMs: 0, periodMs: 100, timeoutMs: 1000, failureThreshold: 1, successThreshold: 1 },
-  pool: { size: 10, acquireTimeoutMs: 2000, statementTimeoutMs: 5000 },
-  seedRows: 10_000,
-  terminationGracePeriodMs: 5000,
-};
+const platformPlan = localPlatformPlan();
 
 interface Row {
   name: string;

@@ -1,3 +1,4 @@
+import { SystemClock } from '../../harness/core/clock.js';
 import type { ResponseSink, TransportErrorKind } from '../../harness/load/types.js';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../harness/core/clock.js';
@@ -51,22 +52,7 @@ export function percentile(values: number[], p: number): number {
 
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Real time for driver tests (kept here so the tests do not depend on the core clock's constructors). */
+/** Real time for driver tests. */
 export function realClock(): Clock {
-  const origin = performance.now();
-  return {
-    now: () => performance.now() - origin,
-    wallMs: (offsetMs) => Date.now() - (performance.now() - origin) + offsetMs,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        if (signal?.aborted || ms <= 0) return resolve();
-        const done = (): void => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-      }),
-  };
+  return new SystemClock();
 }

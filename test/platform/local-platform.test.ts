@@ -5,18 +5,10 @@ import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
 import type { Deployment } from '../../harness/platform/types.js';
-import type { LocalPlatformPlan } from '../../harness/scenario/plan.js';
+import { localPlatformPlan } from '../helpers/plans.js';
 import { describeProcess, descendants, gamedayTempEntries, isAlive, waitFor } from '../helpers/leftovers.js';
 
-const plan: LocalPlatformPlan = {
-  kind: 'local',
-  replicas: 3,
-  database: { kind: 'embedded' },
-  readinessProbe: { initialDelayMs: 0, periodMs: 200, timeoutMs: 1000, failureThreshold: 1, successThreshold: 1 },
-  pool: { size: 4, acquireTimeoutMs: 1000, statementTimeoutMs: 5000 },
-  seedRows: 500,
-  terminationGracePeriodMs: 5000,
-};
+const plan = localPlatformPlan({ readinessProbe: { initialDelayMs: 0, periodMs: 200, timeoutMs: 1000, failureThreshold: 1, successThreshold: 1 }, pool: { size: 4, acquireTimeoutMs: 1000, statementTimeoutMs: 5000 }, seedRows: 500 });
 
 /** One request on a fresh connection (so the Service picks an endpoint for it). */
 function getOnce(url: string, path: string): Promise<{ status: number; body: string }> {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../harness/core/random.js';
 import type { ResponseSink, TransportErrorKind } from '../../harness/load/types.js';
 import type { PhaseSpan } from '../../harness/scenario/plan.js';
 
@@ -13,17 +14,8 @@ export type Answer =
 export type Outcome = Answer & { sendMs: number; endMs: number };
 export type Service = (sendMs: number, rnd: () => number) => Answer;
 
-/** A small deterministic PRNG (mulberry32), so every test stream is reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG, so every test stream is reproducible. */
+export const prng = seededRandom;
 
 /** Healthy service: 200 in 5 ms ± 2 ms. */
 export const healthy: Service = (_s, rnd) => ({ kind: 'response', status: 200, latencyMs: 3 + 4 * rnd() });
