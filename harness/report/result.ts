@@ -30,7 +30,10 @@ export interface ResultDocument {
   passed: boolean;
   checks: CheckResult[];
   rto: { platformMs: number | null; clientMs: number | null; faults: FaultRto[] };
-  requests: { total: number; responses: number; status5xx: number; transportErrors: number; transportErrorKinds: Record<string, number>; dropped: number; sent?: number };
+  /** Outcomes after warm-up, by completion time. */
+  requests: { total: number; responses: number; status5xx: number; transportErrors: number; transportErrorKinds: Record<string, number>; dropped: number };
+  /** What the load driver sent over the whole run, warm-up included. */
+  load?: { sent: number; completed: number; dropped: number; acknowledgedWrites: number };
   latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null; over: string };
   slo: { latencyP95Ms: number };
   phases: Phase[];
@@ -71,8 +74,8 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
       transportErrors: all.transportErrors.total,
       transportErrorKinds: { ...all.transportErrors },
       dropped: all.dropped,
-      ...(load ? { sent: load.sent } : {}),
     },
+    ...(load ? { load: { sent: load.sent, completed: load.completed, dropped: load.dropped, acknowledgedWrites: load.acknowledgedWrites.length } } : {}),
     latency: { p50Ms: all.p50Ms, p95Ms: all.p95Ms, p99Ms: all.p99Ms, maxMs: all.maxMs, over: 'all phases after warm-up' },
     slo: { latencyP95Ms: plan.slo.latencyP95Ms },
     phases: a.timeline.phases.map(({ histogram: _h, ...rest }) => rest),
