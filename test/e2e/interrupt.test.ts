@@ -3,39 +3,67 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ResultDocument } from '../../harness/report/result.js';
-import { startCli } from '../helpers/cli.js';
+import { startCli, type CliRun } from '../helpers/cli.js';
 import { describeProcess, descendants, gamedayTempEntries, isAlive, waitFor } from '../helpers/leftovers.js';
 
-describe.each(['SIGINT', 'SIGTERM'] as const)('%s in the middle of a Game Day', (signal) => {
+/** Starts a Game Day and waits until load flows, collecting every process the run started. */
+async function midRun(out: string): Promise<{ run: CliRun; seen: Set<number> }> {
+  const run = startCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out], {}, { detached: true });
+  expect(await waitFor(() => run.stdout().includes('s/14s'), 60_000, 50)).toBe(true);
+  await new Promise((r) => setTimeout(r, 3000));
+  const seen = new Set<number>();
+  // PostgreSQL, the Service, the replicas — in their own process groups, so look by ancestry.
+  await waitFor(() => {
+    for (const pid of descendants(run.child.pid)) seen.add(pid);
+    return seen.size >= 6;
+  }, 5000);
+  expect(seen.size).toBeGreaterThanOrEqual(6);
+  return { run, seen };
+}
+
+async function expectNothingLeft(seen: Set<number>, tempBefore: string[], waitMs: number): Promise<void> {
+  const alive = (): string[] => [...seen].filter(isAlive).map(describeProcess);
+  await waitFor(() => alive().length === 0, waitMs);
+  expect(alive()).toEqual([]);
+  await waitFor(() => gamedayTempEntries().filter((e) => !tempBefore.includes(e)).length === 0, waitMs);
+  expect(gamedayTempEntries().filter((e) => !tempBefore.includes(e))).toEqual([]);
+}
+
+describe.each([
+  { signal: 'SIGINT', how: 'Ctrl-C at a terminal (the whole foreground process group)', group: true },
+  { signal: 'SIGTERM', how: 'SIGTERM to the harness', group: false },
+] as const)('$how in the middle of a Game Day', ({ signal, group }) => {
   it('stops load, tears everything down, keeps the partial result and exits 130', { timeout: 120_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'gd-int-'));
     const tempBefore = gamedayTempEntries();
-    const run = startCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out]);
+    const { run, seen } = await midRun(out);
     try {
-      // Wait until the platform is up and load is flowing (the first progress line), then a bit more.
-      expect(await waitFor(() => run.stdout().includes('s/14s'), 60_000, 50)).toBe(true);
-      await new Promise((r) => setTimeout(r, 3000));
-      const seen = new Set<number>();
-      // Every process the run started: PostgreSQL, the Service, the replicas.
-      await waitFor(() => {
-        for (const pid of descendants(run.child.pid)) seen.add(pid);
-        return seen.size >= 5;
-      }, 5000);
-      expect(seen.size).toBeGreaterThanOrEqual(5);
-      run.child.kill(signal);
+      process.kill(group ? -(run.child.pid as number) : (run.child.pid as number), signal);
       const exit = await run.exit;
       expect(exit.code).toBe(130);
       expect(run.stderr()).toContain(`${signal}: stopping load`);
-      const alive = (): string[] => [...seen].filter(isAlive).map(describeProcess);
-      await waitFor(() => alive().length === 0, 2000);
-      expect(alive()).toEqual([]);
-      expect(gamedayTempEntries().filter((e) => !tempBefore.includes(e))).toEqual([]);
+      await expectNothingLeft(seen, tempBefore, 2000);
       expect(existsSync(join(out, 'result.json'))).toBe(true);
       const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultDocument;
       expect(r.runStatus).toBe('interrupted');
       expect(r.passed).toBe(false);
     } finally {
       run.child.kill('SIGKILL');
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the harness killed outright (SIGKILL) mid-run', () => {
+  it('leaves no process and no temp directory behind: replicas and the Service exit, the reaper stops PostgreSQL', { timeout: 120_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gd-kill-'));
+    const tempBefore = gamedayTempEntries();
+    const { run, seen } = await midRun(out);
+    try {
+      run.child.kill('SIGKILL');
+      await run.exit;
+      await expectNothingLeft(seen, tempBefore, 15_000);
+    } finally {
       rmSync(out, { recursive: true, force: true });
     }
   });

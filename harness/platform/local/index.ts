@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import type { LocalPlatformPlan } from '../../scenario/plan.js';
 import type { Deployment, Platform, PlatformContext, ReplicaControl } from '../types.js';
 import { existingDatabase, startEmbeddedPostgres, type Database } from './postgres.js';
+import { Reaper } from './reaper.js';
 import { ServiceProcess } from './service-process.js';
 import { Supervisor } from './supervisor.js';
 import { buildTaskApiImage, seedDatabase, taskApiTemplate, type TaskApiImage } from './task-api.js';
@@ -24,6 +25,7 @@ export class LocalPlatform implements Platform {
   private service?: ServiceProcess;
   private logDir?: string;
   private image?: TaskApiImage;
+  private reaper?: Reaper;
   private tornDown = false;
 
   constructor(
@@ -37,13 +39,18 @@ export class LocalPlatform implements Platform {
   async deploy(signal: AbortSignal): Promise<Deployment> {
     const { journal } = this.ctx;
     const t0 = this.clock.now();
+    this.reaper = new Reaper();
     this.logDir = this.ctx.logDir ?? (await mkdtemp(join(tmpdir(), 'gameday-logs-')));
+    if (!this.ctx.logDir) this.reaper.watchPath(this.logDir);
     // The Service process and the database start side by side; both are torn down whatever happens.
     this.service = new ServiceProcess(journal);
     const servicePort = this.service.start();
     servicePort.catch(() => undefined);
     this.image = await buildTaskApiImage();
+    this.reaper.watchPath(this.image.file);
     this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres() : existingDatabase(this.plan.database.url);
+    if (this.database.pid) this.reaper.watchGroup(this.database.pid, 'SIGINT');
+    if (this.database.dir) this.reaper.watchPath(this.database.dir);
     journal.record({ source: 'platform', type: 'database.ready', detail: { embedded: this.plan.database.kind === 'embedded', ms: Math.round(this.clock.now() - t0) } });
     signal.throwIfAborted();
     const seeded = await seedDatabase(this.image, this.database.url, this.plan.seedRows);
@@ -93,5 +100,6 @@ export class LocalPlatform implements Platform {
     await this.database?.stop();
     await this.image?.remove();
     if (this.logDir && !this.ctx.logDir) await rm(this.logDir, { recursive: true, force: true });
+    await this.reaper?.release();
   }
 }

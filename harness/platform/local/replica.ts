@@ -37,6 +37,8 @@ export class ReplicaProcess {
       cwd: template.cwd,
       env: { ...template.env, REPLICA_NAME: name },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Own process group: a terminal's Ctrl-C reaches only the harness, which stops replicas in order.
+      detached: true,
     });
     if (logDir) this.log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
     this.child.stderr?.on('data', (chunk: Buffer) => this.keep(chunk));
