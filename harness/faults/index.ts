@@ -1,5 +1,7 @@
 import type { FaultKind, FaultPlan } from '../scenario/plan.js';
+import { NetworkDelay } from './network-delay.js';
 import { PodKill } from './pod-kill.js';
+import { PoolExhaustion } from './pool-exhaustion.js';
 import type { FaultInjector } from './types.js';
 
 export type * from './types.js';
@@ -7,8 +9,11 @@ export type * from './types.js';
 /** The one registry of fault kinds; the scenario schema's union names the same kinds. */
 const INJECTORS: { [K in FaultKind]: (plan: Extract<FaultPlan, { kind: K }>) => FaultInjector } = {
   'pod-kill': (plan) => new PodKill(plan),
+  'network-delay': (plan) => new NetworkDelay(plan),
+  'pool-exhaustion': (plan) => new PoolExhaustion(plan),
 };
 
 export function createInjector(plan: FaultPlan): FaultInjector {
-  return INJECTORS[plan.kind](plan);
+  const make = INJECTORS[plan.kind] as (p: FaultPlan) => FaultInjector;
+  return make(plan);
 }

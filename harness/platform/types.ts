@@ -1,4 +1,5 @@
 import type { EventSink } from '../core/journal.js';
+import type { NetworkDelaySpec } from '../scenario/plan.js';
 
 /**
  * The platform stage: brings the system under test up, keeps it running (replacing what dies),
@@ -9,6 +10,8 @@ import type { EventSink } from '../core/journal.js';
 export interface ReplicaStatus {
   name: string;
   pid?: number;
+  /** The replica's own port on loopback (bypassing the Service), once it listens. */
+  port?: number;
   /** Receiving traffic from the Service (readiness probe passing). */
   ready: boolean;
   startedAtMs: number;
@@ -33,10 +36,17 @@ export interface ReplicaControl {
   kill(name: string, signal: NodeJS.Signals): boolean;
 }
 
+/** Capability: delay traffic between the replicas and the database (network-delay). */
+export interface NetworkControl {
+  setDatabaseDelay(delay: NetworkDelaySpec, direction: 'to' | 'from' | 'both'): void;
+  clearDatabaseDelay(): void;
+}
+
 export interface Platform {
   readonly kind: 'local' | 'external';
   deploy(signal: AbortSignal): Promise<Deployment>;
   readonly replicaControl?: ReplicaControl;
+  readonly networkControl?: NetworkControl;
   /** Stops everything the platform started. Idempotent; safe to call at any point, even mid-deploy. */
   teardown(): Promise<void>;
 }

@@ -1,9 +1,11 @@
 import type { JournalEvent } from '../core/journal.js';
 import type { LoadSummary } from '../load/types.js';
-import type { Plan } from '../scenario/plan.js';
+import type { Plan, RegressionPlan } from '../scenario/plan.js';
+import { DEFAULT_REGRESSION } from '../scenario/regression.js';
 import type { Disruption, PhaseStats, SecondWindow, TimelineData } from '../timeline/index.js';
 import { selectPhases } from '../timeline/index.js';
 import type { CheckResult, FaultRto, Verdict } from '../verdict/index.js';
+import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
 
 /** What the analysis of a run hands to the reports. */
 export interface RunAnalysis {
@@ -14,7 +16,8 @@ export interface RunAnalysis {
   verdict: Verdict;
 }
 
-export const RESULT_SCHEMA_VERSION = 1;
+/** 2: adds `hdr` (encoded histograms), `latencyDistribution` and `regression` (gate tolerances). */
+export const RESULT_SCHEMA_VERSION = 2;
 
 type Window = Omit<SecondWindow, 'histogram'>;
 type Phase = Omit<PhaseStats, 'histogram'>;
@@ -41,6 +44,12 @@ export interface ResultDocument {
   timeline: Window[];
   journal: JournalEvent[];
   meta: Record<string, unknown>;
+  /** Per-phase percentile curves (the HTML report's HdrHistogram plot). */
+  latencyDistribution: PhaseDistribution[];
+  /** The latency histograms themselves: the interval log and the regression gate are built from them. */
+  hdr: HdrBlock;
+  /** The scenario's regression-gate tolerances, so `gameday compare` needs nothing but result files. */
+  regression: RegressionPlan;
 }
 
 /** Worst RTO over the faults; null if any fault did not recover, or there was none. */
@@ -83,5 +92,8 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
     timeline: a.timeline.seconds.map(({ histogram: _h, ...rest }) => rest),
     journal: a.events,
     meta: { ...meta },
+    latencyDistribution: latencyDistributions(a.timeline),
+    hdr: hdrBlock(a.timeline),
+    regression: plan.regression ?? DEFAULT_REGRESSION,
   };
 }

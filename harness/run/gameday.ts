@@ -13,6 +13,7 @@ import { TimelineRecorder } from '../timeline/recorder.js';
 import type { RunAnalysis } from '../report/result.js';
 import { analyse } from './analyse.js';
 import { FaultSchedule } from './fault-schedule.js';
+import { LiveStats, type LiveSecond } from './live-stats.js';
 
 export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
 
@@ -31,6 +32,10 @@ export interface ProgressTick {
   totalMs: number;
   phase: string;
   fault?: string;
+  /** The last complete second: req/s, p95, failures (absent before the first second). */
+  last?: LiveSecond;
+  /** Outcomes and failures since the run's zero. */
+  totals?: { outcomes: number; failures: number };
 }
 
 export interface RunOutcome {
@@ -72,9 +77,10 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
       clock,
       journal,
     );
-    const loadRun = createLoadDriver(plan.load, clock).start({ url: deployment.serviceUrl, ids }, recorder, opts.signal);
+    const live = new LiveStats(recorder);
+    const loadRun = createLoadDriver(plan.load, clock).start({ url: deployment.serviceUrl, ids }, live, opts.signal);
     schedule.start();
-    await waitForEnd(plan, clock, opts);
+    await waitForEnd(plan, clock, opts, live);
     loadRun.stop();
     const summary = await loadRun.done;
     load = summary;
@@ -110,12 +116,13 @@ async function targetIds(deployment: Deployment, signal: AbortSignal): Promise<n
   return ids;
 }
 
-async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions): Promise<void> {
+async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions, live: LiveStats): Promise<void> {
   while (!opts.signal.aborted) {
     const elapsed = clock.now();
     if (elapsed >= plan.durationMs) return;
     const span = plan.phases.find((p) => elapsed >= p.startMs && elapsed < p.endMs);
-    opts.onTick?.({ elapsedMs: elapsed, totalMs: plan.durationMs, phase: span?.phase ?? 'after', ...(span?.fault ? { fault: span.fault } : {}) });
+    const last = live.lastSecond(elapsed);
+    opts.onTick?.({ elapsedMs: elapsed, totalMs: plan.durationMs, phase: span?.phase ?? 'after', ...(span?.fault ? { fault: span.fault } : {}), ...(last ? { last } : {}), totals: live.totals() });
     await clock.sleep(Math.min(1000, plan.durationMs - elapsed), opts.signal);
   }
   opts.signal.throwIfAborted();

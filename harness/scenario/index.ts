@@ -4,3 +4,4 @@ export type * from './plan.js';
 export { PHASE_NAMES } from './plan.js';
 export { API_VERSION } from './schema.js';
 export { METRIC_UNITS } from './target.js';
+export { DEFAULT_REGRESSION, regressionPlan } from './regression.js';

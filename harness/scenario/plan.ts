@@ -33,6 +33,11 @@ export interface LocalPlatformPlan {
   replicas: number;
   database: DatabasePlan;
   readinessProbe: ProbePlan;
+  livenessProbe?: ProbePlan;
+  /** Task API fault-injection endpoints to enable (FAULT_INJECTION); only what the scenario's faults need. */
+  faultInjection: string[];
+  /** Put a latency proxy between the replicas and PostgreSQL (only when a fault needs it). */
+  databaseProxy: boolean;
   pool: { size: number; acquireTimeoutMs: number; statementTimeoutMs: number };
   seedRows: number;
   /** SIGTERM → SIGKILL grace, as a pod's terminationGracePeriodSeconds. */
@@ -59,10 +64,54 @@ export interface PodKillFaultPlan {
   value?: number;
 }
 
+/** NetworkChaos `delay` semantics: latency ± jitter, correlation 0-100, on one direction or both. */
+export interface NetworkDelaySpec {
+  latencyMs: number;
+  jitterMs: number;
+  correlation: number;
+}
+
+export interface NetworkDelayFaultPlan {
+  kind: 'network-delay';
+  name: string;
+  atMs: number;
+  durationMs: number;
+  /** Which path is delayed: replicas → PostgreSQL. */
+  selector: 'database';
+  direction: 'to' | 'from' | 'both';
+  delay: NetworkDelaySpec;
+}
+
+export interface PoolExhaustionFaultPlan {
+  kind: 'pool-exhaustion';
+  name: string;
+  atMs: number;
+  durationMs: number;
+  mode: 'hold' | 'lock' | 'leak';
+  connections?: number;
+  /** leak: which replicas leak. */
+  replicas: { mode: SelectorMode; value?: number };
+}
+
 /** A discriminated union: new fault kinds are added here and in the fault registry. */
-export type FaultPlan = PodKillFaultPlan;
+export type FaultPlan = PodKillFaultPlan | NetworkDelayFaultPlan | PoolExhaustionFaultPlan;
 export type FaultKind = FaultPlan['kind'];
-export const FAULT_KINDS: readonly FaultKind[] = ['pod-kill'];
+export const FAULT_KINDS: readonly FaultKind[] = ['pod-kill', 'network-delay', 'pool-exhaustion'];
+
+/** Resources sampled through a run (sums over replicas), whose recovery after a fault is judged. */
+export const RESOURCE_NAMES = ['db_connections', 'db_pool_active', 'db_pool_wait_count', 'rss_bytes', 'open_fds'] as const;
+export type ResourceName = (typeof RESOURCE_NAMES)[number];
+
+export interface ResourcesPlan {
+  toleranceRelative: number;
+  toleranceAbsolute: number;
+  sustainMs: number;
+}
+
+export interface AbortPlan {
+  failureRatio: number;
+  forMs: number;
+}
 
 export type Comparator = '<' | '<=' | '==' | '>=' | '>';
 export type MetricUnit = 'ms' | 'count' | 'ratio' | 'rps';
@@ -78,7 +127,10 @@ export type MetricName =
   | 'latency.p95'
   | 'latency.p99'
   | 'latency.max'
-  | 'throughput.rps';
+  | 'throughput.rps'
+  | 'resources.recoveryTime'
+  | 'resources.leaked'
+  | 'durability.lostWrites';
 
 export interface CheckPlan {
   id: string;
@@ -91,6 +143,10 @@ export interface CheckPlan {
   threshold: number;
   /** The target as the scenario wrote it, for reports ("< 30s"). */
   targetText: string;
+  /** resources.* metrics: the resource judged (absent: the worst of them). */
+  resource?: ResourceName;
+  /** Restrict the check to one fault: its fault/recovery spans, its RTO. */
+  fault?: string;
 }
 
 export interface SloPlan {
@@ -103,6 +159,22 @@ export interface RecoveryPlan {
   windowMs: number;
   /** How long clients must see no failures and p95 within the SLO to count as recovered. */
   sustainMs: number;
+}
+
+/** Allowed growth of a metric before the regression gate looks at it: the larger of the two. */
+export interface Tolerance {
+  /** Fraction of the baseline value (0.2 = 20 %). */
+  relative: number;
+  /** In the metric's unit (ms or count). */
+  absolute: number;
+}
+
+export type RegressionMetric = 'latency.p95' | 'latency.p99' | 'rto.client' | 'rto.platform' | 'requests.failures' | 'resources.recovery';
+
+export interface RegressionPlan {
+  tolerances: Record<RegressionMetric, Tolerance>;
+  /** Confidence that a latency change is beyond its tolerance before it is called a regression. */
+  confidence: number;
 }
 
 export interface Plan {
@@ -118,6 +190,10 @@ export interface Plan {
   slo: SloPlan;
   recovery: RecoveryPlan;
   checks: CheckPlan[];
+  abort?: AbortPlan;
+  resources: ResourcesPlan;
+  /** Regression-gate tolerances; toPlan always fills it (hand-built plans may omit it: defaults apply). */
+  regression?: RegressionPlan;
   /** The phase spans of the run, in order, covering [0, durationMs). */
   phases: PhaseSpan[];
 }

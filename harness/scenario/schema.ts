@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDurationMs } from '../core/duration.js';
 import { OPERATION_NAMES } from '../load/types.js';
-import { PHASE_NAMES } from './plan.js';
+import { PHASE_NAMES, RESOURCE_NAMES } from './plan.js';
 
 /**
  * The scenario file as written: Kubernetes-style (apiVersion, kind, metadata, spec), strict
@@ -15,6 +15,7 @@ const duration = z
   .refine((s) => parseDurationMs(s) !== undefined, { message: 'a duration such as "500ms", "30s" or "1m30s"' });
 
 const positiveInt = z.number().int().min(1);
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label (lowercase letters, digits, -)');
 const nonNegativeInt = z.number().int().min(0);
 
 type ObjectFactory = typeof z.strictObject;
@@ -39,6 +40,8 @@ function buildSchema(obj: ObjectFactory) {
     replicas: positiveInt.max(32).default(3),
     database: database.default('embedded'),
     readinessProbe: probe.default(probe.parse({})),
+    /** Like a pod's livenessProbe: a replica failing it `failureThreshold` times is restarted. Off unless given. */
+    livenessProbe: probe.optional(),
     pool: z
       .strictObject({
         size: positiveInt.max(1000).default(10),
@@ -68,7 +71,7 @@ function buildSchema(obj: ObjectFactory) {
   const countValue = z.union([z.string().regex(/^\d+$/, 'a whole number'), nonNegativeInt]);
 
   const podKill = obj({
-    name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label (lowercase letters, digits, -)'),
+    name: dnsLabel,
     kind: z.literal('pod-kill'),
     at: duration,
     duration: duration.default('15s'),
@@ -76,8 +79,36 @@ function buildSchema(obj: ObjectFactory) {
     value: countValue.optional(),
   });
 
-  /** A discriminated union on `kind`: a new fault kind adds a member here. */
-  const fault = z.discriminatedUnion('kind', [podKill]);
+  /** NetworkChaos `delay`, with its field names and units, on the path replicas → PostgreSQL. */
+  const networkDelay = obj({
+    name: dnsLabel,
+    kind: z.literal('network-delay'),
+    at: duration,
+    duration: duration,
+    selector: z.enum(['database']).default('database'),
+    direction: z.enum(['to', 'from', 'both']).default('to'),
+    delay: obj({
+      latency: duration,
+      jitter: duration.default('0ms'),
+      correlation: z.string().regex(/^(100|[1-9]?\d)(\.\d+)?$/, 'a percentage string "0".."100"').default('0'),
+    }),
+  });
+
+  /** The runbook's causes of pool exhaustion: held connections, a table lock, a connection leak. */
+  const poolExhaustion = obj({
+    name: dnsLabel,
+    kind: z.literal('pool-exhaustion'),
+    at: duration,
+    duration: duration,
+    mode: z.enum(['hold', 'lock', 'leak']),
+    /** hold: connections to open (default: until the server refuses); leak: per replica (default: its pool size). */
+    connections: positiveInt.max(10_000).optional(),
+    /** leak only: which replicas leak (Chaos Mesh selector modes). */
+    replicas: obj({ mode: selectorMode.default('one'), value: countValue.optional() }).optional(),
+  });
+
+  /** A discriminated union on `kind`: a new fault kind adds a member here and in FAULT_KINDS. */
+  const fault = z.discriminatedUnion('kind', [podKill, networkDelay, poolExhaustion]);
 
   const metric = z.enum([
     'rto.platform',
@@ -91,13 +122,34 @@ function buildSchema(obj: ObjectFactory) {
     'latency.p99',
     'latency.max',
     'throughput.rps',
+    'resources.recoveryTime',
+    'resources.leaked',
+    'durability.lostWrites',
   ]);
+
+  const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as "20%"');
+  const msTolerance = obj({ relative: percent.optional(), absolute: duration.optional() });
+  const countTolerance = obj({ relative: percent.optional(), absolute: nonNegativeInt.optional() });
+  /** Regression-gate tolerances (gameday compare / run --baseline); omitted ones take defaults. */
+  const regression = obj({
+    latencyP95: msTolerance.optional(),
+    latencyP99: msTolerance.optional(),
+    rtoClient: msTolerance.optional(),
+    rtoPlatform: msTolerance.optional(),
+    failures: countTolerance.optional(),
+    resourceRecovery: msTolerance.optional(),
+    confidence: z.number().min(0.5).max(0.999).optional(),
+  });
 
   const check = obj({
     id: z.string().min(1),
     name: z.string().min(1),
     metric,
     during: z.array(z.enum(PHASE_NAMES as [string, ...string[]])).min(1).optional(),
+    /** For resources.* metrics: which resource (default: the worst of them). */
+    resource: z.enum(RESOURCE_NAMES).optional(),
+    /** Judge only this fault's spans (and its RTO). */
+    fault: dnsLabel.optional(),
     target: z.string().min(1),
   });
 
@@ -120,7 +172,15 @@ function buildSchema(obj: ObjectFactory) {
       recovery: z
         .strictObject({ window: duration.default('10s'), sustain: duration.default('3s') })
         .default({ window: '10s', sustain: '3s' }),
-      checks: z.array(check).optional(),
+      regression: regression.optional(),
+      /** Abort guard: stop the run (recovering every fault) when failures stay this high this long. */
+    abort: obj({ failureRatio: z.number().gt(0).max(1), for: duration }).optional(),
+    /** Resource recovery: how close to the pre-fault baseline counts as recovered, and for how long. */
+    resources: obj({
+      tolerance: obj({ relative: z.number().min(0).max(10).default(0.25), absolute: z.number().min(0).default(2) }).default({ relative: 0.25, absolute: 2 }),
+      sustain: duration.default('3s'),
+    }).optional(),
+    checks: z.array(check).optional(),
     }),
   });
 }
@@ -135,4 +195,5 @@ export function defaultLocalPlatform(): NonNullable<ScenarioDocument['spec']['pl
 
 export type ScenarioDocument = z.infer<typeof scenarioSchema>;
 export type FaultDocument = ScenarioDocument['spec']['faults'][number];
+export type RegressionDocument = NonNullable<ScenarioDocument['spec']['regression']>;
 export type CheckDocument = NonNullable<ScenarioDocument['spec']['checks']>[number];

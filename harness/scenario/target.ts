@@ -13,6 +13,9 @@ export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
   'latency.p99': 'ms',
   'latency.max': 'ms',
   'throughput.rps': 'rps',
+  'resources.recoveryTime': 'ms',
+  'resources.leaked': 'count',
+  'durability.lostWrites': 'count',
 };
 
 const TARGET = /^(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|m|%)?$/;

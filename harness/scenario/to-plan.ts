@@ -3,9 +3,11 @@ import type { Problem } from '../core/errors.js';
 import type { LoadPlan, MixEntry, OperationName } from '../load/types.js';
 import { isLoopbackHost } from '../core/loopback.js';
 import { layoutPhases } from './phases.js';
-import type { CheckPlan, FaultPlan, PhaseName, Plan, PlatformPlan } from './plan.js';
-import { defaultLocalPlatform, type CheckDocument, type FaultDocument, type ScenarioDocument } from './schema.js';
+import type { CheckPlan, ExternalPlatformPlan, FaultPlan, LocalPlatformPlan, PhaseName, Plan, PlatformPlan, ProbePlan } from './plan.js';
+import { faultPlan, platformNeeds } from './fault-plans.js';
+import { defaultLocalPlatform, type CheckDocument, type ScenarioDocument } from './schema.js';
 import { METRIC_UNITS, parseTarget } from './target.js';
+import { regressionPlan } from './regression.js';
 
 export interface PlanContext {
   file?: string;
@@ -33,12 +35,16 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const warmupMs = ms(spec.warmup);
   if (warmupMs >= durationMs) problem('spec.warmup', `shorter than spec.duration (${spec.duration})`, spec.warmup);
 
-  const platform = platformPlan(doc, ctx, problem);
+  const platformBase = platformPlan(doc, ctx, problem);
   const load = loadPlan(doc, problem);
-  const faults = spec.faults.map((f, i) => faultPlan(f, i, platform, problem));
+  const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase, problem));
+  const platform: PlatformPlan = platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase;
   checkFaultTiming(faults, warmupMs, durationMs, problem);
   const hasPodKill = faults.some((f) => f.kind === 'pod-kill');
   const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem));
+  checks.forEach((c, i) => {
+    if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);
+  });
   const ids = new Set<string>();
   checks.forEach((c, i) => {
     if (ids.has(c.id)) problem(`spec.checks[${i}].id`, 'a check id used once', `"${c.id}" again`);
@@ -59,6 +65,13 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     slo: { latencyP95Ms: ms(spec.slo.latencyP95) },
     recovery,
     checks,
+    ...(spec.abort ? { abort: { failureRatio: spec.abort.failureRatio, forMs: ms(spec.abort.for) } } : {}),
+    resources: {
+      toleranceRelative: spec.resources?.tolerance.relative ?? 0.25,
+      toleranceAbsolute: spec.resources?.tolerance.absolute ?? 2,
+      sustainMs: ms(spec.resources?.sustain ?? '3s'),
+    },
+    regression: regressionPlan(spec.regression),
     phases: layoutPhases(durationMs, warmupMs, faults, recovery.windowMs),
   };
   return { plan: deepFreeze(plan) };
@@ -66,7 +79,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
 
 type Report = (path: string, expected: string, found: string) => void;
 
-function platformPlan(doc: ScenarioDocument, ctx: PlanContext, problem: Report): PlatformPlan {
+function platformPlan(doc: ScenarioDocument, ctx: PlanContext, problem: Report): ExternalPlatformPlan | Omit<LocalPlatformPlan, 'faultInjection' | 'databaseProxy'> {
   const { platform, target } = doc.spec;
   if (platform && target) problem('spec.target', 'either spec.platform or spec.target, not both', 'both');
   if (target) {
@@ -88,21 +101,27 @@ function platformPlan(doc: ScenarioDocument, ctx: PlanContext, problem: Report):
       problem(where, 'a postgres:// URL', 'an unparsable string');
     }
   }
-  const p = l.readinessProbe;
   return {
     kind: 'local',
     replicas: l.replicas,
     database,
-    readinessProbe: {
-      initialDelayMs: ms(p.initialDelay),
-      periodMs: ms(p.period),
-      timeoutMs: ms(p.timeout),
-      failureThreshold: p.failureThreshold,
-      successThreshold: p.successThreshold,
-    },
+    readinessProbe: probePlan(l.readinessProbe),
+    ...(l.livenessProbe ? { livenessProbe: probePlan(l.livenessProbe) } : {}),
     pool: { size: l.pool.size, acquireTimeoutMs: ms(l.pool.acquireTimeout), statementTimeoutMs: ms(l.pool.statementTimeout) },
     seedRows: l.seedRows,
     terminationGracePeriodMs: ms(l.terminationGracePeriod),
+  };
+}
+
+type ProbeDocument = ReturnType<typeof defaultLocalPlatform>['readinessProbe'];
+
+function probePlan(p: ProbeDocument): ProbePlan {
+  return {
+    initialDelayMs: ms(p.initialDelay),
+    periodMs: ms(p.period),
+    timeoutMs: ms(p.timeout),
+    failureThreshold: p.failureThreshold,
+    successThreshold: p.successThreshold,
   };
 }
 
@@ -121,34 +140,6 @@ function loadPlan(doc: ScenarioDocument, problem: Report): LoadPlan {
   const ratePerSec = l.rate ?? 1;
   const maxInFlight = l.maxInFlight ?? Math.max(l.connections * 4, Math.ceil((ratePerSec * timeoutMs) / 1000));
   return { model: 'open', ratePerSec, connections: l.connections, maxInFlight, timeoutMs, mix, seed: l.seed };
-}
-
-function faultPlan(f: FaultDocument, i: number, platform: PlatformPlan, problem: Report): FaultPlan {
-  const path = `spec.faults[${i}]`;
-  if (platform.kind === 'external') {
-    problem(`${path}.kind`, 'a fault that does not need a platform (spec.target deploys nothing to kill)', `"${f.kind}"`);
-  }
-  const value = f.value === undefined ? undefined : Number(f.value);
-  if ((f.mode === 'fixed' || f.mode === 'fixed-percent') && value === undefined) {
-    problem(`${path}.value`, `a value for mode "${f.mode}"`, 'nothing');
-  }
-  if ((f.mode === 'one' || f.mode === 'all') && value !== undefined) {
-    problem(`${path}.value`, `no value for mode "${f.mode}"`, String(f.value));
-  }
-  if (f.mode === 'fixed' && value !== undefined && platform.kind === 'local' && (value < 1 || value > platform.replicas)) {
-    problem(`${path}.value`, `a count between 1 and the ${platform.replicas} replicas`, String(f.value));
-  }
-  if (f.mode === 'fixed-percent' && value !== undefined && (value < 1 || value > 100)) {
-    problem(`${path}.value`, 'a percentage between 1 and 100', String(f.value));
-  }
-  return {
-    kind: 'pod-kill',
-    name: f.name,
-    atMs: ms(f.at),
-    durationMs: ms(f.duration),
-    mode: f.mode,
-    ...(value !== undefined ? { value } : {}),
-  };
 }
 
 function checkFaultTiming(faults: FaultPlan[], warmupMs: number, durationMs: number, problem: Report): void {
@@ -179,8 +170,15 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
   if (c.metric === 'rto.platform' && platform.kind === 'external') {
     problem(`${path}.metric`, 'rto.platform only with a platform (spec.target has none; use rto.client)', c.metric);
   }
+  if ((c.metric.startsWith('resources.') || c.metric === 'durability.lostWrites') && platform.kind === 'external') {
+    problem(`${path}.metric`, `${c.metric} only with a platform that owns the database (spec.target has none)`, c.metric);
+  }
+  if (c.metric === 'resources.recoveryTime' && !hasFaults) problem(`${path}.metric`, 'resources.recoveryTime only in a scenario with faults', c.metric);
+  if (c.resource && !c.metric.startsWith('resources.')) problem(`${path}.resource`, 'a resource only for resources.* metrics', c.resource);
   const during = (c.during ?? (hasFaults ? ['fault', 'recovery'] : ['baseline'])) as PhaseName[];
   return {
+    ...(c.resource ? { resource: c.resource } : {}),
+    ...(c.fault ? { fault: c.fault } : {}),
     id: c.id,
     name: c.name,
     metric: c.metric,

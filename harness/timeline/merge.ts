@@ -13,10 +13,9 @@ export interface PhaseSelection extends OutcomeCounts, LatencySummary {
   histogram: Histogram;
 }
 
-/** The spans whose phase is one of `names`; every span when `names` is empty. */
-export function phasesNamed(data: TimelineData, names: readonly PhaseName[]): PhaseStats[] {
-  if (names.length === 0) return [...data.phases];
-  return data.phases.filter((p) => names.includes(p.span.phase));
+/** The spans whose phase is one of `names` (every span when empty), and of `fault` when given. */
+export function phasesNamed(data: TimelineData, names: readonly PhaseName[], fault?: string): PhaseStats[] {
+  return data.phases.filter((p) => (names.length === 0 || names.includes(p.span.phase)) && (fault === undefined || p.span.fault === fault));
 }
 
 export function mergePhaseHistograms(data: TimelineData, names: readonly PhaseName[]): Histogram {
@@ -26,8 +25,8 @@ export function mergePhaseHistograms(data: TimelineData, names: readonly PhaseNa
   );
 }
 
-export function selectPhases(data: TimelineData, names: readonly PhaseName[]): PhaseSelection {
-  const phases = phasesNamed(data, names);
+export function selectPhases(data: TimelineData, names: readonly PhaseName[], fault?: string): PhaseSelection {
+  const phases = phasesNamed(data, names, fault);
   const histogram = mergeHistograms(
     phases.map((p) => p.histogram),
     data.maxLatencyMs,

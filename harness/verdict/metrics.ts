@@ -17,10 +17,12 @@ export { METRIC_UNITS };
 export function measure(check: CheckPlan, plan: Plan, facts: RunFacts): Measurement {
   const unit = METRIC_UNITS[check.metric];
   if (check.metric === 'rto.platform' || check.metric === 'rto.client') {
-    return { unit, ...rtoOf(plan, facts.rtos, check.metric === 'rto.platform' ? 'platform' : 'client') };
+    const faults = check.fault ? plan.faults.filter((f) => f.name === check.fault) : plan.faults;
+    return { unit, ...rtoOf({ faults }, facts.rtos, check.metric === 'rto.platform' ? 'platform' : 'client') };
   }
-  const sel = selectPhases(facts.timeline, check.during);
-  return { unit, ...requestMetric(check.metric, sel, check.during.join('+') || 'the run') };
+  const sel = selectPhases(facts.timeline, check.during, check.fault);
+  const during = (check.during.join('+') || 'the run') + (check.fault ? ` of ${check.fault}` : '');
+  return { unit, ...requestMetric(check.metric, sel, during) };
 }
 
 type Value = { actual: number | null; detail?: string };
@@ -29,7 +31,7 @@ type Value = { actual: number | null; detail?: string };
  * The worst RTO over the scenario's faults. Not applicable without faults: reported as
  * unmeasured (so the check fails) rather than passed, since the check cannot have held.
  */
-export function rtoOf(plan: Plan, rtos: readonly FaultRto[], side: 'platform' | 'client'): Value {
+export function rtoOf(plan: Pick<Plan, 'faults'>, rtos: readonly FaultRto[], side: 'platform' | 'client'): Value {
   if (plan.faults.length === 0) return { actual: null, detail: 'no fault in scenario' };
   const values: number[] = [];
   const notes: string[] = [];

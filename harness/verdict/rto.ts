@@ -6,7 +6,7 @@ import type { TimelineData } from '../timeline/types.js';
 import type { FaultRto } from './types.js';
 
 /** Journal event types that mark the instant a fault took effect. */
-export const FAULT_START_TYPES: readonly string[] = ['fault.applied', 'replica.killed'];
+export const FAULT_START_TYPES: readonly string[] = ['fault.applied', 'replica.killed', 'network.delayed', 'pool.table-locked', 'pool.connections-held', 'pool.leaked'];
 
 /**
  * When the fault took effect: the earliest journal event of a FAULT_START_TYPES type caused by it,

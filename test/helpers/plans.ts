@@ -10,6 +10,8 @@ export function localPlatformPlan(overrides: Partial<LocalPlatformPlan> = {}): L
     pool: { size: 10, acquireTimeoutMs: 2000, statementTimeoutMs: 5000 },
     seedRows: 10_000,
     terminationGracePeriodMs: 5000,
+    faultInjection: [],
+    databaseProxy: false,
     ...overrides,
   };
 }

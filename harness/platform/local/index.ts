@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { LocalPlatformPlan } from '../../scenario/plan.js';
-import type { Deployment, Platform, PlatformContext, ReplicaControl } from '../types.js';
+import type { Deployment, NetworkControl, Platform, PlatformContext, ReplicaControl } from '../types.js';
+import { LatencyProxy } from './latency-proxy.js';
 import { existingDatabase, startEmbeddedPostgres, type Database } from './postgres.js';
 import { Reaper } from './reaper.js';
 import { ServiceProcess } from './service-process.js';
@@ -20,6 +21,8 @@ const READY_TIMEOUT_MS = 60_000;
 export class LocalPlatform implements Platform {
   readonly kind = 'local';
   readonly replicaControl: ReplicaControl;
+  readonly networkControl: NetworkControl;
+  private databaseProxy?: LatencyProxy;
   private database?: Database;
   private supervisor?: Supervisor;
   private service?: ServiceProcess;
@@ -34,6 +37,10 @@ export class LocalPlatform implements Platform {
     private readonly clock: Clock,
   ) {
     this.replicaControl = { kill: (name, signal) => this.supervisor?.kill(name, signal) ?? false };
+    this.networkControl = {
+      setDatabaseDelay: (delay, direction) => this.requireProxy().setDelay({ ...delay, direction }),
+      clearDatabaseDelay: () => this.databaseProxy?.clearDelay(),
+    };
   }
 
   async deploy(signal: AbortSignal): Promise<Deployment> {
@@ -57,6 +64,7 @@ export class LocalPlatform implements Platform {
     journal.record({ source: 'platform', type: 'database.seeded', detail: { rows: seeded.rows } });
     signal.throwIfAborted();
 
+    const replicaDatabaseUrl = await this.replicaDatabaseUrl(this.database.url);
     const port = await servicePort;
     this.supervisor = new Supervisor(
       {
@@ -64,7 +72,7 @@ export class LocalPlatform implements Platform {
         replicas: this.plan.replicas,
         probe: this.plan.readinessProbe,
         terminationGraceMs: this.plan.terminationGracePeriodMs,
-        template: taskApiTemplate(this.image, this.plan, this.database.url),
+        template: taskApiTemplate(this.image, this.plan, replicaDatabaseUrl),
         logDir: this.logDir,
       },
       this.service,
@@ -87,6 +95,22 @@ export class LocalPlatform implements Platform {
     };
   }
 
+  /** With a network-delay fault planned, replicas reach PostgreSQL through a latency proxy. */
+  private async replicaDatabaseUrl(url: string): Promise<string> {
+    if (!this.plan.databaseProxy) return url;
+    const direct = new URL(url);
+    this.databaseProxy = await LatencyProxy.start({ upstreamHost: direct.hostname, upstreamPort: Number(direct.port || 5432) });
+    const proxied = new URL(url);
+    proxied.port = String(this.databaseProxy.port);
+    this.ctx.journal.record({ source: 'platform', type: 'database.proxy-ready', detail: { port: this.databaseProxy.port } });
+    return proxied.toString();
+  }
+
+  private requireProxy(): LatencyProxy {
+    if (!this.databaseProxy) throw new Error('no database proxy: the plan did not ask for one');
+    return this.databaseProxy;
+  }
+
   /** Pids of the live replica processes (for leak checks and resource sampling). */
   replicaPids(): number[] {
     return this.supervisor?.pids() ?? [];
@@ -97,6 +121,7 @@ export class LocalPlatform implements Platform {
     this.tornDown = true;
     await this.service?.close();
     await this.supervisor?.stop();
+    await this.databaseProxy?.close();
     await this.database?.stop();
     await this.image?.remove();
     if (this.logDir && !this.ctx.logDir) await rm(this.logDir, { recursive: true, force: true });

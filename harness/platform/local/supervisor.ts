@@ -104,6 +104,7 @@ export class Supervisor {
     proc.listening.then(
       (port) => {
         m.port = port;
+        m.status.port = port;
         this.journal.record({ source: 'platform', type: 'replica.listening', target: name, detail: { port } });
       },
       () => undefined,

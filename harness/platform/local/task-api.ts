@@ -55,6 +55,7 @@ export function taskApiTemplate(image: TaskApiImage, plan: LocalPlatformPlan, da
       POOL_SIZE: String(plan.pool.size),
       POOL_ACQUIRE_TIMEOUT_MS: String(plan.pool.acquireTimeoutMs),
       STATEMENT_TIMEOUT_MS: String(plan.pool.statementTimeoutMs),
+      ...(plan.faultInjection.length > 0 ? { FAULT_INJECTION: plan.faultInjection.join(',') } : {}),
     },
     startTimeoutMs: 30_000,
   };

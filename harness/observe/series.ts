@@ -1,0 +1,45 @@
+/**
+ * Resource series: plain data, one per (resource, replica), sampled on the run clock. A replica
+ * replaced during the run starts a new series under its new name; `total` series are the whole.
+ */
+export const RESOURCE_NAMES = [
+  'db_connections',
+  'db_pool_total',
+  'db_pool_active',
+  'db_pool_idle',
+  'db_pool_wait_count',
+  'rss_bytes',
+  'open_fds',
+] as const;
+export type ResourceName = (typeof RESOURCE_NAMES)[number];
+
+/** The replica label of a series that covers every replica (and, for db_connections, every session). */
+export const TOTAL = 'total';
+
+export interface ResourceSeries {
+  resource: string;
+  /** A replica name, or `total`. */
+  replica: string;
+  /** [run-clock ms, value], in time order. */
+  points: Array<[tMs: number, value: number]>;
+}
+
+/** Collects points into series, in the order they are first seen. */
+export class SeriesBook {
+  private readonly byKey = new Map<string, ResourceSeries>();
+
+  add(resource: string, replica: string, tMs: number, value: number): void {
+    const key = `${resource}\u0000${replica}`;
+    let series = this.byKey.get(key);
+    if (series === undefined) {
+      series = { resource, replica, points: [] };
+      this.byKey.set(key, series);
+    }
+    series.points.push([tMs, value]);
+  }
+
+  /** A copy: the caller may keep it while sampling goes on. */
+  series(): ResourceSeries[] {
+    return [...this.byKey.values()].map((s) => ({ ...s, points: s.points.map(([t, v]) => [t, v] as [number, number]) }));
+  }
+}

@@ -1,0 +1,42 @@
+import { formatValue } from './format.js';
+import type { Comparison, MetricComparison } from './gate/types.js';
+import { markdownTable } from './markdown-table.js';
+
+const STATUS: Record<MetricComparison['status'], string> = {
+  regressed: '❌ regressed',
+  'within-noise': '⚠️ within noise',
+  ok: '✅ ok',
+  'n/a': '➖ n/a',
+};
+
+function change(m: MetricComparison): string {
+  if (m.baseline === null || m.current === null) return 'n/a';
+  const delta = m.current - m.baseline;
+  const pct = m.ratio === null ? '' : ` (${m.ratio >= 1 ? '+' : ''}${((m.ratio - 1) * 100).toFixed(1)}%)`;
+  return `${delta >= 0 ? '+' : ''}${formatValue(delta, m.unit)}${pct}`;
+}
+
+function interval(m: MetricComparison): string {
+  const i = m.interval;
+  if (!i) return 'point (median of runs)';
+  const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
+  return `${pct(i.lowerRatio)} … ${pct(i.upperRatio)} (bootstrap, ${i.windows.baseline}+${i.windows.current} s)`;
+}
+
+function tolerance(m: MetricComparison): string {
+  return `+${(m.tolerance.relative * 100).toFixed(0)}% or +${formatValue(m.tolerance.absolute, m.unit)}`;
+}
+
+/** The regression gate's verdict and diff table, in Markdown (summary.md, the PR check). */
+export function renderComparisonMarkdown(c: Comparison): string {
+  const rows = c.metrics.map((m) => [m.label, formatValue(m.baseline, m.unit), formatValue(m.current, m.unit), change(m), interval(m), tolerance(m), STATUS[m.status], m.reason]);
+  const runs = (n: number): string => (n === 1 ? '1 run' : `${n} runs`);
+  return [
+    `### Regression gate: ${c.regressed ? '❌ REGRESSED' : '✅ no regression'}`,
+    '',
+    `Baseline ${c.baseline.scenario} (${runs(c.baseline.runs)}) vs current ${c.current.scenario} (${runs(c.current.runs)}).`,
+    '',
+    markdownTable(['Metric', 'Baseline', 'Current', 'Change', 'Interval', 'Tolerance', 'Status', 'Why'], rows),
+    '',
+  ].join('\n');
+}

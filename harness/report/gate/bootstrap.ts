@@ -1,0 +1,69 @@
+import { seededRandom } from '../../core/random.js';
+
+/** One per-second window as sparse counts over its side's sorted distinct values. */
+export interface SparseWindow {
+  index: Uint32Array;
+  counts: Float64Array;
+}
+
+/** The per-second latency windows of one side (all its repetitions), over shared distinct values (µs). */
+export interface WindowSample {
+  values: Float64Array;
+  windows: SparseWindow[];
+}
+
+/** HdrHistogram's getValueAtPercentile over dense counts: the first value whose cumulative count reaches the rank. */
+export function quantileOfCounts(values: Float64Array, dense: Float64Array, total: number, percentile: number): number | null {
+  if (total <= 0) return null;
+  const rank = Math.max(1, Math.floor((percentile / 100) * total + 0.5));
+  let cumulative = 0;
+  for (let i = 0; i < dense.length; i++) {
+    cumulative += dense[i] ?? 0;
+    if (cumulative >= rank) return values[i] ?? null;
+  }
+  return values[values.length - 1] ?? null;
+}
+
+/** The percentile over every window of the sample, each counted once. */
+export function pooledQuantile(sample: WindowSample, percentile: number): number | null {
+  return quantileOf(sample, sample.windows, percentile, new Float64Array(sample.values.length));
+}
+
+function quantileOf(sample: WindowSample, picked: readonly SparseWindow[], percentile: number, dense: Float64Array): number | null {
+  dense.fill(0);
+  let total = 0;
+  for (const w of picked) {
+    for (let j = 0; j < w.index.length; j++) {
+      const c = w.counts[j] ?? 0;
+      dense[w.index[j] ?? 0] = (dense[w.index[j] ?? 0] ?? 0) + c;
+      total += c;
+    }
+  }
+  return quantileOfCounts(sample.values, dense, total, percentile);
+}
+
+/**
+ * Cluster bootstrap: `resamples` times, draw as many windows as the sample has, with replacement,
+ * and take the pooled percentile. Whole seconds are resampled (not single requests) because
+ * latencies within a second are correlated (a GC pause, a kill); the PRNG is seeded, so the
+ * same inputs give the same interval every time.
+ */
+export function bootstrapQuantiles(sample: WindowSample, percentile: number, resamples: number, seed: number): Float64Array {
+  const random = seededRandom(seed);
+  const out = new Float64Array(resamples);
+  const dense = new Float64Array(sample.values.length);
+  const n = sample.windows.length;
+  const picked: SparseWindow[] = new Array<SparseWindow>(n);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < n; i++) picked[i] = sample.windows[Math.floor(random() * n)] as SparseWindow;
+    out[b] = quantileOf(sample, picked, percentile, dense) ?? Number.NaN;
+  }
+  return out;
+}
+
+/** The q-quantile (0–1) of `xs` by the nearest-rank rule, NaNs left out. */
+export function quantile(xs: Float64Array, q: number): number {
+  const sorted = xs.filter((x) => !Number.isNaN(x)).sort();
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}

@@ -1,0 +1,57 @@
+import type { Tolerance } from '../../scenario/plan.js';
+import { bootstrapQuantiles, pooledQuantile, quantile, type WindowSample } from './bootstrap.js';
+import type { MetricComparison } from './types.js';
+
+export interface BootstrapSettings {
+  confidence: number;
+  resamples: number;
+  seed: number;
+}
+
+/**
+ * A latency percentile compared as current / baseline. Regressed only when the lower bound of the
+ * one-sided bootstrap interval of that ratio (at `confidence`) exceeds 1 + allowance / baseline:
+ * the increase is beyond the tolerance even at the low end of what the seconds' noise allows.
+ */
+export function compareLatency(
+  metric: 'latency.p95' | 'latency.p99',
+  base: WindowSample,
+  cur: WindowSample,
+  tolerance: Tolerance,
+  s: BootstrapSettings,
+): MetricComparison {
+  const percentile = metric === 'latency.p95' ? 95 : 99;
+  const label = `latency p${percentile}`;
+  const b = pooledQuantile(base, percentile);
+  const c = pooledQuantile(cur, percentile);
+  const common = { metric, label, unit: 'ms' as const, baseline: ms(b), current: ms(c), tolerance };
+  if (b === null || c === null || b <= 0) {
+    return { ...common, ratio: null, allowance: null, status: 'n/a', reason: 'no responses to compare' };
+  }
+  const allowance = Math.max(tolerance.relative * (b / 1000), tolerance.absolute);
+  const allowedRatio = 1 + allowance / (b / 1000);
+  const bq = bootstrapQuantiles(base, percentile, s.resamples, s.seed);
+  const cq = bootstrapQuantiles(cur, percentile, s.resamples, s.seed + 1);
+  const ratios = cq.map((x, i) => x / (bq[i] ?? Number.NaN));
+  const interval = {
+    lowerRatio: quantile(ratios, 1 - s.confidence),
+    upperRatio: quantile(ratios, s.confidence),
+    confidence: s.confidence,
+    resamples: s.resamples,
+    windows: { baseline: base.windows.length, current: cur.windows.length },
+  };
+  const ratio = c / b;
+  const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
+  const status = interval.lowerRatio > allowedRatio ? 'regressed' : ratio > allowedRatio ? 'within-noise' : 'ok';
+  const reason =
+    status === 'regressed'
+      ? `${pct(interval.lowerRatio)} or more (${s.confidence * 100}% lower bound) > allowed ${pct(allowedRatio)}`
+      : status === 'within-noise'
+        ? `${pct(ratio)} > allowed ${pct(allowedRatio)}, but the ${s.confidence * 100}% lower bound is ${pct(interval.lowerRatio)}: could be noise`
+        : `${pct(ratio)} within allowed ${pct(allowedRatio)}`;
+  return { ...common, ratio, allowance, interval, status, reason };
+}
+
+function ms(us: number | null): number | null {
+  return us === null ? null : us / 1000;
+}

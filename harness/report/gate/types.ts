@@ -1,0 +1,47 @@
+import type { RegressionMetric, Tolerance } from '../../scenario/plan.js';
+
+/**
+ * How a metric moved between a baseline and a current run (or sets of repetitions of each).
+ * `regressed` only when the change exceeds the tolerance and is unlikely to be noise.
+ */
+export type ComparisonStatus = 'regressed' | 'within-noise' | 'ok' | 'n/a';
+
+export interface BootstrapInterval {
+  /** One-sided lower and upper bounds of current / baseline at `confidence`. */
+  lowerRatio: number;
+  upperRatio: number;
+  confidence: number;
+  resamples: number;
+  /** Per-second windows each side was resampled from. */
+  windows: { baseline: number; current: number };
+}
+
+export interface MetricComparison {
+  metric: RegressionMetric;
+  label: string;
+  unit: 'ms' | 'count';
+  baseline: number | null;
+  current: number | null;
+  /** current / baseline; null when either is missing or the baseline is 0. */
+  ratio: number | null;
+  tolerance: Tolerance;
+  /** The largest increase allowed, in the metric's unit: max(relative × baseline, absolute). */
+  allowance: number | null;
+  /** Latency percentiles: the bootstrap interval of the ratio. Others are compared as points (medians over repetitions). */
+  interval?: BootstrapInterval;
+  status: ComparisonStatus;
+  reason: string;
+}
+
+export interface ComparedSide {
+  scenario: string;
+  files: string[];
+  runs: number;
+}
+
+export interface Comparison {
+  baseline: ComparedSide;
+  current: ComparedSide;
+  regressed: boolean;
+  metrics: MetricComparison[];
+}

@@ -1,0 +1,61 @@
+import type { ResultDocument } from '../result.js';
+import { renderSvg } from './echarts-svg.js';
+import { distributionOption } from './distribution-chart.js';
+import { resourceCharts } from './resource-charts.js';
+import { faultAreas, pairs, runEndSeconds } from './series.js';
+
+export interface Chart {
+  id: string;
+  title: string;
+  caption: string;
+  svg: string;
+}
+
+const xSeconds = (r: ResultDocument): object => ({ type: 'value', name: 's', min: 0, max: Math.ceil(runEndSeconds(r)), nameGap: 8 });
+
+function latencyChart(r: ResultDocument): Chart {
+  const slo = r.slo.latencyP95Ms;
+  const line = (name: string, pick: (w: ResultDocument['timeline'][number]) => number | null, extra: object = {}): object => ({ name, type: 'line', showSymbol: false, connectNulls: false, data: pairs(r, pick), ...extra });
+  const svg = renderSvg({
+    legend: { top: 8 },
+    xAxis: xSeconds(r),
+    yAxis: { type: 'log', name: 'ms (log)', logBase: 10 },
+    series: [
+      line('p50', (w) => w.p50Ms, { markArea: { silent: true, label: { color: '#842029' }, ...faultAreas(r) } }),
+      line('p95', (w) => w.p95Ms, { markLine: { silent: true, symbol: 'none', lineStyle: { color: '#dc3545', type: 'dashed' }, label: { formatter: `SLO p95 ${slo} ms`, position: 'insideEndTop' }, data: [{ yAxis: slo }] } }),
+      line('p99', (w) => w.p99Ms),
+    ],
+  });
+  return { id: 'latency', title: 'Latency per second', caption: `p50, p95 and p99 of each second's responses (log scale); fault windows shaded red, recovery windows amber; dashed line: the SLO (p95 ${slo} ms).`, svg };
+}
+
+function throughputChart(r: ResultDocument): Chart {
+  const svg = renderSvg({
+    legend: { top: 8 },
+    xAxis: xSeconds(r),
+    yAxis: [
+      { type: 'value', name: 'req/s' },
+      { type: 'value', name: 'failures/s', minInterval: 1, splitLine: { show: false } },
+    ],
+    series: [
+      { name: 'responses/s', type: 'line', showSymbol: false, data: pairs(r, (w) => w.responses), markArea: { silent: true, ...faultAreas(r) } },
+      { name: '5xx/s', type: 'bar', stack: 'failures', yAxisIndex: 1, itemStyle: { color: '#dc3545' }, data: pairs(r, (w) => w.status5xx) },
+      { name: 'transport errors/s', type: 'bar', stack: 'failures', yAxisIndex: 1, itemStyle: { color: '#6f42c1' }, data: pairs(r, (w) => w.transportErrors.total) },
+    ],
+  });
+  return { id: 'throughput', title: 'Throughput and failures per second', caption: 'Responses completed per second (left axis); 5xx responses and transport errors (refused, reset, timeout, closed) per second, apart (right axis).', svg };
+}
+
+function distributionChart(r: ResultDocument): Chart {
+  return {
+    id: 'distribution',
+    title: 'Latency distribution per phase',
+    caption: 'HdrHistogram percentile plot of each phase span: the x axis is in "nines" (log scale of 1/(1−percentile)), so the tail spreads out; the y axis is logarithmic.',
+    svg: renderSvg(distributionOption(r), 960, 360),
+  };
+}
+
+/** Every chart of the report, in reading order; resource charts only when the run sampled resources. */
+export function buildCharts(r: ResultDocument): Chart[] {
+  return [latencyChart(r), throughputChart(r), distributionChart(r), ...resourceCharts(r)];
+}

@@ -1,0 +1,35 @@
+import { renderComparisonMarkdown } from './compare-markdown.js';
+import { formatMsOrNa, formatValue } from './format.js';
+import type { Comparison } from './gate/types.js';
+import { markdownTable } from './markdown-table.js';
+import type { ResultDocument } from './result.js';
+
+function headline(r: ResultDocument): string {
+  const passed = r.checks.filter((c) => c.passed).length;
+  const icon = r.passed ? '✅' : '❌';
+  const verdict = r.runStatus === 'completed' ? r.verdict.toUpperCase() : `${r.runStatus.toUpperCase()} (verdict ${r.verdict})`;
+  return `## ${icon} ${r.scenario.name}: ${verdict} — ${passed}/${r.checks.length} checks passed`;
+}
+
+function figures(r: ResultDocument): string {
+  const q = r.requests;
+  return [
+    `**RTO** platform ${formatMsOrNa(r.rto.platformMs)}, client ${formatMsOrNa(r.rto.clientMs)}`,
+    `**requests** ${q.total} (${q.status5xx} 5xx, ${q.transportErrors} transport errors${q.dropped ? `, ${q.dropped} dropped` : ''})`,
+    `**latency** p50 ${formatMsOrNa(r.latency.p50Ms)}, p95 ${formatMsOrNa(r.latency.p95Ms)}, p99 ${formatMsOrNa(r.latency.p99Ms)}`,
+  ].join(' · ');
+}
+
+/** summary.md: the verdict, the checks, and the baseline comparison when there is one. */
+export function renderMarkdown(r: ResultDocument, comparison?: Comparison): string {
+  const rows = r.checks.map((c) => [c.id, c.name, c.target, formatValue(c.actual, c.unit), c.passed ? '✅ PASS' : '❌ FAIL']);
+  return [
+    headline(r),
+    '',
+    markdownTable(['Check', 'Name', 'Target', 'Actual', 'Status'], rows),
+    '',
+    figures(r),
+    '',
+    ...(comparison ? [renderComparisonMarkdown(comparison)] : []),
+  ].join('\n');
+}
