@@ -1,17 +1,31 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
 import { InputError } from '../core/errors.js';
+import { compareCommand } from './compare-command.js';
 import { consoleOutput } from './output.js';
+import { choosePrinter } from './printer.js';
+import { reportCommand } from './report-command.js';
 import { runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
   0    the spec held
-  1    the spec failed (or the run was aborted by its guard)
+  1    the spec failed (or the run was aborted by its guard), or the regression gate found a regression
   2    invalid input or usage; nothing was started
   3    the harness or its environment failed
   130  interrupted (after cleanup)`;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+function stepSummary(): { stepSummary?: string } {
+  const file = process.env['GITHUB_STEP_SUMMARY'];
+  return file ? { stepSummary: file } : {};
+}
 
 async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.Passed;
@@ -28,8 +42,31 @@ async function main(argv: string[]): Promise<number> {
     .argument('<scenario>', 'scenario file (YAML)')
     .option('-o, --out <dir>', 'output directory', 'reports/latest')
     .option('-q, --quiet', 'print only errors and the verdict line')
-    .action(async (file: string, o: { out: string; quiet?: boolean }) => {
-      code = await runCommand(file, { out: o.out, quiet: o.quiet, argv }, consoleOutput({ quiet: o.quiet }));
+    .option('--json', 'print machine events as JSON lines on stdout (nothing else on stdout)')
+    .option('--baseline <result>', 'compare with a baseline result.json (or run directory); exit 1 on a regression')
+    .option('--repeat <n>', 'run the Game Day n times; the regression gate pools the repetitions', positiveInt, 1)
+    .action(async (file: string, o: { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number }) => {
+      const printer = choosePrinter({ quiet: o.quiet, json: o.json }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...stepSummary() }, printer);
+    });
+
+  program
+    .command('report')
+    .description('re-render every output (report.html, junit.xml, summary.md, latency.hlog) from a result.json')
+    .argument('<result>', 'a result.json written by gameday run')
+    .option('-o, --out <dir>', 'output directory (default: the result file\'s directory)')
+    .action(async (file: string, o: { out?: string }) => {
+      code = await reportCommand(file, o, consoleOutput());
+    });
+
+  program
+    .command('compare')
+    .description('the regression gate: compare a current result with a baseline; exit 1 on a regression')
+    .argument('<baseline>', 'baseline result.json, or a run directory (all repetitions of a --repeat run)')
+    .argument('<current>', 'current result.json, or a run directory')
+    .option('--json', 'print the comparison as JSON instead of a Markdown table')
+    .action(async (baseline: string, current: string, o: { json?: boolean }) => {
+      code = await compareCommand(baseline, current, { ...o, ...stepSummary() }, consoleOutput());
     });
 
   program

@@ -1,49 +1,75 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode } from '../core/exit-codes.js';
+import { renderComparisonMarkdown } from '../report/compare-markdown.js';
+import { compareResults, type LoadedResult } from '../report/gate/compare-results.js';
+import type { Comparison } from '../report/gate/types.js';
+import { writeOutputs } from '../report/outputs.js';
+import { repeatSummary } from '../report/repeat-summary.js';
 import { loadPlan } from '../scenario/index.js';
-import { buildResult } from '../report/result.js';
-import { runGameDay } from '../run/gameday.js';
-import { runMeta } from '../run/meta.js';
-import type { Output } from './output.js';
+import type { RunPrinter } from './printer.js';
+import { loadSide } from './result-sides.js';
+import { runOnce } from './run-once.js';
 import { abortOnSignals } from './signals.js';
-import { renderSummary } from '../report/console.js';
 
 export interface RunCommandOptions {
   out: string;
-  quiet?: boolean;
   argv: string[];
+  /** A baseline result.json (or run directory) for the regression gate. */
+  baseline?: string;
+  /** Run the Game Day this many times; the gate pools the repetitions. */
+  repeat?: number;
+  /** $GITHUB_STEP_SUMMARY, appended to when set. */
+  stepSummary?: string;
 }
 
-export async function runCommand(file: string, opts: RunCommandOptions, out: Output): Promise<ExitCode> {
+/** The worst of several exit codes: interrupted > harness error > spec failed / regressed > passed. */
+function worst(codes: ExitCode[]): ExitCode {
+  const rank: ExitCode[] = [ExitCode.Interrupted, ExitCode.HarnessError, ExitCode.InvalidInput, ExitCode.SpecFailed, ExitCode.Passed];
+  return rank.find((c) => codes.includes(c)) ?? ExitCode.Passed;
+}
+
+export async function runCommand(file: string, opts: RunCommandOptions, printer: RunPrinter): Promise<ExitCode> {
   const plan = await loadPlan(file, process.env);
+  // Every input is checked before anything starts: a bad baseline is exit 2 with nothing run.
+  const baseline = opts.baseline ? await loadSide(opts.baseline) : undefined;
+  const repeat = opts.repeat ?? 1;
   const outDir = resolve(opts.out);
   await mkdir(outDir, { recursive: true });
-  const signals = abortOnSignals((sig, n) => out.error(n === 1 ? `${sig}: stopping load, recovering faults, tearing down...` : `${sig}: still cleaning up (a third signal exits without waiting)`));
-  const startedAt = new Date();
+  const signals = abortOnSignals((sig, n) => printer.error(n === 1 ? `${sig}: stopping load, recovering faults, tearing down...` : `${sig}: still cleaning up (a third signal exits without waiting)`));
+  const codes: ExitCode[] = [];
+  const results: LoadedResult[] = [];
   try {
-    out.info(`gameday: ${plan.name} on the ${plan.platform.kind} platform, ${plan.durationMs / 1000}s, writing ${outDir}`);
-    const outcome = await runGameDay(plan, {
-      outDir,
-      signal: signals.signal,
-      onTick: (t) => {
-        const s = Math.floor(t.elapsedMs / 1000);
-        if (s % 5 === 0) out.info(`  ${s}s/${t.totalMs / 1000}s  ${t.phase}${t.fault ? ` (${t.fault})` : ''}`);
-      },
-    });
-    const meta = await runMeta(plan, startedAt, opts.argv);
-    if (outcome.analysis) {
-      const result = buildResult(plan, outcome.analysis, outcome.status, meta, outcome.load);
-      await writeFile(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-      out.info(renderSummary(result));
+    for (let i = 1; i <= repeat && !signals.signal.aborted; i++) {
+      const dir = repeat > 1 ? join(outDir, `repeat-${i}`) : outDir;
+      const once = await runOnce(plan, { outDir: dir, signal: signals.signal, argv: opts.argv, ...(repeat > 1 ? { repeat: { index: i, of: repeat } } : {}) }, printer);
+      codes.push(once.code);
+      if (once.result) results.push({ file: join(dir, 'result.json'), doc: once.result });
+      if (once.code === ExitCode.Interrupted || once.code === ExitCode.HarnessError) break;
     }
-    if (outcome.status === 'interrupted') return ExitCode.Interrupted;
-    if (outcome.status === 'error') {
-      out.error(`gameday: the run failed: ${outcome.error?.message ?? 'unknown error'}`);
-      return ExitCode.HarnessError;
-    }
-    return outcome.analysis?.verdict.passed ? ExitCode.Passed : ExitCode.SpecFailed;
   } finally {
     signals.dispose();
   }
+  const complete = results.length === repeat && codes.every((c) => c === ExitCode.Passed || c === ExitCode.SpecFailed);
+  const comparison = baseline && complete ? compareResults(baseline, results) : undefined;
+  if (comparison) {
+    printer.comparison(comparison, renderComparisonMarkdown(comparison));
+    codes.push(comparison.regressed ? ExitCode.Regressed : ExitCode.Passed);
+  }
+  await writeSummaries(outDir, results, comparison, opts.stepSummary);
+  return worst(codes);
+}
+
+/** One run: its outputs again, now with the comparison. Several: a top-level summary.md over them. */
+async function writeSummaries(outDir: string, results: LoadedResult[], comparison: Comparison | undefined, stepSummary?: string): Promise<void> {
+  const only = results.length === 1 ? results[0] : undefined;
+  if (only) {
+    if (comparison || stepSummary) await writeOutputs(outDir, only.doc, { ...(comparison ? { comparison } : {}), ...(stepSummary ? { stepSummary } : {}) });
+    return;
+  }
+  if (results.length === 0) return;
+  const markdown = repeatSummary(results, comparison);
+  await writeFile(join(outDir, 'summary.md'), markdown);
+  if (comparison) await writeFile(join(outDir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+  if (stepSummary) await appendFile(stepSummary, `${markdown}\n`);
 }

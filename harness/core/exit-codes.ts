@@ -4,6 +4,8 @@ export const ExitCode = {
   Passed: 0,
   /** The spec failed (or the run was aborted by its guard). */
   SpecFailed: 1,
+  /** The regression gate found a regression against the baseline (same code as a failed spec). */
+  Regressed: 1,
   /** Invalid input or usage; nothing was started. */
   InvalidInput: 2,
   /** The harness or its environment failed. */

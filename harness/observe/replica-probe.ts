@@ -18,7 +18,7 @@ export interface ReplicaResources {
   rssBytes: number | null;
   openFds: number | null;
   pool: PoolGauges | null;
-  /** Why each failed probe failed. */
+  /** Why each failed probe failed (a probe skipped for want of a pid or port is not a failure). */
   errors: Partial<Record<ReplicaProbeName, string>>;
 }
 
@@ -27,10 +27,8 @@ export async function probeReplica(replica: ReplicaTarget, timeoutMs: number): P
   const { pid, port } = replica;
   const errors: ReplicaResources['errors'] = {};
   const attempt = async <T>(probe: ReplicaProbeName, run: (() => Promise<T>) | undefined): Promise<T | null> => {
-    if (run === undefined) {
-      errors[probe] = probe === 'pool' ? 'no port yet' : 'no pid yet';
-      return null;
-    }
+    // Not running or not listening yet: nothing to probe, and nothing failed.
+    if (run === undefined) return null;
     try {
       return await withTimeout(run(), timeoutMs, `${probe} probe of ${replica.name}`);
     } catch (err) {

@@ -71,6 +71,7 @@ export class LocalPlatform implements Platform {
         app: 'task-api',
         replicas: this.plan.replicas,
         probe: this.plan.readinessProbe,
+        ...(this.plan.livenessProbe ? { liveness: this.plan.livenessProbe } : {}),
         terminationGraceMs: this.plan.terminationGracePeriodMs,
         template: taskApiTemplate(this.image, this.plan, replicaDatabaseUrl),
         logDir: this.logDir,

@@ -13,6 +13,8 @@ export interface SupervisorOptions {
   app: string;
   replicas: number;
   probe: ProbePlan;
+  /** A liveness probe restarts (replaces) a replica that keeps failing it; none when absent. */
+  liveness?: ProbePlan;
   terminationGraceMs: number;
   template: ReplicaTemplate;
   logDir?: string;
@@ -30,6 +32,7 @@ interface Managed {
   probing: boolean;
   /** Became ready at least once: its exit is a replica lost, not a failed start (no crash backoff). */
   everReady: boolean;
+  liveness?: { timer?: NodeJS.Timeout; failures: number; probing: boolean; restarting: boolean };
 }
 
 const CRASH_BACKOFF_MS = [0, 1000, 2000, 4000, 8000, 10_000];
@@ -87,6 +90,7 @@ export class Supervisor {
     await Promise.all(
       [...this.managed.values()].map(async (m) => {
         clearTimeout(m.timer);
+        clearTimeout(m.liveness?.timer);
         this.service.remove(m.status.name, 'stopping');
         await m.proc.terminate(this.opts.terminationGraceMs);
       }),
@@ -110,6 +114,11 @@ export class Supervisor {
       () => undefined,
     );
     m.timer = setTimeout(() => this.probe(m), this.opts.probe.initialDelayMs);
+    const liveness = this.opts.liveness;
+    if (liveness) {
+      m.liveness = { failures: 0, probing: false, restarting: false };
+      m.liveness.timer = setTimeout(() => this.probeLiveness(m, liveness), liveness.initialDelayMs);
+    }
     void proc.exited.then((exit) => this.onExit(m, exit.code, exit.signal));
     return m;
   }
@@ -124,6 +133,25 @@ export class Supervisor {
       m.probing = false;
       if (this.stopping || !m.proc.alive) return;
       this.onProbe(m, ok);
+    });
+  }
+
+  private probeLiveness(m: Managed, plan: ProbePlan): void {
+    const live = m.liveness;
+    if (!live || this.stopping || !m.proc.alive || live.restarting) return;
+    live.timer = setTimeout(() => this.probeLiveness(m, plan), plan.periodMs);
+    if (live.probing || m.port === undefined) return;
+    live.probing = true;
+    void httpProbe(m.port, '/health', plan.timeoutMs).then((ok) => {
+      live.probing = false;
+      live.failures = ok ? 0 : live.failures + 1;
+      if (live.failures < plan.failureThreshold || live.restarting || this.stopping || !m.proc.alive) return;
+      // As the kubelet does: a container failing its liveness probe is killed (TERM, then KILL after
+      // the grace period) and a new one started in its place.
+      live.restarting = true;
+      clearTimeout(live.timer);
+      this.journal.record({ source: 'platform', type: 'replica.liveness-failed', target: m.status.name, detail: { failures: live.failures } });
+      void m.proc.terminate(this.opts.terminationGraceMs);
     });
   }
 
@@ -147,6 +175,7 @@ export class Supervisor {
 
   private onExit(m: Managed, code: number | null, signal: NodeJS.Signals | null): void {
     clearTimeout(m.timer);
+    clearTimeout(m.liveness?.timer);
     const { name } = m.status;
     m.status.ready = false;
     this.managed.delete(name);

@@ -1,0 +1,34 @@
+import { ExitCode } from '../core/exit-codes.js';
+import { writeOutputs } from '../report/outputs.js';
+import { buildResult, type ResultDocument } from '../report/result.js';
+import { runGameDay } from '../run/gameday.js';
+import { runMeta } from '../run/meta.js';
+import type { Plan } from '../scenario/plan.js';
+import type { RunPrinter } from './printer.js';
+
+export interface OnceOptions {
+  outDir: string;
+  signal: AbortSignal;
+  argv: string[];
+  repeat?: { index: number; of: number };
+}
+
+export interface OnceOutcome {
+  code: ExitCode;
+  result?: ResultDocument;
+}
+
+/** One Game Day, its outputs written into `outDir` as soon as it ends (partial results included). */
+export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter): Promise<OnceOutcome> {
+  const startedAt = new Date();
+  printer.start({ scenario: plan.name, platform: plan.platform.kind, durationMs: plan.durationMs, outDir: opts.outDir, ...(opts.repeat ? { repeat: opts.repeat } : {}) });
+  const outcome = await runGameDay(plan, { outDir: opts.outDir, signal: opts.signal, onTick: (t) => printer.tick(t) });
+  let result: ResultDocument | undefined;
+  if (outcome.analysis) {
+    result = buildResult(plan, outcome.analysis, outcome.status, await runMeta(plan, startedAt, opts.argv), outcome.load);
+    printer.result(result, await writeOutputs(opts.outDir, result));
+  }
+  const code = outcome.status === 'interrupted' ? ExitCode.Interrupted : outcome.status === 'error' ? ExitCode.HarnessError : outcome.analysis?.verdict.passed ? ExitCode.Passed : ExitCode.SpecFailed;
+  if (outcome.status === 'error') printer.error(`gameday: the run failed: ${outcome.error?.message ?? 'unknown error'}`);
+  return { code, ...(result ? { result } : {}) };
+}

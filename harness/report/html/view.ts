@@ -1,0 +1,66 @@
+import type { JournalEvent } from '../../core/journal.js';
+import { formatMsOrNa, formatValue } from '../format.js';
+import type { Comparison } from '../gate/types.js';
+import type { ResultDocument } from '../result.js';
+import type { Chart } from './charts.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
+
+function journalRow(e: JournalEvent): Record<string, string> {
+  const detail = Object.entries(e.detail ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return { at: `${e.atMs >= 0 ? '+' : '−'}${(Math.abs(e.atMs) / 1000).toFixed(3)} s`, wall: new Date(e.wallMs).toISOString(), source: e.source, type: e.type, target: e.target ?? '', fault: e.fault ?? '', detail };
+}
+
+function rerun(r: ResultDocument): Array<{ name: string; value: string }> {
+  const m = r.meta;
+  const host = m['host'] as { platform?: string; arch?: string; cpus?: number } | undefined;
+  const commit = str(m['gitCommit']);
+  const rows: Array<[string, string | undefined]> = [
+    ['command', str(m['command'])],
+    ['scenario', str(m['scenarioFile']) ?? r.scenario.file],
+    ['git commit', commit ? `${commit}${m['gitDirty'] ? ' (with uncommitted changes)' : ''}` : undefined],
+    ['gameday', str(m['gameday'])],
+    ['node', str(m['node'])],
+    ['autocannon', str(m['autocannon'])],
+    ['host', host ? `${host.platform}/${host.arch}, ${host.cpus} CPUs` : undefined],
+    ['started', str(m['startedAt'])],
+    ['result schema', String(r.schemaVersion)],
+  ];
+  return rows.filter((row): row is [string, string] => row[1] !== undefined).map(([name, value]) => ({ name, value }));
+}
+
+function comparisonRows(c: Comparison): Array<Record<string, string>> {
+  return c.metrics.map((m) => ({
+    label: m.label,
+    baseline: formatValue(m.baseline, m.unit),
+    current: formatValue(m.current, m.unit),
+    status: m.status,
+    reason: m.reason,
+  }));
+}
+
+/** Everything the template shows, already formatted: the template only lays it out. */
+export function reportView(r: ResultDocument, charts: Chart[], comparison?: Comparison): object {
+  const q = r.requests;
+  return {
+    title: `${r.scenario.name} — gameday report`,
+    scenario: { name: r.scenario.name, description: r.scenario.description ?? '' },
+    passed: r.passed,
+    verdict: r.runStatus === 'completed' ? r.verdict.toUpperCase() : `${r.runStatus.toUpperCase()} (verdict ${r.verdict})`,
+    passedCount: r.checks.filter((c) => c.passed).length,
+    checks: r.checks.map((c) => ({ id: c.id, name: c.name, target: c.target, actual: formatValue(c.actual, c.unit), detail: c.detail ?? '', passed: c.passed })),
+    figures: [
+      { name: 'platform RTO', value: formatMsOrNa(r.rto.platformMs) },
+      { name: 'client RTO', value: formatMsOrNa(r.rto.clientMs) },
+      { name: 'requests', value: `${q.total} (${q.status5xx} 5xx, ${q.transportErrors} transport errors${q.dropped ? `, ${q.dropped} dropped` : ''})` },
+      { name: 'latency', value: `p50 ${formatMsOrNa(r.latency.p50Ms)} · p95 ${formatMsOrNa(r.latency.p95Ms)} · p99 ${formatMsOrNa(r.latency.p99Ms)} · max ${formatMsOrNa(r.latency.maxMs)}` },
+    ],
+    charts,
+    disruptions: r.disruptions.map((d) => ({ from: formatMsOrNa(d.startMs), to: formatMsOrNa(d.endMs), length: formatMsOrNa(d.durationMs), failures: d.failures, fault: d.fault ?? 'no fault of this run' })),
+    journal: r.journal.map(journalRow),
+    rerun: rerun(r),
+    comparison: comparison ? { regressed: comparison.regressed, rows: comparisonRows(comparison) } : null,
+  };
+}
