@@ -63,7 +63,7 @@ export class PoolExhaustion implements FaultInjector<PoolExhaustionFaultPlan> {
         const res = await fetch(`http://127.0.0.1:${replica.port}/faults/leak`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(this.plan.connections ? { connections: this.plan.connections } : {}),
+          body: JSON.stringify({ connections: this.plan.connections ?? ctx.deployment.poolSize ?? 1 }),
           signal: AbortSignal.timeout(LEAK_TIMEOUT_MS),
         });
         const body = await res.text();

@@ -25,6 +25,8 @@ export interface Deployment {
   readonly serviceUrl: string;
   /** The database the replicas use, when the platform owns one (for harness-side checks). */
   readonly databaseUrl?: string;
+  /** Each replica's database pool size, when the platform configured it. */
+  readonly poolSize?: number;
   /** Ids of the deterministic seed rows, when the platform seeded them. */
   readonly seededIds?: { min: number; max: number };
   replicas(): ReplicaStatus[];

@@ -12,6 +12,7 @@ import type { Plan } from '../scenario/plan.js';
 import { TimelineRecorder } from '../timeline/recorder.js';
 import type { RunAnalysis } from '../report/result.js';
 import { analyse } from './analyse.js';
+import { AbortGuard } from './abort-guard.js';
 import { FaultSchedule } from './fault-schedule.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
 
@@ -80,7 +81,8 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const live = new LiveStats(recorder);
     const loadRun = createLoadDriver(plan.load, clock).start({ url: deployment.serviceUrl, ids }, live, opts.signal);
     schedule.start();
-    await waitForEnd(plan, clock, opts, live);
+    const ended = await waitForEnd(plan, clock, opts, live, journal);
+    if (ended === 'aborted') status = 'aborted';
     loadRun.stop();
     const summary = await loadRun.done;
     load = summary;
@@ -100,7 +102,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     await schedule?.recoverAll().catch(() => undefined);
     await platform.teardown();
   }
-  const analysis = recorder ? analyse(plan, recorder.snapshot(), journal.events()) : undefined;
+  const analysis = recorder ? analyse(plan, recorder.snapshot(), journal.events(), status === 'aborted') : undefined;
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
 }
 
@@ -116,14 +118,21 @@ async function targetIds(deployment: Deployment, signal: AbortSignal): Promise<n
   return ids;
 }
 
-async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions, live: LiveStats): Promise<void> {
+/** Waits out the run, ticking progress; ends early when the abort guard trips. */
+async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions, live: LiveStats, journal: Journal): Promise<'completed' | 'aborted'> {
+  const guard = plan.abort ? new AbortGuard(plan.abort) : undefined;
   while (!opts.signal.aborted) {
     const elapsed = clock.now();
-    if (elapsed >= plan.durationMs) return;
+    if (elapsed >= plan.durationMs) return 'completed';
     const span = plan.phases.find((p) => elapsed >= p.startMs && elapsed < p.endMs);
     const last = live.lastSecond(elapsed);
+    if (guard && last && elapsed >= plan.warmupMs && guard.observe(last.second, last.requestsPerSec, last.failures)) {
+      journal.record({ source: 'harness', type: 'run.aborted', detail: { reason: guard.describe(), second: last.second } });
+      return 'aborted';
+    }
     opts.onTick?.({ elapsedMs: elapsed, totalMs: plan.durationMs, phase: span?.phase ?? 'after', ...(span?.fault ? { fault: span.fault } : {}), ...(last ? { last } : {}), totals: live.totals() });
     await clock.sleep(Math.min(1000, plan.durationMs - elapsed), opts.signal);
   }
   opts.signal.throwIfAborted();
+  return 'completed';
 }

@@ -19,7 +19,8 @@ export interface PlatformRto {
   reason?: string;
 }
 
-const KILLED = 'replica.killed';
+/** Journal events by which a fault takes a replica out: killed outright, or broken by a connection leak. */
+const REPLICA_LOST: readonly string[] = ['replica.killed', 'pool.leaked'];
 const READY = 'replica.ready';
 
 /**
@@ -31,7 +32,7 @@ const READY = 'replica.ready';
  */
 export function platformRtoMs(events: readonly JournalEvent[], fault: string): PlatformRto {
   const sorted = [...events].sort((a, b) => a.atMs - b.atMs);
-  const kills = sorted.filter((e) => e.type === KILLED && e.fault === fault && e.target !== undefined);
+  const kills = sorted.filter((e) => REPLICA_LOST.includes(e.type) && e.fault === fault && e.target !== undefined);
   const readies = sorted.filter((e) => e.type === READY);
   const used = new Set<JournalEvent>();
   const replicas = kills.map((kill) => matchReplacement(kill, readies, used));

@@ -3,11 +3,13 @@
  *  (a) Task API GET /tasks/:id through the Service vs pgbench -S on the same PostgreSQL, equal clients (goal ≥ 0.5)
  *  (b) gameday's load with HDR windows vs bare autocannon on the same target (goal ≥ 0.95)
  *  (c) cold start to all replicas ready (goal ≤ 5 s)
+ *  (d) the regression gate's A/A pass rate: pairs of real pod-kill Game Days of the same code (goal ≥ 19/20)
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
 import { localPlatformPlan } from '../helpers/plans.js';
+import { aaRepetition } from './aa.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
 
 const CLIENTS = 16;
@@ -81,9 +83,21 @@ async function harnessVsAutocannon(): Promise<void> {
   }
 }
 
-await coldStart();
-await serviceVsPgbench();
-await harnessVsAutocannon();
+async function gateAa(): Promise<void> {
+  const tries = Number(process.env['BENCH_AA_TRIES'] ?? 20);
+  if (tries <= 0) return;
+  const scenario = process.env['BENCH_AA_SCENARIO'] ?? 'test/scenarios/pod-kill-short.yaml';
+  const aa = await aaRepetition(scenario, tries, (line) => process.stdout.write(`${line}\n`));
+  const worst = Object.entries(aa.worstRatio).map(([m, r]) => `${m} ×${r.toFixed(2)}`).join(', ');
+  const goal = Math.ceil(tries * 0.95);
+  rows.push({ name: `(d) regression gate A/A: ${tries} pairs of ${scenario} runs`, value: `${aa.passed}/${tries} passed (worst ratios ${worst})`, reference: `goal ≥ ${goal}/${tries}`, ratio: aa.passed / tries, goal: '≥ 0.95', met: aa.passed >= goal });
+}
+
+const only = process.env['BENCH_ONLY'];
+if (!only || only.includes('c')) await coldStart();
+if (!only || only.includes('a')) await serviceVsPgbench();
+if (!only || only.includes('b')) await harnessVsAutocannon();
+if (!only || only.includes('d')) await gateAa();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {

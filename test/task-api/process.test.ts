@@ -37,7 +37,7 @@ describe('configuration', () => {
       runTaskApi('serve', { POOL_SIZE: 'ten', PORT: '70000', STATEMENT_TIMEOUT_MS: '-5', REPLICA_NAME: 'has space' }),
       runTaskApi('seed', { DATABASE_URL: 'mysql://root:s3cret@db/x' }),
       runTaskApi('migrate', { DATABASE_URL: url }),
-      runTaskApi('serve', { DATABASE_URL: url, FAULT_INJECTION: 'leak' }),
+      runTaskApi('serve', { DATABASE_URL: url, FAULT_INJECTION: 'leak,no-such-fault' }),
       runTaskApi('serve', { DATABASE_URL: closed, POOL_ACQUIRE_TIMEOUT_MS: '500' }),
     ]);
   });
@@ -56,7 +56,7 @@ describe('configuration', () => {
     expect(badUrl.stderr).not.toContain('s3cret');
   });
 
-  it('rejects an unknown command, and fault names while no fault exists', () => {
+  it('rejects an unknown command, and unknown fault names', () => {
     expect(badCommand.code).toBe(2);
     expect(badCommand.stderr).toContain('usage');
     expect(badFault.code).toBe(2);

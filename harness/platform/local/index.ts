@@ -92,6 +92,7 @@ export class LocalPlatform implements Platform {
       serviceUrl: `http://127.0.0.1:${port}`,
       databaseUrl: this.database.url,
       seededIds: seeded.ids,
+      poolSize: this.plan.pool.size,
       replicas: () => supervisor.statuses(),
     };
   }

@@ -58,9 +58,7 @@ export class LatencyProxy {
   }
 
   static async start(options: LatencyProxyOptions): Promise<LatencyProxy> {
-    if (!isLoopbackHost(options.upstreamHost)) {
-      throw new RangeError(`latency proxy upstream must be loopback, found host ${options.upstreamHost}`);
-    }
+    assertUpstream(options);
     const server = createServer({ allowHalfOpen: true, noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -155,6 +153,14 @@ export class LatencyProxy {
     conn.client.destroy();
     conn.upstream.destroy();
     this.connections.delete(conn);
+  }
+}
+
+/** Loopback only, and a real port: checked before anything listens or is spawned. */
+export function assertUpstream({ upstreamHost, upstreamPort }: Pick<LatencyProxyOptions, 'upstreamHost' | 'upstreamPort'>): void {
+  if (!isLoopbackHost(upstreamHost)) throw new RangeError(`latency proxy upstream must be loopback, found host ${upstreamHost}`);
+  if (!Number.isInteger(upstreamPort) || upstreamPort < 1 || upstreamPort > 65_535) {
+    throw new RangeError(`latency proxy upstream port must be an integer from 1 to 65535, found ${upstreamPort}`);
   }
 }
 

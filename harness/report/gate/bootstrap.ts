@@ -30,33 +30,41 @@ export function pooledQuantile(sample: WindowSample, percentile: number): number
 }
 
 function quantileOf(sample: WindowSample, picked: readonly SparseWindow[], percentile: number, dense: Float64Array): number | null {
+  return quantilesOf(sample, picked, [percentile], dense)[0] ?? null;
+}
+
+/** Pools the picked windows' counts into `dense`, then reads each percentile off it. */
+function quantilesOf(sample: WindowSample, picked: readonly SparseWindow[], percentiles: readonly number[], dense: Float64Array): Array<number | null> {
   dense.fill(0);
   let total = 0;
   for (const w of picked) {
     for (let j = 0; j < w.index.length; j++) {
       const c = w.counts[j] ?? 0;
-      dense[w.index[j] ?? 0] = (dense[w.index[j] ?? 0] ?? 0) + c;
+      const k = w.index[j] ?? 0;
+      dense[k] = (dense[k] ?? 0) + c;
       total += c;
     }
   }
-  return quantileOfCounts(sample.values, dense, total, percentile);
+  return percentiles.map((p) => quantileOfCounts(sample.values, dense, total, p));
 }
 
 /**
  * Cluster bootstrap: `resamples` times, draw as many windows as the sample has, with replacement,
- * and take the pooled percentile. Whole seconds are resampled (not single requests) because
+ * and take the pooled percentiles (all from the same draws). Whole seconds are resampled (not single requests) because
  * latencies within a second are correlated (a GC pause, a kill); the PRNG is seeded, so the
  * same inputs give the same interval every time.
  */
-export function bootstrapQuantiles(sample: WindowSample, percentile: number, resamples: number, seed: number): Float64Array {
+export function bootstrapQuantiles(sample: WindowSample, percentiles: readonly number[], resamples: number, seed: number): Float64Array[] {
   const random = seededRandom(seed);
-  const out = new Float64Array(resamples);
+  const out = percentiles.map(() => new Float64Array(resamples));
   const dense = new Float64Array(sample.values.length);
   const n = sample.windows.length;
   const picked: SparseWindow[] = new Array<SparseWindow>(n);
   for (let b = 0; b < resamples; b++) {
     for (let i = 0; i < n; i++) picked[i] = sample.windows[Math.floor(random() * n)] as SparseWindow;
-    out[b] = quantileOf(sample, picked, percentile, dense) ?? Number.NaN;
+    quantilesOf(sample, picked, percentiles, dense).forEach((q, k) => {
+      (out[k] as Float64Array)[b] = q ?? Number.NaN;
+    });
   }
   return out;
 }

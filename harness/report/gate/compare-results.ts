@@ -1,7 +1,7 @@
 import { DEFAULT_REGRESSION } from '../../scenario/regression.js';
 import type { RegressionPlan } from '../../scenario/plan.js';
 import type { ResultDocument } from '../result.js';
-import { compareLatency, type BootstrapSettings } from './latency.js';
+import { compareLatency, latencySides, type BootstrapSettings } from './latency.js';
 import { comparePoint, medianOf, type PointValue } from './points.js';
 import { resourceRecoveryMs } from './resources.js';
 import type { ComparedSide, Comparison, MetricComparison } from './types.js';
@@ -29,19 +29,18 @@ const failures = (d: ResultDocument): number => d.requests.status5xx + d.request
  * The regression gate: the current run(s) against the baseline run(s), with the tolerances the
  * current scenario declares (`spec.regression`, carried in result.json) or the defaults.
  */
-export function compareResults(baseline: readonly LoadedResult[], current: readonly LoadedResult[], regression?: RegressionPlan): Comparison {
-  const plan = regression ?? current[0]?.doc.regression ?? DEFAULT_REGRESSION;
+export function compareResults(baseline: readonly LoadedResult[], current: readonly LoadedResult[], opts: { regression?: RegressionPlan; resamples?: number } = {}): Comparison {
+  const plan = opts.regression ?? current[0]?.doc.regression ?? DEFAULT_REGRESSION;
   const t = plan.tolerances;
-  const settings: BootstrapSettings = { confidence: plan.confidence, resamples: BOOTSTRAP_RESAMPLES, seed: BOOTSTRAP_SEED };
-  const bw = latencyWindows(baseline.map((r) => r.doc));
-  const cw = latencyWindows(current.map((r) => r.doc));
+  const settings: BootstrapSettings = { confidence: plan.confidence, resamples: opts.resamples ?? BOOTSTRAP_RESAMPLES, seed: BOOTSTRAP_SEED };
+  const sides = latencySides(latencyWindows(baseline.map((r) => r.doc)), latencyWindows(current.map((r) => r.doc)), settings);
   const point = (metric: keyof typeof t, label: string, unit: 'ms' | 'count', pick: (d: ResultDocument) => PointValue): MetricComparison =>
     comparePoint(metric, label, unit, median(baseline, pick), median(current, pick), t[metric]);
   const metrics = [
-    compareLatency('latency.p95', bw, cw, t['latency.p95'], settings),
-    compareLatency('latency.p99', bw, cw, t['latency.p99'], settings),
+    compareLatency('latency.p95', sides, t['latency.p95'], settings),
+    compareLatency('latency.p99', sides, t['latency.p99'], settings),
     point('rto.client', 'client RTO', 'ms', (d) => (d.rto.faults.length ? d.rto.clientMs : undefined)),
-    point('rto.platform', 'platform RTO', 'ms', (d) => (d.rto.faults.some((f) => f.platform.replicas.length > 0) ? d.rto.platformMs : undefined)),
+    point('rto.platform', 'platform RTO', 'ms', (d) => (d.rto.faults.length ? d.rto.platformMs : undefined)),
     point('requests.failures', 'failures', 'count', failures),
     point('resources.recovery', 'resource recovery', 'ms', resourceRecoveryMs),
   ];

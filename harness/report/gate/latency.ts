@@ -8,6 +8,23 @@ export interface BootstrapSettings {
   seed: number;
 }
 
+/** Both sides' samples and their bootstrap percentiles, drawn once for every percentile compared. */
+export interface LatencySides {
+  base: WindowSample;
+  cur: WindowSample;
+  replicates: { base: Map<number, Float64Array>; cur: Map<number, Float64Array> };
+}
+
+const PERCENTILES = [95, 99];
+
+export function latencySides(base: WindowSample, cur: WindowSample, s: BootstrapSettings): LatencySides {
+  const draw = (w: WindowSample, seed: number): Map<number, Float64Array> => {
+    const q = bootstrapQuantiles(w, PERCENTILES, s.resamples, seed);
+    return new Map(PERCENTILES.map((p, i) => [p, q[i] as Float64Array]));
+  };
+  return { base, cur, replicates: { base: draw(base, s.seed), cur: draw(cur, s.seed + 1) } };
+}
+
 /**
  * A latency percentile compared as current / baseline. Regressed only when the lower bound of the
  * one-sided bootstrap interval of that ratio (at `confidence`) exceeds 1 + allowance / baseline:
@@ -15,12 +32,12 @@ export interface BootstrapSettings {
  */
 export function compareLatency(
   metric: 'latency.p95' | 'latency.p99',
-  base: WindowSample,
-  cur: WindowSample,
+  sides: LatencySides,
   tolerance: Tolerance,
   s: BootstrapSettings,
 ): MetricComparison {
   const percentile = metric === 'latency.p95' ? 95 : 99;
+  const { base, cur } = sides;
   const label = `latency p${percentile}`;
   const b = pooledQuantile(base, percentile);
   const c = pooledQuantile(cur, percentile);
@@ -30,8 +47,8 @@ export function compareLatency(
   }
   const allowance = Math.max(tolerance.relative * (b / 1000), tolerance.absolute);
   const allowedRatio = 1 + allowance / (b / 1000);
-  const bq = bootstrapQuantiles(base, percentile, s.resamples, s.seed);
-  const cq = bootstrapQuantiles(cur, percentile, s.resamples, s.seed + 1);
+  const bq = sides.replicates.base.get(percentile) as Float64Array;
+  const cq = sides.replicates.cur.get(percentile) as Float64Array;
   const ratios = cq.map((x, i) => x / (bq[i] ?? Number.NaN));
   const interval = {
     lowerRatio: quantile(ratios, 1 - s.confidence),

@@ -1,4 +1,5 @@
 import type { RegressionMetric, Tolerance } from '../../scenario/plan.js';
+import { formatValue } from '../format.js';
 import type { MetricComparison } from './types.js';
 
 /** A metric measured once per run; null means "did not recover" (RTOs), undefined "not measured". */
@@ -34,10 +35,6 @@ export function comparePoint(metric: RegressionMetric, label: string, unit: 'ms'
   const ratio = base > 0 ? cur / base : null;
   const delta = cur - base;
   const status = delta > allowance ? 'regressed' : 'ok';
-  const reason = `${delta >= 0 ? '+' : ''}${round(delta)} ${unit} ${status === 'regressed' ? '>' : '≤'} allowed +${round(allowance)} ${unit}`;
+  const reason = `${delta >= 0 ? '+' : ''}${formatValue(delta, unit)} ${status === 'regressed' ? '>' : '≤'} allowed +${formatValue(allowance, unit)}`;
   return { ...common, ratio, allowance, status, reason };
-}
-
-function round(x: number): string {
-  return Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1);
 }

@@ -11,17 +11,18 @@ export interface Chart {
   svg: string;
 }
 
-const xSeconds = (r: ResultDocument): object => ({ type: 'value', name: 's', min: 0, max: Math.ceil(runEndSeconds(r)), nameGap: 8 });
+// The last second may run past the scenario's end (late completions): its label would crowd the one before.
+const xSeconds = (r: ResultDocument): object => ({ type: 'value', name: 's', min: 0, max: Math.ceil(runEndSeconds(r)), nameGap: 8, axisLabel: { showMaxLabel: false } });
 
 function latencyChart(r: ResultDocument): Chart {
   const slo = r.slo.latencyP95Ms;
   const line = (name: string, pick: (w: ResultDocument['timeline'][number]) => number | null, extra: object = {}): object => ({ name, type: 'line', showSymbol: false, connectNulls: false, data: pairs(r, pick), ...extra });
   const svg = renderSvg({
-    legend: { top: 8 },
     xAxis: xSeconds(r),
-    yAxis: { type: 'log', name: 'ms (log)', logBase: 10 },
+    // The axis always reaches the SLO, so its line is drawn even when every second is far below it.
+    yAxis: { type: 'log', name: 'ms (log)', logBase: 10, max: (v: { max: number }) => 10 ** Math.ceil(Math.log10(Math.max(v.max, slo * 1.5))) },
     series: [
-      line('p50', (w) => w.p50Ms, { markArea: { silent: true, label: { color: '#842029' }, ...faultAreas(r) } }),
+      line('p50', (w) => w.p50Ms, { markArea: { silent: true, label: { color: '#842029', position: 'insideTop' }, ...faultAreas(r) } }),
       line('p95', (w) => w.p95Ms, { markLine: { silent: true, symbol: 'none', lineStyle: { color: '#dc3545', type: 'dashed' }, label: { formatter: `SLO p95 ${slo} ms`, position: 'insideEndTop' }, data: [{ yAxis: slo }] } }),
       line('p99', (w) => w.p99Ms),
     ],
@@ -31,14 +32,13 @@ function latencyChart(r: ResultDocument): Chart {
 
 function throughputChart(r: ResultDocument): Chart {
   const svg = renderSvg({
-    legend: { top: 8 },
     xAxis: xSeconds(r),
     yAxis: [
       { type: 'value', name: 'req/s' },
       { type: 'value', name: 'failures/s', minInterval: 1, splitLine: { show: false } },
     ],
     series: [
-      { name: 'responses/s', type: 'line', showSymbol: false, data: pairs(r, (w) => w.responses), markArea: { silent: true, ...faultAreas(r) } },
+      { name: 'responses/s', type: 'line', showSymbol: false, data: pairs(r, (w) => w.responses), markArea: { silent: true, label: { color: '#842029', position: 'insideTop' }, ...faultAreas(r) } },
       { name: '5xx/s', type: 'bar', stack: 'failures', yAxisIndex: 1, itemStyle: { color: '#dc3545' }, data: pairs(r, (w) => w.status5xx) },
       { name: 'transport errors/s', type: 'bar', stack: 'failures', yAxisIndex: 1, itemStyle: { color: '#6f42c1' }, data: pairs(r, (w) => w.transportErrors.total) },
     ],

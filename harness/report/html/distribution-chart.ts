@@ -20,7 +20,6 @@ export function distributionOption(r: ResultDocument): ChartOption {
   const withData = r.latencyDistribution.filter((d) => d.points.length > 0);
   const maxX = Math.max(10, ...withData.map((d) => nines(100, d.responses)));
   return {
-    legend: { top: 8 },
     xAxis: { type: 'log', logBase: 10, min: 1, max: 10 ** Math.ceil(Math.log10(maxX)), name: 'percentile', axisLabel: { formatter: label } },
     yAxis: { type: 'log', logBase: 10, name: 'ms (log)' },
     series: withData.map((d) => ({

@@ -10,7 +10,9 @@ export type ChartOption = EChartsCoreOption;
 
 const BASE: ChartOption = {
   animation: false,
-  textStyle: { fontFamily: 'system-ui, -apple-system, "Segoe UI", sans-serif' },
+  // ECharts measures text without a canvas here; its estimate fits the plain sans-serif face.
+  textStyle: { fontFamily: 'sans-serif' },
+  legend: { top: 8, itemGap: 24 },
   grid: { left: 64, right: 64, top: 48, bottom: 48 },
 };
 

@@ -45,6 +45,15 @@ export function resourceSeries(r: ResultDocument): ResourceSeries[] {
   return entries.map(([name, s]) => seriesOf(name, s)).filter((s): s is ResourceSeries => s !== undefined);
 }
 
+/** 80000000 → "80M": axis labels that fit. */
+function compact(v: number): string {
+  const abs = Math.abs(v);
+  if (abs >= 1e9) return `${+(v / 1e9).toFixed(1)}G`;
+  if (abs >= 1e6) return `${+(v / 1e6).toFixed(1)}M`;
+  if (abs >= 1e4) return `${+(v / 1e3).toFixed(1)}k`;
+  return String(v);
+}
+
 /** One chart per unit, so that bytes and counts never share an axis. */
 export function resourceCharts(r: ResultDocument): Chart[] {
   const byUnit = new Map<string, ResourceSeries[]>();
@@ -54,9 +63,8 @@ export function resourceCharts(r: ResultDocument): Chart[] {
     title: `Resources${unit ? ` (${unit})` : ''}`,
     caption: 'Sampled once a second through the run; fault windows shaded.',
     svg: renderSvg({
-      legend: { top: 8, type: 'plain' },
       xAxis: { type: 'value', name: 's', min: 0 },
-      yAxis: { type: 'value', name: unit },
+      yAxis: { type: 'value', name: unit, axisLabel: { formatter: compact } },
       series: list.map((s, j) => ({ name: s.name, type: 'line', showSymbol: false, data: s.points, ...(j === 0 ? { markArea: { silent: true, ...faultAreas(r) } } : {}) })),
     }),
   }));

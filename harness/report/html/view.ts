@@ -10,7 +10,7 @@ function journalRow(e: JournalEvent): Record<string, string> {
   const detail = Object.entries(e.detail ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  return { at: `${e.atMs >= 0 ? '+' : '−'}${(Math.abs(e.atMs) / 1000).toFixed(3)} s`, wall: new Date(e.wallMs).toISOString(), source: e.source, type: e.type, target: e.target ?? '', fault: e.fault ?? '', detail };
+  return { at: `${e.atMs >= 0 ? '+' : '−'}${(Math.abs(e.atMs) / 1000).toFixed(3)} s`, wall: new Date(e.wallMs).toISOString().slice(11, 23), source: e.source, type: e.type, target: e.target ?? '', fault: e.fault ?? '', detail };
 }
 
 function rerun(r: ResultDocument): Array<{ name: string; value: string }> {

@@ -1,0 +1,15 @@
+export { ResourceSampler } from './resources.js';
+export type { ProbeFailure, ResourceSamplerOptions } from './resources.js';
+export { collectSnapshot, snapshotDetail, takeResourceSnapshot } from './snapshot.js';
+export type { ResourceSnapshot } from './snapshot.js';
+export { verifyWrites } from './durability.js';
+export type { DurabilityReport, LostWrite, VerifyOptions } from './durability.js';
+export { decisiveWrites, lossReason } from './write-expectations.js';
+export { RESOURCE_NAMES, SeriesBook, TOTAL } from './series.js';
+export type { ResourceName, ResourceSeries } from './series.js';
+export { probeReplica } from './replica-probe.js';
+export type { ReplicaProbeName, ReplicaResources, ReplicaTarget } from './replica-probe.js';
+export { ActivityProbe, OBSERVER_APPLICATION_NAME } from './pg-activity.js';
+export type { DatabaseActivity } from './pg-activity.js';
+export { POOL_GAUGES, readPoolGauges, scrapeMetrics } from './prometheus.js';
+export type { PoolGaugeName, PoolGauges } from './prometheus.js';

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeOutputs } from '../../harness/report/outputs.js';
+import { browserSkipReason, launchChromium, visitReport } from '../report/browser.js';
+import { syntheticResult } from '../report/fixture.js';
+
+const skip = browserSkipReason();
+const dir = mkdtempSync(join(tmpdir(), 'gd-html-'));
+/** Set GAMEDAY_KEEP_SCREENSHOT=1 to keep the temp dir and look at the screenshots. */
+const keep = Boolean(process.env['GAMEDAY_KEEP_SCREENSHOT']);
+let browser: Browser | undefined;
+
+/** Resource samples in the shape the resource stage writes (tolerated: rendered when present). */
+const resources = {
+  series: [
+    { resource: 'db_connections', target: 'task-api-a', unit: 'connections', points: Array.from({ length: 60 }, (_, i) => ({ atMs: i * 1000, value: i >= 20 && i < 24 ? 4 : 10 })) },
+    { resource: 'rss', target: 'task-api-a', unit: 'bytes', points: Array.from({ length: 60 }, (_, i) => ({ atMs: i * 1000, value: 80e6 + i * 1e5 })) },
+  ],
+};
+
+beforeAll(async () => {
+  if (!skip) browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  if (keep) process.stderr.write(`report-browser: screenshots kept in ${dir}\n`);
+  else rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(skip !== undefined)(`report.html in headless Chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it('opens offline from disk: no console error, no request, every chart drawn with marks, a screenshot', async () => {
+    const out = join(dir, 'failed-run');
+    const r = syntheticResult({ outageMs: 600, extra: { resources } });
+    r.checks[0] = { ...(r.checks[0] as (typeof r.checks)[number]), actual: 120, passed: false };
+    await writeOutputs(out, { ...r, passed: false, verdict: 'failed' });
+    const shot = join(dir, 'failed-run.png');
+    const visit = await visitReport(browser as Browser, join(out, 'report.html'), shot);
+    expect(visit.consoleErrors).toEqual([]);
+    expect(visit.foreignRequests).toEqual([]);
+    expect(visit.verdict).toBe('FAILED');
+    expect(visit.charts.map((c) => c.id)).toEqual(['chart-latency', 'chart-throughput', 'chart-distribution', 'chart-resources-0', 'chart-resources-1']);
+    for (const c of visit.charts) {
+      expect(c.marks, c.id).toBeGreaterThan(10);
+      expect(c.width, c.id).toBeGreaterThan(600);
+      expect(c.height, c.id).toBeGreaterThan(200);
+    }
+    expect(statSync(shot).size).toBeGreaterThan(50_000);
+  });
+
+  it('without resource data there are no resource charts and nothing breaks', async () => {
+    const out = join(dir, 'no-resources');
+    await writeOutputs(out, syntheticResult());
+    const visit = await visitReport(browser as Browser, join(out, 'report.html'), join(dir, 'no-resources.png'));
+    expect(visit.consoleErrors).toEqual([]);
+    expect(visit.foreignRequests).toEqual([]);
+    expect(visit.charts.map((c) => c.id)).toEqual(['chart-latency', 'chart-throughput', 'chart-distribution']);
+  });
+});

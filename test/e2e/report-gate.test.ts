@@ -1,0 +1,91 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTPUT_FILES } from '../../harness/report/outputs.js';
+import { runCli } from '../helpers/cli.js';
+import { delayScenario, startDelayServer, type DelayServer } from '../report/delay-server.js';
+
+/**
+ * The regression gate on real runs: three short Game Days against a loopback service whose
+ * latency is a knob. 20 ms → 26 ms (+30 %) must be caught; 20 ms again must pass.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'gd-gate-'));
+let server: DelayServer;
+let scenario: string;
+const BASE_DELAY_MS = 20;
+
+beforeAll(async () => {
+  server = await startDelayServer(BASE_DELAY_MS);
+  scenario = join(dir, 'gate.yaml');
+  writeFileSync(scenario, delayScenario(server.url));
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gameday run --baseline / gameday compare on real runs', () => {
+  const base = join(dir, 'base');
+  const slow = join(dir, 'slow');
+  const same = join(dir, 'same');
+
+  it('a run writes every output', async () => {
+    const r = await runCli(['run', scenario, '--out', base]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of OUTPUT_FILES) expect(readFileSync(join(base, f), 'utf8').length).toBeGreaterThan(100);
+  });
+
+  it('+30 % latency: run --baseline exits 1, --json prints only JSON events, summary.md and GITHUB_STEP_SUMMARY get the diff table', async () => {
+    server.delayMs = Math.round(BASE_DELAY_MS * 1.3);
+    const stepSummary = join(dir, 'step-summary.md');
+    const r = await runCli(['run', scenario, '--out', slow, '--baseline', base, '--json'], { GITHUB_STEP_SUMMARY: stepSummary });
+    server.delayMs = BASE_DELAY_MS;
+    expect(r.code, r.stderr).toBe(1);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; regressed?: boolean; metrics?: Array<{ metric: string; status: string }> });
+    expect(events[0]?.event).toBe('start');
+    expect(events.filter((e) => e.event === 'tick').length).toBeGreaterThanOrEqual(4);
+    const comparison = events.find((e) => e.event === 'comparison');
+    expect(comparison?.regressed).toBe(true);
+    expect(comparison?.metrics?.find((m) => m.metric === 'latency.p95')?.status).toBe('regressed');
+    for (const text of [readFileSync(join(slow, 'summary.md'), 'utf8'), readFileSync(stepSummary, 'utf8')]) {
+      expect(text).toContain('### Regression gate: ❌ REGRESSED');
+      expect(text).toMatch(/\| latency p95 \| 2\d(\.\d)?ms \| 2\d(\.\d)?ms \| .* \| ❌ regressed \|/);
+    }
+    expect(readFileSync(join(slow, 'report.html'), 'utf8')).toContain('REGRESSED');
+  });
+
+  it('the same latency again: run --baseline --quiet exits 0 and prints only the verdict lines', async () => {
+    const r = await runCli(['run', scenario, '--out', same, '--baseline', base, '--quiet']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^gate-check: PASSED — 1\/1 checks passed$/), 'regression gate: no regression']);
+  });
+
+  it('gameday compare: exit 1 with the Markdown table on the regression, 0 on the A/A pair', async () => {
+    const bad = await runCli(['compare', join(base, 'result.json'), slow]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('| Metric | Baseline | Current | Change | Interval | Tolerance | Status | Why |');
+    const good = await runCli(['compare', base, same]);
+    expect(good.code, good.stdout).toBe(0);
+    expect(good.stdout).toContain('✅ no regression');
+  });
+
+  it('gameday report re-renders every output from result.json alone, byte for byte', async () => {
+    const again = join(dir, 'again');
+    const r = await runCli(['report', join(base, 'result.json'), '--out', again]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of OUTPUT_FILES) expect(readFileSync(join(again, f), 'utf8'), f).toBe(readFileSync(join(base, f), 'utf8'));
+  });
+
+  it('bad inputs are exit 2: a missing baseline (nothing is run), a result of another schema version', async () => {
+    const r = await runCli(['run', scenario, '--out', join(dir, 'never'), '--baseline', join(dir, 'nope.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('nope.json: expected a result.json or a run directory, found nothing there');
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+    const old = join(dir, 'old.json');
+    writeFileSync(old, JSON.stringify({ schemaVersion: 1 }));
+    const c = await runCli(['compare', old, base]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('old.json: schemaVersion: expected 2');
+  });
+});

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { compareResults, type LoadedResult } from '../../harness/report/gate/compare-results.js';
+import { renderComparisonMarkdown } from '../../harness/report/compare-markdown.js';
+import type { ResultDocument } from '../../harness/report/result.js';
+import type { MetricComparison } from '../../harness/report/gate/types.js';
+import type { SparseWindow, WindowSample } from '../../harness/report/gate/bootstrap.js';
+import { compareLatency, latencySides } from '../../harness/report/gate/latency.js';
+import { syntheticResult, type SyntheticRun } from './fixture.js';
+
+const loaded = (name: string, opts: SyntheticRun): LoadedResult => ({ file: `${name}/result.json`, doc: syntheticResult(opts) });
+/** Single-valued metrics do not depend on the bootstrap: fewer resamples keep these tests fast. */
+const quick = (a: LoadedResult[], b: LoadedResult[]): ReturnType<typeof compareResults> => compareResults(a, b, { resamples: 100 });
+const metric = (c: ReturnType<typeof compareResults>, m: string) => c.metrics.find((x) => x.metric === m);
+
+describe('the regression gate on latency (cluster bootstrap over per-second windows)', () => {
+  it('passes an A/A comparison: same service, different randomness', () => {
+    for (const seed of [2, 3, 4]) {
+      const c = compareResults([loaded('a', { seed: 1 })], [loaded('b', { seed })]);
+      expect(c.regressed, renderComparisonMarkdown(c)).toBe(false);
+    }
+  });
+
+  it('catches +30 % latency, with the interval in the reason and the diff table', () => {
+    const c = compareResults([loaded('a', { seed: 1 })], [loaded('b', { seed: 2, latencyScale: 1.3 })]);
+    expect(c.regressed).toBe(true);
+    const p95 = metric(c, 'latency.p95');
+    expect(p95?.status).toBe('regressed');
+    expect(p95?.ratio).toBeGreaterThan(1.2);
+    expect(p95?.interval?.lowerRatio).toBeGreaterThan(1.2);
+    expect(p95?.interval?.windows).toEqual({ baseline: 56, current: 56 });
+    const md = renderComparisonMarkdown(c);
+    expect(md).toContain('### Regression gate: ❌ REGRESSED');
+    expect(md).toMatch(/\| latency p95 \| [\d.]+ms \| [\d.]+ms \| \+[\d.]+ms \(\+\d+\.\d%\) \| \+\d+\.\d% … \+\d+\.\d% \(bootstrap, 56\+56 s\) \| \+20% or \+1\.0ms \| ❌ regressed \|/);
+  });
+
+  it('is deterministic: the same inputs give the same interval', () => {
+    const run = (): unknown => metric(compareResults([loaded('a', { seed: 1 })], [loaded('b', { seed: 5, latencyScale: 1.1 })]), 'latency.p95')?.interval;
+    expect(run()).toEqual(run());
+  });
+
+  it('takes its tolerances from the current result (the scenario\'s spec.regression)', () => {
+    const cur = loaded('b', { seed: 2, latencyScale: 1.3 });
+    const lax = { ...cur.doc.regression, tolerances: { ...cur.doc.regression.tolerances, 'latency.p95': { relative: 0.5, absolute: 1 } } };
+    const c = compareResults([loaded('a', { seed: 1 })], [{ ...cur, doc: { ...cur.doc, regression: lax } }]);
+    expect(metric(c, 'latency.p95')?.status).toBe('ok');
+  });
+
+  it('calls a change beyond the tolerance "within noise" when the seconds disagree too much to be sure', () => {
+    // 20 seconds, one of them slow: whether a resample's p95 is slow depends on how often that second is drawn.
+    const sample = (fastUs: number): WindowSample => {
+      const values = Float64Array.from([fastUs, 10 * fastUs]);
+      const second = (slow: boolean): SparseWindow => ({ index: Uint32Array.from([slow ? 1 : 0]), counts: Float64Array.from([100]) });
+      return { values, windows: Array.from({ length: 20 }, (_, i) => second(i === 0)) };
+    };
+    const settings = { confidence: 0.95, resamples: 2000, seed: 1 };
+    const p95 = compareLatency('latency.p95', latencySides(sample(5000), sample(5500), settings), { relative: 0.05, absolute: 0 }, settings);
+    expect(p95.ratio).toBeCloseTo(1.1, 5);
+    expect(p95.interval?.lowerRatio).toBeLessThan(1.05);
+    expect(p95.status).toBe('within-noise');
+    // The same +10 % where every second agrees is a regression.
+    const steady = (us: number): WindowSample => ({ values: Float64Array.from([us]), windows: Array.from({ length: 20 }, () => ({ index: Uint32Array.from([0]), counts: Float64Array.from([100]) })) });
+    expect(compareLatency('latency.p95', latencySides(steady(5000), steady(5500), settings), { relative: 0.05, absolute: 0 }, settings).status).toBe('regressed');
+  });
+});
+
+describe('the regression gate on single-valued metrics (medians over repetitions)', () => {
+  const withRto = (r: ResultDocument, platformMs: number | null, clientMs: number | null): ResultDocument => ({ ...r, rto: { ...r.rto, platformMs, clientMs } });
+
+  it('a fault that no longer recovers is a regression; a slower one only beyond max(50 %, 1 s)', () => {
+    const base = syntheticResult();
+    const c1 = quick([{ file: 'a', doc: withRto(base, 600, 300) }], [{ file: 'b', doc: withRto(base, null, 300) }]);
+    expect(metric(c1, 'rto.platform')?.status).toBe('regressed');
+    const c2 = quick([{ file: 'a', doc: withRto(base, 600, 300) }], [{ file: 'b', doc: withRto(base, 1500, 1200) }]);
+    expect(metric(c2, 'rto.platform')?.status).toBe('ok');
+    const c3 = quick([{ file: 'a', doc: withRto(base, 600, 300) }], [{ file: 'b', doc: withRto(base, 1700, 300) }]);
+    expect(metric(c3, 'rto.platform')?.status).toBe('regressed');
+  });
+
+  it('uses the median of repetitions, so one slow repetition is not a regression', () => {
+    const base = syntheticResult();
+    const reps = [600, 4000, 650].map((ms, i) => ({ file: `r${i}`, doc: withRto(base, ms, 0) }));
+    const c = quick([{ file: 'a', doc: withRto(base, 600, 0) }], reps);
+    expect(metric(c, 'rto.platform')?.current).toBe(650);
+    expect(metric(c, 'rto.platform')?.status).toBe('ok');
+    expect(c.current.runs).toBe(3);
+  });
+
+  it('failures: more than max(100 %, 25) more is a regression', () => {
+    const c = quick([loaded('a', { outageMs: 100 })], [loaded('b', { outageMs: 1000 })]);
+    const f = metric(c, 'requests.failures');
+    expect(f?.baseline).toBe(20);
+    expect(f?.current).toBe(200);
+    expect(f?.status).toBe('regressed');
+  });
+
+  it('resource recovery is compared when both results have it, and n/a otherwise', () => {
+    const base = syntheticResult();
+    const res = (ms: number | null): LoadedResult => ({ file: 'r', doc: { ...base, resources: { recovery: [{ resource: 'db_connections', recoveryMs: 1000 }, { resource: 'rss', recoveryMs: ms }] } } as ResultDocument });
+    const status = (a: LoadedResult, b: LoadedResult): MetricComparison | undefined => metric(quick([a], [b]), 'resources.recovery');
+    expect(status({ file: 'a', doc: base }, { file: 'b', doc: base })?.status).toBe('n/a');
+    expect(status(res(2000), res(9000))?.status).toBe('regressed');
+    expect(status(res(2000), res(null))?.reason).toContain('did not recover');
+    expect(status(res(2000), res(4000))?.status).toBe('ok');
+  });
+});
