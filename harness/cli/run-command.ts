@@ -7,6 +7,7 @@ import type { Comparison } from '../report/gate/types.js';
 import { writeOutputs } from '../report/outputs.js';
 import { repeatSummary } from '../report/repeat-summary.js';
 import { loadPlan } from '../scenario/index.js';
+import type { Plan } from '../scenario/plan.js';
 import type { RunPrinter } from './printer.js';
 import { loadSide } from './result-sides.js';
 import { runOnce } from './run-once.js';
@@ -36,20 +37,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, printer:
   const repeat = opts.repeat ?? 1;
   const outDir = resolve(opts.out);
   await mkdir(outDir, { recursive: true });
-  const signals = abortOnSignals((sig, n) => printer.error(n === 1 ? `${sig}: stopping load, recovering faults, tearing down...` : `${sig}: still cleaning up (a third signal exits without waiting)`));
-  const codes: ExitCode[] = [];
-  const results: LoadedResult[] = [];
-  try {
-    for (let i = 1; i <= repeat && !signals.signal.aborted; i++) {
-      const dir = repeat > 1 ? join(outDir, `repeat-${i}`) : outDir;
-      const once = await runOnce(plan, { outDir: dir, signal: signals.signal, argv: opts.argv, ...(repeat > 1 ? { repeat: { index: i, of: repeat } } : {}) }, printer);
-      codes.push(once.code);
-      if (once.result) results.push({ file: join(dir, 'result.json'), doc: once.result });
-      if (once.code === ExitCode.Interrupted || once.code === ExitCode.HarnessError) break;
-    }
-  } finally {
-    signals.dispose();
-  }
+  const { codes, results } = await runRepetitions(plan, outDir, repeat, opts.argv, printer);
   const complete = results.length === repeat && codes.every((c) => c === ExitCode.Passed || c === ExitCode.SpecFailed);
   const comparison = baseline && complete ? compareResults(baseline, results) : undefined;
   if (comparison) {
@@ -58,6 +46,25 @@ export async function runCommand(file: string, opts: RunCommandOptions, printer:
   }
   await writeSummaries(outDir, results, comparison, opts.stepSummary);
   return worst(codes);
+}
+
+/** Runs the Game Day `repeat` times (into repeat-i/ when more than once); stops at an interrupt or a harness error. */
+async function runRepetitions(plan: Plan, outDir: string, repeat: number, argv: string[], printer: RunPrinter): Promise<{ codes: ExitCode[]; results: LoadedResult[] }> {
+  const signals = abortOnSignals((sig, n) => printer.error(n === 1 ? `${sig}: stopping load, recovering faults, tearing down...` : `${sig}: still cleaning up (a third signal exits without waiting)`));
+  const codes: ExitCode[] = [];
+  const results: LoadedResult[] = [];
+  try {
+    for (let i = 1; i <= repeat && !signals.signal.aborted; i++) {
+      const dir = repeat > 1 ? join(outDir, `repeat-${i}`) : outDir;
+      const once = await runOnce(plan, { outDir: dir, signal: signals.signal, argv, ...(repeat > 1 ? { repeat: { index: i, of: repeat } } : {}) }, printer);
+      codes.push(once.code);
+      if (once.result) results.push({ file: join(dir, 'result.json'), doc: once.result });
+      if (once.code === ExitCode.Interrupted || once.code === ExitCode.HarnessError) break;
+    }
+  } finally {
+    signals.dispose();
+  }
+  return { codes, results };
 }
 
 /** One run: its outputs again, now with the comparison. Several: a top-level summary.md over them. */

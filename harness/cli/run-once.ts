@@ -1,7 +1,8 @@
 import { ExitCode } from '../core/exit-codes.js';
 import { writeOutputs } from '../report/outputs.js';
 import { buildResult, type ResultDocument } from '../report/result.js';
-import { runGameDay } from '../run/gameday.js';
+import { runGameDay, type ProgressTick } from '../run/gameday.js';
+import { HostLoadMeter } from '../run/host-load.js';
 import { runMeta } from '../run/meta.js';
 import type { Plan } from '../scenario/plan.js';
 import type { RunPrinter } from './printer.js';
@@ -22,10 +23,17 @@ export interface OnceOutcome {
 export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter): Promise<OnceOutcome> {
   const startedAt = new Date();
   printer.start({ scenario: plan.name, platform: plan.platform.kind, durationMs: plan.durationMs, outDir: opts.outDir, ...(opts.repeat ? { repeat: opts.repeat } : {}) });
-  const outcome = await runGameDay(plan, { outDir: opts.outDir, signal: opts.signal, onTick: (t) => printer.tick(t) });
+  const hostLoad = new HostLoadMeter();
+  const onTick = (t: ProgressTick): void => {
+    hostLoad.sample(t.elapsedMs);
+    printer.tick(t);
+  };
+  const outcome = await runGameDay(plan, { outDir: opts.outDir, signal: opts.signal, onTick });
   let result: ResultDocument | undefined;
   if (outcome.analysis) {
-    result = buildResult(plan, outcome.analysis, outcome.status, await runMeta(plan, startedAt, opts.argv), outcome.load);
+    const host = hostLoad.result();
+    const meta = { ...(await runMeta(plan, startedAt, opts.argv)), ...(host ? { hostLoad: host } : {}) };
+    result = buildResult(plan, outcome.analysis, outcome.status, meta, outcome.load);
     printer.result(result, await writeOutputs(opts.outDir, result));
   }
   const code = outcome.status === 'interrupted' ? ExitCode.Interrupted : outcome.status === 'error' ? ExitCode.HarnessError : outcome.analysis?.verdict.passed ? ExitCode.Passed : ExitCode.SpecFailed;

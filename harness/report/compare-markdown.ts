@@ -4,6 +4,7 @@ import { markdownTable } from './markdown-table.js';
 
 const STATUS: Record<MetricComparison['status'], string> = {
   regressed: '❌ regressed',
+  inconclusive: '❔ inconclusive',
   'within-noise': '⚠️ within noise',
   ok: '✅ ok',
   'n/a': '➖ n/a',
@@ -27,6 +28,11 @@ function tolerance(m: MetricComparison): string {
   return `+${(m.tolerance.relative * 100).toFixed(0)}% or +${formatValue(m.tolerance.absolute, m.unit)}`;
 }
 
+function load(c: Comparison): string {
+  const f = c.foreignCores;
+  return f ? ` Other load on the machine: ${f.baseline.toFixed(2)} vs ${f.current.toFixed(2)} cores.` : '';
+}
+
 /** The regression gate's verdict and diff table, in Markdown (summary.md, the PR check). */
 export function renderComparisonMarkdown(c: Comparison): string {
   const rows = c.metrics.map((m) => [m.label, formatValue(m.baseline, m.unit), formatValue(m.current, m.unit), change(m), interval(m), tolerance(m), STATUS[m.status], m.reason]);
@@ -34,7 +40,7 @@ export function renderComparisonMarkdown(c: Comparison): string {
   return [
     `### Regression gate: ${c.regressed ? '❌ REGRESSED' : '✅ no regression'}`,
     '',
-    `Baseline ${c.baseline.scenario} (${runs(c.baseline.runs)}) vs current ${c.current.scenario} (${runs(c.current.runs)}).`,
+    `Baseline ${c.baseline.scenario} (${runs(c.baseline.runs)}) vs current ${c.current.scenario} (${runs(c.current.runs)}).${load(c)}`,
     '',
     markdownTable(['Metric', 'Baseline', 'Current', 'Change', 'Interval', 'Tolerance', 'Status', 'Why'], rows),
     '',

@@ -33,9 +33,16 @@ function record(outcome: AaOutcome, c: Comparison): void {
   }
 }
 
+function describe(c: Comparison): string {
+  return c.metrics
+    .filter((m) => m.ratio !== null)
+    .map((m) => `${m.metric} ×${(m.ratio as number).toFixed(2)}${m.status === 'ok' ? '' : ` ${m.status}`}`)
+    .join(', ');
+}
+
 /** `tries` independent pairs (A, A′) of runs of `scenario`, A′ gated against A. */
-export async function aaRepetition(scenario: string, tries: number, log: (line: string) => void): Promise<AaOutcome> {
-  const dir = mkdtempSync(join(tmpdir(), 'gd-aa-'));
+export async function aaRepetition(scenario: string, tries: number, log: (line: string) => void, keepDir?: string): Promise<AaOutcome> {
+  const dir = keepDir ?? mkdtempSync(join(tmpdir(), 'gd-aa-'));
   const outcome: AaOutcome = { tries, passed: 0, flagged: [], worstRatio: {} };
   try {
     for (let i = 0; i < tries; i++) {
@@ -44,10 +51,10 @@ export async function aaRepetition(scenario: string, tries: number, log: (line: 
       await gameDay(scenario, b);
       const c = compareResults(await loadSide(a), await loadSide(b));
       record(outcome, c);
-      log(`  A/A try ${i + 1}/${tries}: ${c.regressed ? `FLAGGED (${outcome.flagged.at(-1)?.join(', ')})` : 'passed'}`);
+      log(`  A/A try ${i + 1}/${tries}: ${c.regressed ? `FLAGGED (${outcome.flagged.at(-1)?.join(', ')})` : 'passed'}  ${describe(c)}`);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
   }
   return outcome;
 }

@@ -86,8 +86,8 @@ async function harnessVsAutocannon(): Promise<void> {
 async function gateAa(): Promise<void> {
   const tries = Number(process.env['BENCH_AA_TRIES'] ?? 20);
   if (tries <= 0) return;
-  const scenario = process.env['BENCH_AA_SCENARIO'] ?? 'test/scenarios/pod-kill-short.yaml';
-  const aa = await aaRepetition(scenario, tries, (line) => process.stdout.write(`${line}\n`));
+  const scenario = process.env['BENCH_AA_SCENARIO'] ?? 'test/bench/aa-pod-kill.yaml';
+  const aa = await aaRepetition(scenario, tries, (line) => process.stdout.write(`${line}\n`), process.env['BENCH_AA_KEEP']);
   const worst = Object.entries(aa.worstRatio).map(([m, r]) => `${m} ×${r.toFixed(2)}`).join(', ');
   const goal = Math.ceil(tries * 0.95);
   rows.push({ name: `(d) regression gate A/A: ${tries} pairs of ${scenario} runs`, value: `${aa.passed}/${tries} passed (worst ratios ${worst})`, reference: `goal ≥ ${goal}/${tries}`, ratio: aa.passed / tries, goal: '≥ 0.95', met: aa.passed >= goal });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyProxy } from '../../harness/platform/local/latency-proxy.js';
 import { delay, useProxyFixture } from './proxy-fixture.js';
-import { median, pingMs, pings, readAll } from './sockets.js';
+import { median, pingMs, pings, quantile, readAll } from './sockets.js';
 
 /** The latency proxy's delay on real loopback sockets, with an echo server upstream. */
 
@@ -18,7 +18,8 @@ describe('latency proxy: delay', () => {
     const before = median(await pings(s, 5));
     proxy.setDelay(delay(100, direction));
     const rtts = await pings(s, 5);
-    expect(median(rtts) - before).toBeGreaterThanOrEqual(expectedMs - 2);
+    // Every round trip waits at least the delay; a noisy baseline must not hide or fake growth.
+    expect(median(rtts)).toBeGreaterThanOrEqual(expectedMs - 1);
     expect(median(rtts) - before).toBeLessThan(expectedMs + 25);
     const stats = proxy.stats();
     expect(stats.delayedChunksTo > 0).toBe(direction !== 'from');
@@ -30,22 +31,23 @@ describe('latency proxy: delay', () => {
     const s = await client(proxy.port);
     proxy.setDelay(delay(60, 'to', 40));
     const rtts = await pings(s, 30);
-    for (const rtt of rtts) {
-      expect(rtt).toBeGreaterThanOrEqual(20 - 1);
-      expect(rtt).toBeLessThan(100 + 20);
-    }
-    expect(Math.max(...rtts) - Math.min(...rtts)).toBeGreaterThan(20);
+    // Never sooner than latency − jitter; later only by scheduling noise, so judge the 90th percentile.
+    expect(Math.min(...rtts)).toBeGreaterThanOrEqual(20 - 1);
+    expect(quantile(rtts, 0.9)).toBeLessThan(100 + 15);
+    expect(quantile(rtts, 0.75) - quantile(rtts, 0.25)).toBeGreaterThan(15);
   });
 
   it('correlation 100 holds the delay (near) constant; correlation 0 varies it', async () => {
     const { proxy } = await setup();
     const s = await client(proxy.port);
-    proxy.setDelay(delay(60, 'to', 40, 100));
-    const held = await pings(s, 15);
-    expect(Math.max(...held) - Math.min(...held)).toBeLessThan(10);
-    proxy.setDelay(delay(60, 'to', 40, 0));
-    const free = await pings(s, 15);
-    expect(Math.max(...free) - Math.min(...free)).toBeGreaterThan(25);
+    proxy.setDelay(delay(100, 'to', 80, 100));
+    const held = await pings(s, 20);
+    proxy.setDelay(delay(100, 'to', 80, 0));
+    const free = await pings(s, 20);
+    // Interquartile ranges: a scheduling hiccup on a loaded machine moves one ping, not the middle half.
+    const iqr = (xs: number[]): number => quantile(xs, 0.75) - quantile(xs, 0.25);
+    expect(iqr(held)).toBeLessThan(8);
+    expect(iqr(free)).toBeGreaterThan(30);
   });
 
   it('never reorders a byte stream under heavy jitter', async () => {

@@ -38,10 +38,12 @@ function last(series: ResourceSeries[], resource: string, replica: string): numb
 }
 
 const observers = async (): Promise<number> => (await replicaBackends(url, OBSERVER_APPLICATION_NAME)).total;
+/** A closed session leaves pg_stat_activity when its backend exits, a moment after the client left. */
+const noObserverLeft = (): Promise<void> => waitFor('the observer session to end', async () => (await observers()) === 0, 3000);
 
 describe('ResourceSampler', () => {
   it('records pool gauges, RSS, open fds and database sessions per replica and in total; a leak shows', async () => {
-    const sampler = new ResourceSampler({ replicas: () => [target(a, 'replica-a'), target(b, 'replica-b')], databaseUrl: url, clock: new SystemClock(), intervalMs: 200 });
+    const sampler = new ResourceSampler({ replicas: () => [target(a, 'replica-a'), target(b, 'replica-b')], databaseUrl: url, clock: new SystemClock(), intervalMs: 200, probeTimeoutMs: 2000 });
     sampler.start();
     await sleep(500);
     expect((await call(a.url, 'POST', '/faults/leak', { json: { connections: 4 } })).status).toBe(200);
@@ -58,10 +60,10 @@ describe('ResourceSampler', () => {
     expect(last(series, 'open_fds', 'replica-b')).toBeGreaterThan(5);
     const first = series.find((s) => s.resource === 'db_pool_active' && s.replica === 'replica-a')?.points ?? [];
     expect(first[0]?.[1]).toBe(0);
-    expect(first.length).toBeGreaterThanOrEqual(4);
+    expect(first.length).toBeGreaterThanOrEqual(3);
     expect(first.length).toBeLessThanOrEqual(7);
     expect(sampler.probeFailures).toBe(0);
-    expect(await observers()).toBe(0);
+    await noObserverLeft();
   });
 
   it('survives failing probes: a gone process, a closed port, a throwing replica list', async () => {
@@ -107,7 +109,7 @@ describe('ResourceSampler', () => {
     const rss = sampler.series().find((s) => s.resource === 'rss_bytes')?.points ?? [];
     const gaps = rss.slice(1).map(([t], i) => t - (rss[i]?.[0] ?? 0));
     expect(Math.max(...gaps)).toBeLessThan(400);
-    expect(await observers()).toBe(0);
+    await noObserverLeft();
   });
 
   it('stops by itself after maxSamples', async () => {
@@ -133,7 +135,7 @@ describe('resource snapshot', () => {
     const detail = snapshotDetail(snapshot);
     expect(detail).toMatchObject({ 'replica-a.db_pool_active': 4, 'db.app.replica-a': 4 });
     expect(typeof detail['replica-b.rss_bytes']).toBe('number');
-    expect(await observers()).toBe(0);
+    await noObserverLeft();
   });
 
   it('reports an unreachable database as an error, not a throw', async () => {

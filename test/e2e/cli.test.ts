@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { gamedayTempEntries } from '../helpers/leftovers.js';
+import { privateTmp } from '../helpers/leftovers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gd-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,13 +45,13 @@ describe('the gameday command', () => {
   it('run: an invalid scenario exits 2 and starts nothing (no output directory, no temp files)', async () => {
     const file = join(dir, 'bad-run.yaml');
     writeFileSync(file, BAD);
-    const before = gamedayTempEntries();
+    const tmp = privateTmp();
     const out = join(dir, 'never');
-    const r = await runCli(['run', file, '--out', out]);
+    const r = await runCli(['run', file, '--out', out], { TMPDIR: tmp.dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('spec.colour');
     expect(existsSync(out)).toBe(false);
-    expect(gamedayTempEntries()).toEqual(before);
+    expect(tmp.entries()).toEqual([]);
   });
 
   it('run: a missing file exits 2 naming it', async () => {
@@ -61,10 +61,10 @@ describe('the gameday command', () => {
   });
 
   it('run: an unreachable database is a harness/environment failure, exit 3, with cleanup', async () => {
-    const before = gamedayTempEntries();
-    const r = await runCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', join(dir, 'envfail')], { DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/postgres' });
+    const tmp = privateTmp();
+    const r = await runCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', join(dir, 'envfail')], { DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/postgres', TMPDIR: tmp.dir });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/seeding the database failed/);
-    expect(gamedayTempEntries()).toEqual(before);
+    expect(tmp.entries()).toEqual([]);
   });
 });

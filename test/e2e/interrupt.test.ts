@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ResultDocument } from '../../harness/report/result.js';
 import { startCli, type CliRun } from '../helpers/cli.js';
-import { describeProcess, descendants, gamedayTempEntries, isAlive, waitFor } from '../helpers/leftovers.js';
+import { describeProcess, descendants, isAlive, privateTmp, waitFor } from '../helpers/leftovers.js';
 
 /** Starts a Game Day and waits until load flows, collecting every process the run started. */
-async function midRun(out: string): Promise<{ run: CliRun; seen: Set<number> }> {
-  const run = startCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out], {}, { detached: true });
+async function midRun(out: string, tmpDir: string): Promise<{ run: CliRun; seen: Set<number> }> {
+  const run = startCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out], { TMPDIR: tmpDir }, { detached: true });
   expect(await waitFor(() => run.stdout().includes('s/14s'), 60_000, 50)).toBe(true);
   await new Promise((r) => setTimeout(r, 3000));
   const seen = new Set<number>();
@@ -21,12 +21,13 @@ async function midRun(out: string): Promise<{ run: CliRun; seen: Set<number> }> 
   return { run, seen };
 }
 
-async function expectNothingLeft(seen: Set<number>, tempBefore: string[], waitMs: number): Promise<void> {
+async function expectNothingLeft(seen: Set<number>, tmp: ReturnType<typeof privateTmp>, waitMs: number): Promise<void> {
   const alive = (): string[] => [...seen].filter(isAlive).map(describeProcess);
   await waitFor(() => alive().length === 0, waitMs);
   expect(alive()).toEqual([]);
-  await waitFor(() => gamedayTempEntries().filter((e) => !tempBefore.includes(e)).length === 0, waitMs);
-  expect(gamedayTempEntries().filter((e) => !tempBefore.includes(e))).toEqual([]);
+  await waitFor(() => tmp.entries().length === 0, waitMs);
+  expect(tmp.entries()).toEqual([]);
+  rmSync(tmp.dir, { recursive: true, force: true });
 }
 
 describe.each([
@@ -35,14 +36,14 @@ describe.each([
 ] as const)('$how in the middle of a Game Day', ({ signal, group }) => {
   it('stops load, tears everything down, keeps the partial result and exits 130', { timeout: 120_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'gd-int-'));
-    const tempBefore = gamedayTempEntries();
-    const { run, seen } = await midRun(out);
+    const tmp = privateTmp();
+    const { run, seen } = await midRun(out, tmp.dir);
     try {
       process.kill(group ? -(run.child.pid as number) : (run.child.pid as number), signal);
       const exit = await run.exit;
       expect(exit.code).toBe(130);
       expect(run.stderr()).toContain(`${signal}: stopping load`);
-      await expectNothingLeft(seen, tempBefore, 2000);
+      await expectNothingLeft(seen, tmp, 2000);
       expect(existsSync(join(out, 'result.json'))).toBe(true);
       const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultDocument;
       expect(r.runStatus).toBe('interrupted');
@@ -57,12 +58,12 @@ describe.each([
 describe('the harness killed outright (SIGKILL) mid-run', () => {
   it('leaves no process and no temp directory behind: replicas and the Service exit, the reaper stops PostgreSQL', { timeout: 120_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'gd-kill-'));
-    const tempBefore = gamedayTempEntries();
-    const { run, seen } = await midRun(out);
+    const tmp = privateTmp();
+    const { run, seen } = await midRun(out, tmp.dir);
     try {
       run.child.kill('SIGKILL');
       await run.exit;
-      await expectNothingLeft(seen, tempBefore, 15_000);
+      await expectNothingLeft(seen, tmp, 15_000);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -4,15 +4,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResultDocument } from '../../harness/report/result.js';
 import { runCli } from '../helpers/cli.js';
-import { gamedayTempEntries, isAlive } from '../helpers/leftovers.js';
+import { isAlive, privateTmp } from '../helpers/leftovers.js';
 
 describe('a pod-kill Game Day end to end (real PostgreSQL, real replica processes)', () => {
   const out = mkdtempSync(join(tmpdir(), 'gd-e2e-'));
-  const tempBefore = gamedayTempEntries();
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  const tmp = privateTmp();
+  afterAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    rmSync(tmp.dir, { recursive: true, force: true });
+  });
 
   it('runs, judges SC-008..SC-010, writes result.json and leaves nothing behind', async () => {
-    const run = await runCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out]);
+    const run = await runCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out], { TMPDIR: tmp.dir });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultDocument;
@@ -47,6 +50,6 @@ describe('a pod-kill Game Day end to end (real PostgreSQL, real replica processe
     const pids = r.journal.filter((e) => e.type === 'replica.started').map((e) => Number(e.detail?.['pid']));
     expect(pids.length).toBeGreaterThanOrEqual(4);
     expect(pids.filter(isAlive)).toEqual([]);
-    expect(gamedayTempEntries().filter((e) => !tempBefore.includes(e))).toEqual([]);
+    expect(tmp.entries()).toEqual([]);
   });
 });

@@ -13,11 +13,11 @@ const dir = mkdtempSync(join(tmpdir(), 'gd-html-'));
 const keep = Boolean(process.env['GAMEDAY_KEEP_SCREENSHOT']);
 let browser: Browser | undefined;
 
-/** Resource samples in the shape the resource stage writes (tolerated: rendered when present). */
+/** Resource samples as the resource stage writes them (harness/observe/series.ts): rendered when present. */
 const resources = {
   series: [
-    { resource: 'db_connections', target: 'task-api-a', unit: 'connections', points: Array.from({ length: 60 }, (_, i) => ({ atMs: i * 1000, value: i >= 20 && i < 24 ? 4 : 10 })) },
-    { resource: 'rss', target: 'task-api-a', unit: 'bytes', points: Array.from({ length: 60 }, (_, i) => ({ atMs: i * 1000, value: 80e6 + i * 1e5 })) },
+    { resource: 'db_connections', replica: 'total', points: Array.from({ length: 60 }, (_, i) => [i * 1000, i >= 20 && i < 24 ? 4 : 10]) },
+    { resource: 'rss_bytes', replica: 'task-api-a', points: Array.from({ length: 60 }, (_, i) => [i * 1000, 80e6 + i * 1e5]) },
   ],
 };
 

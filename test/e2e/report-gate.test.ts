@@ -55,10 +55,15 @@ describe('gameday run --baseline / gameday compare on real runs', () => {
     expect(readFileSync(join(slow, 'report.html'), 'utf8')).toContain('REGRESSED');
   });
 
-  it('the same latency again: run --baseline --quiet exits 0 and prints only the verdict lines', async () => {
-    const r = await runCli(['run', scenario, '--out', same, '--baseline', base, '--quiet']);
+  it('the same latency again, twice (--repeat 2): exit 0, --quiet prints only the verdict lines', async () => {
+    const r = await runCli(['run', scenario, '--out', same, '--baseline', base, '--quiet', '--repeat', '2']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^gate-check: PASSED — 1\/1 checks passed$/), 'regression gate: no regression']);
+    const verdict = expect.stringMatching(/^gate-check: PASSED — 1\/1 checks passed$/);
+    expect(r.stdout.trim().split('\n')).toEqual([verdict, verdict, 'regression gate: no regression']);
+    for (const f of OUTPUT_FILES) expect(existsSync(join(same, 'repeat-2', f)), f).toBe(true);
+    const summary = readFileSync(join(same, 'summary.md'), 'utf8');
+    expect(summary).toContain('## ✅ gate-check: 2/2 repetitions held the spec');
+    expect(summary).toContain('Baseline gate-check (1 run) vs current gate-check (2 runs).');
   });
 
   it('gameday compare: exit 1 with the Markdown table on the regression, 0 on the A/A pair', async () => {
@@ -67,7 +72,8 @@ describe('gameday run --baseline / gameday compare on real runs', () => {
     expect(bad.stdout).toContain('| Metric | Baseline | Current | Change | Interval | Tolerance | Status | Why |');
     const good = await runCli(['compare', base, same]);
     expect(good.code, good.stdout).toBe(0);
-    expect(good.stdout).toContain('✅ no regression');
+    expect(good.stdout).toContain('### Regression gate: ✅ no regression');
+    expect(good.stdout).toContain('vs current gate-check (2 runs)');
   });
 
   it('gameday report re-renders every output from result.json alone, byte for byte', async () => {

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Pids of every live descendant of `root` (children, grandchildren...), from /proc. */
 export function descendants(root = process.pid): number[] {
@@ -28,11 +29,6 @@ export function descendants(root = process.pid): number[] {
     }
   }
   return found;
-}
-
-/** Temp entries whose names start with one of gameday's prefixes. */
-export function gamedayTempEntries(prefixes = ['gameday-']): string[] {
-  return readdirSync(tmpdir()).filter((name) => prefixes.some((p) => name.startsWith(p)));
 }
 
 /** Alive and not a zombie (an exited process its parent has not reaped yet is gone for our purposes). */
@@ -64,4 +60,15 @@ export function describeProcess(pid: number): string {
   } catch {
     return `${pid} (gone)`;
   }
+}
+
+/**
+ * A temp directory of the test's own, to hand a child run as its TMPDIR: whatever the run leaves
+ * in it is the run's, whatever else runs on the machine. Traversable by the postgres user.
+ */
+export function privateTmp(): { dir: string; entries(): string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'gd-tmp-'));
+  chmodSync(dir, 0o755);
+  // tsx keeps its compile cache in TMPDIR/tsx-<uid>: a cache shared by every run, not a leftover.
+  return { dir, entries: () => readdirSync(dir).filter((e) => !/^tsx-\d+$/.test(e)) };
 }

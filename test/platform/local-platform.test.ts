@@ -6,7 +6,8 @@ import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
 import type { Deployment } from '../../harness/platform/types.js';
 import { localPlatformPlan } from '../helpers/plans.js';
-import { describeProcess, descendants, gamedayTempEntries, isAlive, waitFor } from '../helpers/leftovers.js';
+import { rmSync } from 'node:fs';
+import { describeProcess, descendants, isAlive, privateTmp, waitFor } from '../helpers/leftovers.js';
 
 const plan = localPlatformPlan({ readinessProbe: { initialDelayMs: 0, periodMs: 200, timeoutMs: 1000, failureThreshold: 1, successThreshold: 1 }, pool: { size: 4, acquireTimeoutMs: 1000, statementTimeoutMs: 5000 }, seedRows: 500 });
 
@@ -26,7 +27,10 @@ function getOnce(url: string, path: string): Promise<{ status: number; body: str
 describe('local platform', () => {
   const clock = new SystemClock();
   const journal = new Journal(clock);
-  const tempBefore = gamedayTempEntries();
+  // Everything the platform puts in the temp directory goes to one of this test's own.
+  const tmp = privateTmp();
+  const savedTmp = process.env['TMPDIR'];
+  process.env['TMPDIR'] = tmp.dir;
   const platform = new LocalPlatform(plan, { journal }, clock);
   let deployment: Deployment;
 
@@ -35,6 +39,8 @@ describe('local platform', () => {
   });
   afterAll(async () => {
     await platform.teardown();
+    process.env['TMPDIR'] = savedTmp;
+    rmSync(tmp.dir, { recursive: true, force: true });
   });
 
   it('brings up every replica behind the Service, each only after its readiness probe passed', () => {
@@ -94,7 +100,7 @@ describe('local platform', () => {
     expect(pids.filter(isAlive)).toEqual([]);
     await waitFor(() => descendants().length === 0, 5000);
     expect(descendants().map(describeProcess)).toEqual([]);
-    expect(gamedayTempEntries().filter((e) => !tempBefore.includes(e))).toEqual([]);
+    expect(tmp.entries()).toEqual([]);
     const refused = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
       s.once('connect', () => (s.destroy(), resolve(false)));

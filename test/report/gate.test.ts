@@ -50,7 +50,7 @@ describe('the regression gate on latency (cluster bootstrap over per-second wind
     const sample = (fastUs: number): WindowSample => {
       const values = Float64Array.from([fastUs, 10 * fastUs]);
       const second = (slow: boolean): SparseWindow => ({ index: Uint32Array.from([slow ? 1 : 0]), counts: Float64Array.from([100]) });
-      return { values, windows: Array.from({ length: 20 }, (_, i) => second(i === 0)) };
+      return { values, windows: Array.from({ length: 20 }, (_, i) => second(i === 0)), runs: [Array.from({ length: 20 }, (_, i) => i)] };
     };
     const settings = { confidence: 0.95, resamples: 2000, seed: 1 };
     const p95 = compareLatency('latency.p95', latencySides(sample(5000), sample(5500), settings), { relative: 0.05, absolute: 0 }, settings);
@@ -58,7 +58,7 @@ describe('the regression gate on latency (cluster bootstrap over per-second wind
     expect(p95.interval?.lowerRatio).toBeLessThan(1.05);
     expect(p95.status).toBe('within-noise');
     // The same +10 % where every second agrees is a regression.
-    const steady = (us: number): WindowSample => ({ values: Float64Array.from([us]), windows: Array.from({ length: 20 }, () => ({ index: Uint32Array.from([0]), counts: Float64Array.from([100]) })) });
+    const steady = (us: number): WindowSample => ({ values: Float64Array.from([us]), windows: Array.from({ length: 20 }, () => ({ index: Uint32Array.from([0]), counts: Float64Array.from([100]) })), runs: [Array.from({ length: 20 }, (_, i) => i)] });
     expect(compareLatency('latency.p95', latencySides(steady(5000), steady(5500), settings), { relative: 0.05, absolute: 0 }, settings).status).toBe('regressed');
   });
 });
@@ -95,7 +95,14 @@ describe('the regression gate on single-valued metrics (medians over repetitions
 
   it('resource recovery is compared when both results have it, and n/a otherwise', () => {
     const base = syntheticResult();
-    const res = (ms: number | null): LoadedResult => ({ file: 'r', doc: { ...base, resources: { recovery: [{ resource: 'db_connections', recoveryMs: 1000 }, { resource: 'rss', recoveryMs: ms }] } } as ResultDocument });
+    // As the resource stage writes them: per resource, the sum over replicas and each replica.
+    const recovery = (ms: number | null) => [
+      { resource: 'db_connections', replica: 'total', recoveryMs: 1000, status: 'recovered' },
+      { resource: 'rss_bytes', replica: 'total', recoveryMs: ms, status: ms === null ? 'leaked' : 'recovered' },
+      { resource: 'rss_bytes', replica: 'task-api-a', recoveryMs: null, status: 'gone' },
+      { resource: 'open_fds', replica: 'total', recoveryMs: null, status: 'no-baseline' },
+    ];
+    const res = (ms: number | null): LoadedResult => ({ file: 'r', doc: { ...base, resources: { recovery: recovery(ms) } } as ResultDocument });
     const status = (a: LoadedResult, b: LoadedResult): MetricComparison | undefined => metric(quick([a], [b]), 'resources.recovery');
     expect(status({ file: 'a', doc: base }, { file: 'b', doc: base })?.status).toBe('n/a');
     expect(status(res(2000), res(9000))?.status).toBe('regressed');

@@ -10,6 +10,8 @@ export interface SparseWindow {
 export interface WindowSample {
   values: Float64Array;
   windows: SparseWindow[];
+  /** The windows of each run (repetition), by index into `windows`. */
+  runs: number[][];
 }
 
 /** HdrHistogram's getValueAtPercentile over dense counts: the first value whose cumulative count reaches the rank. */
@@ -49,19 +51,24 @@ function quantilesOf(sample: WindowSample, picked: readonly SparseWindow[], perc
 }
 
 /**
- * Cluster bootstrap: `resamples` times, draw as many windows as the sample has, with replacement,
- * and take the pooled percentiles (all from the same draws). Whole seconds are resampled (not single requests) because
- * latencies within a second are correlated (a GC pause, a kill); the PRNG is seeded, so the
- * same inputs give the same interval every time.
+ * Cluster bootstrap, two-stage when a side has several runs: each resample draws as many runs as
+ * the side has, with replacement, then within each drawn run as many of its seconds, with
+ * replacement, and takes the pooled percentiles (all from the same draws). Whole seconds are
+ * resampled (not single requests) because latencies within a second are correlated (a GC pause,
+ * a kill); whole runs because runs differ (the machine's load drifts between them), which the
+ * seconds of one run cannot show. The PRNG is seeded: the same inputs give the same interval.
  */
 export function bootstrapQuantiles(sample: WindowSample, percentiles: readonly number[], resamples: number, seed: number): Float64Array[] {
   const random = seededRandom(seed);
   const out = percentiles.map(() => new Float64Array(resamples));
   const dense = new Float64Array(sample.values.length);
-  const n = sample.windows.length;
-  const picked: SparseWindow[] = new Array<SparseWindow>(n);
+  const picked: SparseWindow[] = [];
   for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < n; i++) picked[i] = sample.windows[Math.floor(random() * n)] as SparseWindow;
+    picked.length = 0;
+    for (let r = 0; r < sample.runs.length; r++) {
+      const run = sample.runs[Math.floor(random() * sample.runs.length)] as number[];
+      for (let i = 0; i < run.length; i++) picked.push(sample.windows[run[Math.floor(random() * run.length)] as number] as SparseWindow);
+    }
     quantilesOf(sample, picked, percentiles, dense).forEach((q, k) => {
       (out[k] as Float64Array)[b] = q ?? Number.NaN;
     });

@@ -58,15 +58,18 @@ export function compareLatency(
     windows: { baseline: base.windows.length, current: cur.windows.length },
   };
   const ratio = c / b;
-  const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
   const status = interval.lowerRatio > allowedRatio ? 'regressed' : ratio > allowedRatio ? 'within-noise' : 'ok';
-  const reason =
-    status === 'regressed'
-      ? `${pct(interval.lowerRatio)} or more (${s.confidence * 100}% lower bound) > allowed ${pct(allowedRatio)}`
-      : status === 'within-noise'
-        ? `${pct(ratio)} > allowed ${pct(allowedRatio)}, but the ${s.confidence * 100}% lower bound is ${pct(interval.lowerRatio)}: could be noise`
-        : `${pct(ratio)} within allowed ${pct(allowedRatio)}`;
+  const reason = explain(status, ratio, interval.lowerRatio, allowedRatio, s.confidence);
   return { ...common, ratio, allowance, interval, status, reason };
+}
+
+const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
+
+function explain(status: MetricComparison['status'], ratio: number, lower: number, allowed: number, confidence: number): string {
+  const level = `${confidence * 100}%`;
+  if (status === 'regressed') return `${pct(lower)} or more (${level} lower bound) > allowed ${pct(allowed)}`;
+  if (status === 'within-noise') return `${pct(ratio)} > allowed ${pct(allowed)}, but the ${level} lower bound is ${pct(lower)}: could be noise`;
+  return `${pct(ratio)} within allowed ${pct(allowed)}`;
 }
 
 function ms(us: number | null): number | null {

@@ -2,9 +2,10 @@ import type { RegressionMetric, Tolerance } from '../../scenario/plan.js';
 
 /**
  * How a metric moved between a baseline and a current run (or sets of repetitions of each).
- * `regressed` only when the change exceeds the tolerance and is unlikely to be noise.
+ * `regressed` only when the change exceeds the tolerance and is unlikely to be noise;
+ * `inconclusive` when it would be, but the runs saw differently loaded machines.
  */
-export type ComparisonStatus = 'regressed' | 'within-noise' | 'ok' | 'n/a';
+export type ComparisonStatus = 'regressed' | 'inconclusive' | 'within-noise' | 'ok' | 'n/a';
 
 export interface BootstrapInterval {
   /** One-sided lower and upper bounds of current / baseline at `confidence`. */
@@ -42,6 +43,8 @@ export interface ComparedSide {
 export interface Comparison {
   baseline: ComparedSide;
   current: ComparedSide;
+  /** Cores busy with other work during the runs (medians), when the results say. */
+  foreignCores?: { baseline: number; current: number };
   regressed: boolean;
   metrics: MetricComparison[];
 }

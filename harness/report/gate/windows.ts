@@ -9,12 +9,16 @@ import type { SparseWindow, WindowSample } from './bootstrap.js';
  */
 export function latencyWindows(docs: readonly ResultDocument[]): WindowSample {
   const raw: Array<{ values: number[]; counts: number[] }> = [];
+  const runs: number[][] = [];
   for (const doc of docs) {
+    const run: number[] = [];
     doc.timeline.forEach((w, i) => {
       const encoded = doc.hdr.seconds[i];
       if (w.phase === 'warmup' || w.responses === 0 || encoded === undefined) return;
+      run.push(raw.length);
       raw.push(recordedValues(decodeHistogram(encoded)));
     });
+    if (run.length > 0) runs.push(run);
   }
   const values = Float64Array.from(new Set(raw.flatMap((r) => r.values))).sort();
   const position = new Map<number, number>();
@@ -23,5 +27,5 @@ export function latencyWindows(docs: readonly ResultDocument[]): WindowSample {
     index: Uint32Array.from(r.values, (v) => position.get(v) ?? 0),
     counts: Float64Array.from(r.counts),
   }));
-  return { values, windows };
+  return { values, windows, runs };
 }

@@ -27,9 +27,11 @@ function seriesOf(name: string, s: unknown): ResourceSeries | undefined {
   const raw = Array.isArray(s) ? s : (o['points'] ?? o['samples'] ?? o['values']);
   if (!Array.isArray(raw)) return undefined;
   const points = raw.map(point).filter((p): p is [number, number] => p !== undefined);
-  const label = [o['name'], o['resource'], o['metric']].find((v) => typeof v === 'string') as string | undefined;
-  const target = typeof o['target'] === 'string' ? ` ${o['target']}` : '';
-  return points.length ? { name: `${label ?? name}${target}`, unit: typeof o['unit'] === 'string' ? o['unit'] : '', points } : undefined;
+  const label = ([o['name'], o['resource'], o['metric']].find((v) => typeof v === 'string') as string | undefined) ?? name;
+  const who = [o['replica'], o['target']].find((v) => typeof v === 'string');
+  // Without a unit, each resource gets its own chart (bytes and counts never share an axis).
+  const unit = typeof o['unit'] === 'string' ? o['unit'] : label;
+  return points.length ? { name: who ? `${label} ${who}` : label, unit, points } : undefined;
 }
 
 /**
@@ -54,7 +56,7 @@ function compact(v: number): string {
   return String(v);
 }
 
-/** One chart per unit, so that bytes and counts never share an axis. */
+/** One chart per unit (or per resource when no unit is given), so that bytes and counts never share an axis. */
 export function resourceCharts(r: ResultDocument): Chart[] {
   const byUnit = new Map<string, ResourceSeries[]>();
   for (const s of resourceSeries(r)) byUnit.set(s.unit, [...(byUnit.get(s.unit) ?? []), s]);
