@@ -1,6 +1,6 @@
 import { formatValue } from './format.js';
 import type { Comparison, MetricComparison } from './gate/types.js';
-import { markdownTable } from './markdown-table.js';
+import { markdownTable } from './text-formats.js';
 
 const STATUS: Record<MetricComparison['status'], string> = {
   regressed: '❌ regressed',

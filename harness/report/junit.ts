@@ -1,7 +1,7 @@
 import type { CheckResult } from '../verdict/index.js';
 import { formatValue } from './format.js';
 import type { ResultDocument } from './result.js';
-import { xmlEscape as x } from './xml.js';
+import { xmlEscape as x } from './text-formats.js';
 
 /** "expected < 30s, actual 35.20s", the line a CI test tab shows for a failed check. */
 export function checkFailureMessage(c: CheckResult): string {

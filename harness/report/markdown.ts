@@ -1,7 +1,7 @@
 import { renderComparisonMarkdown } from './compare-markdown.js';
 import { formatMsOrNa, formatValue } from './format.js';
 import type { Comparison } from './gate/types.js';
-import { markdownTable } from './markdown-table.js';
+import { markdownTable } from './text-formats.js';
 import type { ResultDocument } from './result.js';
 
 function headline(r: ResultDocument): string {

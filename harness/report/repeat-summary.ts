@@ -2,7 +2,7 @@ import { renderComparisonMarkdown } from './compare-markdown.js';
 import { formatMsOrNa } from './format.js';
 import type { LoadedResult } from './gate/compare-results.js';
 import type { Comparison } from './gate/types.js';
-import { markdownTable } from './markdown-table.js';
+import { markdownTable } from './text-formats.js';
 
 /** summary.md of a `--repeat N` run: one row per repetition, then the gate over all of them. */
 export function repeatSummary(results: readonly LoadedResult[], comparison?: Comparison): string {

@@ -4,7 +4,9 @@ import type { Plan, RegressionPlan } from '../scenario/plan.js';
 import { DEFAULT_REGRESSION } from '../scenario/regression.js';
 import type { Disruption, PhaseStats, SecondWindow, TimelineData } from '../timeline/index.js';
 import { selectPhases } from '../timeline/index.js';
-import type { CheckResult, FaultRto, Verdict } from '../verdict/index.js';
+import type { DurabilityReport } from '../observe/durability.js';
+import type { ResourceSeries } from '../observe/series.js';
+import type { CheckResult, FaultResources, FaultRto, Verdict } from '../verdict/index.js';
 import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
 
 /** What the analysis of a run hands to the reports. */
@@ -14,6 +16,16 @@ export interface RunAnalysis {
   disruptions: Disruption[];
   rtos: FaultRto[];
   verdict: Verdict;
+  /** Sampled resources and how they recovered after each fault (local platform runs). */
+  resources?: ResourcesBlock;
+  durability?: DurabilityReport;
+}
+
+export interface ResourcesBlock {
+  /** Once a second: per replica and `total`, [run-clock ms, value] points. */
+  series: ResourceSeries[];
+  /** Per fault: baseline, peak, recovery time or leak, per resource (`total`) and replica. */
+  recovery: FaultResources[];
 }
 
 /** 2: adds `hdr` (encoded histograms), `latencyDistribution` and `regression` (gate tolerances). */
@@ -50,6 +62,9 @@ export interface ResultDocument {
   hdr: HdrBlock;
   /** The scenario's regression-gate tolerances, so `gameday compare` needs nothing but result files. */
   regression: RegressionPlan;
+  resources?: ResourcesBlock;
+  /** Every write acknowledged with 2xx, verified against the database after the run. */
+  durability?: { acknowledged: number; checked: number; lostWrites: number; lostByOp: Record<string, number>; lost: DurabilityReport['lost'] };
 }
 
 /** Worst RTO over the faults; null if any fault did not recover, or there was none. */
@@ -95,5 +110,9 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
     latencyDistribution: latencyDistributions(a.timeline),
     hdr: hdrBlock(a.timeline),
     regression: plan.regression ?? DEFAULT_REGRESSION,
+    ...(a.resources ? { resources: a.resources } : {}),
+    ...(a.durability
+      ? { durability: { acknowledged: a.durability.acknowledged, checked: a.durability.checked, lostWrites: a.durability.lostTotal, lostByOp: { ...a.durability.lostByOp }, lost: a.durability.lost } }
+      : {}),
   };
 }

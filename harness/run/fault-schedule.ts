@@ -23,6 +23,8 @@ export class FaultSchedule {
     private readonly ctx: FaultContext,
     private readonly clock: Clock,
     private readonly journal: EventSink,
+    /** Runs just before each fault is applied (the forensic snapshot); its failure never stops the fault. */
+    private readonly beforeApply?: (fault: FaultInjector) => Promise<void>,
   ) {
     this.items = injectors.map((injector) => ({ injector, records: [], applied: false, recovered: false }));
   }
@@ -58,6 +60,7 @@ export class FaultSchedule {
   private async apply(item: Scheduled): Promise<void> {
     const { plan } = item.injector;
     item.applied = true;
+    await this.beforeApply?.(item.injector).catch(() => undefined);
     this.journal.record({ source: 'fault', type: 'fault.started', fault: plan.name, detail: { kind: plan.kind } });
     try {
       item.records = await item.injector.apply(this.ctx);

@@ -14,6 +14,9 @@ import type { RunAnalysis } from '../report/result.js';
 import { analyse } from './analyse.js';
 import { AbortGuard } from './abort-guard.js';
 import { FaultSchedule } from './fault-schedule.js';
+import { forensicSnapshot, startSampler, verifyDurability } from './observers.js';
+import type { ResourceSampler } from '../observe/resources.js';
+import type { DurabilityReport } from '../observe/durability.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
 
 export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
@@ -61,6 +64,8 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   let schedule: FaultSchedule | undefined;
   let recorder: TimelineRecorder | undefined;
   let load: LoadSummary | undefined;
+  let sampler: ResourceSampler | undefined;
+  let durability: DurabilityReport | undefined;
   let status: RunStatus = 'completed';
   let error: Error | undefined;
   try {
@@ -72,11 +77,14 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
     recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2 });
+    sampler = startSampler(platform, deployment, clock, journal);
+    const snapshotter = sampler;
     schedule = new FaultSchedule(
       plan.faults.map(createInjector),
       { platform, deployment, journal, clock, random: seededRandom(plan.load.seed ^ 0x9e3779b9) },
       clock,
       journal,
+      snapshotter ? (fault) => forensicSnapshot(snapshotter, fault.plan.name, journal) : undefined,
     );
     const live = new LiveStats(recorder);
     const loadRun = createLoadDriver(plan.load, clock).start({ url: deployment.serviceUrl, ids }, live, opts.signal);
@@ -89,6 +97,8 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     await schedule.recoverAll();
     const faultError = schedule.error();
     if (faultError) throw faultError;
+    await sampler?.stop();
+    durability = await verifyDurability(deployment, summary, journal);
     journal.record({ source: 'harness', type: 'run.finished', detail: { sent: summary.sent, completed: summary.completed } });
   } catch (err) {
     if (opts.signal.aborted) {
@@ -100,9 +110,14 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     }
   } finally {
     await schedule?.recoverAll().catch(() => undefined);
+    await sampler?.stop().catch(() => undefined);
     await platform.teardown();
   }
-  const analysis = recorder ? analyse(plan, recorder.snapshot(), journal.events(), status === 'aborted') : undefined;
+  const analysis = recorder ? analyse(plan, recorder.snapshot(), journal.events(), {
+        aborted: status === 'aborted',
+        ...(sampler ? { series: sampler.series() } : {}),
+        ...(durability ? { durability } : {}),
+      }) : undefined;
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
 }
 

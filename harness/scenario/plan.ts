@@ -99,12 +99,12 @@ export type FaultKind = FaultPlan['kind'];
 export const FAULT_KINDS: readonly FaultKind[] = ['pod-kill', 'network-delay', 'pool-exhaustion'];
 
 /** Resources sampled through a run (sums over replicas), whose recovery after a fault is judged. */
-export const RESOURCE_NAMES = ['db_connections', 'db_pool_active', 'db_pool_wait_count', 'rss_bytes', 'open_fds'] as const;
+export const RESOURCE_NAMES = ['db_connections', 'db_pool_total', 'db_pool_active', 'db_pool_idle', 'db_pool_wait_count', 'rss_bytes', 'open_fds'] as const;
 export type ResourceName = (typeof RESOURCE_NAMES)[number];
 
 export interface ResourcesPlan {
-  toleranceRelative: number;
-  toleranceAbsolute: number;
+  /** One tolerance for every resource; absent: each resource's own default. */
+  tolerance?: { relative: number; absolute: number };
   sustainMs: number;
 }
 

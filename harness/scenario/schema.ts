@@ -177,7 +177,8 @@ function buildSchema(obj: ObjectFactory) {
     abort: obj({ failureRatio: z.number().gt(0).max(1), for: duration }).optional(),
     /** Resource recovery: how close to the pre-fault baseline counts as recovered, and for how long. */
     resources: obj({
-      tolerance: obj({ relative: z.number().min(0).max(10).default(0.25), absolute: z.number().min(0).default(2) }).default({ relative: 0.25, absolute: 2 }),
+      /** One tolerance for every resource; absent: each resource's own default. */
+      tolerance: obj({ relative: z.number().min(0).max(10), absolute: z.number().min(0) }).optional(),
       sustain: duration.default('3s'),
     }).optional(),
     checks: z.array(check).optional(),

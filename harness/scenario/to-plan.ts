@@ -67,8 +67,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     checks,
     ...(spec.abort ? { abort: { failureRatio: spec.abort.failureRatio, forMs: ms(spec.abort.for) } } : {}),
     resources: {
-      toleranceRelative: spec.resources?.tolerance.relative ?? 0.25,
-      toleranceAbsolute: spec.resources?.tolerance.absolute ?? 2,
+      ...(spec.resources?.tolerance ? { tolerance: spec.resources.tolerance } : {}),
       sustainMs: ms(spec.resources?.sustain ?? '3s'),
     },
     regression: regressionPlan(spec.regression),

@@ -31,6 +31,11 @@ export interface ResourceRecoveryOptions {
   faultEndMs: number;
   /** How long a series must stay within tolerance to count as recovered (or until it ends). */
   sustainMs: number;
+  /**
+   * Judge only points before this instant (e.g. the next fault's start in a sequence): a resource
+   * not back by then is leaked as far as this fault is concerned. Default: the whole series.
+   */
+  untilMs?: number;
   /** Per resource; DEFAULT_TOLERANCES, then FALLBACK_TOLERANCE, fill the gaps. */
   tolerances?: Record<string, Tolerance>;
   /** Resources to judge; default every resource in the series. */
@@ -69,13 +74,13 @@ export function analyzeResourceRecovery(series: readonly ResourceSeries[], optio
   const resources = options.resources ?? [...new Set(series.map((s) => s.resource))];
   return resources.flatMap((resource) => {
     const own = series.filter((s) => s.resource === resource);
-    const aggregate = aggregateBySum(own);
+    const aggregate = aggregateBySum(own).filter(([t]) => t < (options.untilMs ?? Number.POSITIVE_INFINITY));
     const endMs = aggregate.at(-1)?.[0] ?? Number.NEGATIVE_INFINITY;
     const results = [judge(resource, TOTAL, aggregate, options, endMs)];
     if (options.perReplica === false) return results;
     for (const s of own) {
       if (s.replica === TOTAL || !s.points.some(([t]) => inBaseline(t, options))) continue;
-      results.push(judge(resource, s.replica, s.points, options, endMs));
+      results.push(judge(resource, s.replica, s.points.filter(([t]) => t < (options.untilMs ?? Number.POSITIVE_INFINITY)), options, endMs));
     }
     return results;
   });

@@ -3,4 +3,4 @@ export { compare } from './compare.js';
 export { METRIC_UNITS, measure, rtoOf } from './metrics.js';
 export type { Measurement } from './metrics.js';
 export { FAULT_START_TYPES, faultStartMs, measureFaultRtos } from './rto.js';
-export type { CheckResult, FaultRto, RunFacts, Verdict, VerdictStatus } from './types.js';
+export type { CheckResult, FaultResources, FaultRto, RunFacts, Verdict, VerdictStatus } from './types.js';

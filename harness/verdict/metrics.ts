@@ -3,6 +3,7 @@ import type { CheckPlan, MetricName, MetricUnit, Plan } from '../scenario/plan.j
 import { METRIC_UNITS } from '../scenario/target.js';
 import { selectPhases } from '../timeline/merge.js';
 import type { PhaseSelection } from '../timeline/merge.js';
+import { durabilityMetric, resourceMetric } from './resource-metrics.js';
 import type { FaultRto, RunFacts } from './types.js';
 
 /** A metric's value for one check; `actual` null means it could not be measured. */
@@ -20,6 +21,8 @@ export function measure(check: CheckPlan, plan: Plan, facts: RunFacts): Measurem
     const faults = check.fault ? plan.faults.filter((f) => f.name === check.fault) : plan.faults;
     return { unit, ...rtoOf({ faults }, facts.rtos, check.metric === 'rto.platform' ? 'platform' : 'client') };
   }
+  if (check.metric === 'resources.recoveryTime' || check.metric === 'resources.leaked') return { unit, ...resourceMetric(check, plan, facts) };
+  if (check.metric === 'durability.lostWrites') return { unit, ...durabilityMetric(facts) };
   const sel = selectPhases(facts.timeline, check.during, check.fault);
   const during = (check.during.join('+') || 'the run') + (check.fault ? ` of ${check.fault}` : '');
   return { unit, ...requestMetric(check.metric, sel, during) };

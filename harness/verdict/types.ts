@@ -2,6 +2,7 @@ import type { JournalEvent } from '../core/journal.js';
 import type { Comparator, MetricName, MetricUnit } from '../scenario/plan.js';
 import type { ClientRto } from '../timeline/client-rto.js';
 import type { PlatformRto } from '../timeline/platform-rto.js';
+import type { ResourceRecovery } from '../timeline/resource-recovery.js';
 import type { TimelineData } from '../timeline/types.js';
 
 /** Both recovery times of one scenario fault. */
@@ -21,6 +22,16 @@ export interface RunFacts {
   rtos: readonly FaultRto[];
   /** Set by the caller when a guard aborted the run: the checks are still computed, the verdict is `aborted`. */
   aborted?: boolean;
+  /** Resource recovery per fault (sampled runs only). */
+  resources?: readonly FaultResources[];
+  /** The durability check of acknowledged writes (runs whose platform owns the database). */
+  durability?: { checked: number; lostTotal: number };
+}
+
+/** How each sampled resource came back after one fault. */
+export interface FaultResources {
+  fault: string;
+  recoveries: ResourceRecovery[];
 }
 
 export interface CheckResult {

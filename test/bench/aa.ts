@@ -14,6 +14,8 @@ import { runCli } from '../helpers/cli.js';
 export interface AaOutcome {
   tries: number;
   passed: number;
+  /** Tries not flagged only because other work disturbed the machine (latency inconclusive). */
+  inconclusive: number;
   /** Per try: which metrics the gate flagged, for the record. */
   flagged: string[][];
   /** Per metric: the largest current/baseline ratio seen over the tries. */
@@ -28,13 +30,15 @@ async function gameDay(scenario: string, out: string): Promise<void> {
 function record(outcome: AaOutcome, c: Comparison): void {
   outcome.flagged.push(c.metrics.filter((m) => m.status === 'regressed').map((m) => m.metric));
   if (!c.regressed) outcome.passed++;
+  if (!c.regressed && c.metrics.some((m) => m.status === 'inconclusive')) outcome.inconclusive++;
   for (const m of c.metrics) {
     if (m.ratio !== null) outcome.worstRatio[m.metric] = Math.max(outcome.worstRatio[m.metric] ?? 0, m.ratio);
   }
 }
 
 function describe(c: Comparison): string {
-  return c.metrics
+  const load = c.foreignCores ? `other load ${c.foreignCores.baseline.toFixed(2)}/${c.foreignCores.current.toFixed(2)} cores; ` : '';
+  return load + c.metrics
     .filter((m) => m.ratio !== null)
     .map((m) => `${m.metric} ×${(m.ratio as number).toFixed(2)}${m.status === 'ok' ? '' : ` ${m.status}`}`)
     .join(', ');
@@ -43,7 +47,7 @@ function describe(c: Comparison): string {
 /** `tries` independent pairs (A, A′) of runs of `scenario`, A′ gated against A. */
 export async function aaRepetition(scenario: string, tries: number, log: (line: string) => void, keepDir?: string): Promise<AaOutcome> {
   const dir = keepDir ?? mkdtempSync(join(tmpdir(), 'gd-aa-'));
-  const outcome: AaOutcome = { tries, passed: 0, flagged: [], worstRatio: {} };
+  const outcome: AaOutcome = { tries, passed: 0, inconclusive: 0, flagged: [], worstRatio: {} };
   try {
     for (let i = 0; i < tries; i++) {
       const [a, b] = [join(dir, `${i}-a`), join(dir, `${i}-b`)];

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackAddress } from '../../fixtures/task-api/leak-fault.js';
-import { replicaBackends, sleep } from '../task-api/db-helpers.js';
+import { replicaBackends, sleep, waitFor } from '../task-api/db-helpers.js';
 import { call, metricValue } from '../task-api/http.js';
 import { startTestPostgres, type TestPostgres } from '../task-api/pg.js';
 import { killAllTaskApis, runTaskApi, startReplica, stopReplica, type Replica } from '../task-api/replica.js';
@@ -43,7 +43,8 @@ describe('leak fault', () => {
     const leak = await call(replica.url, 'POST', '/faults/leak', { json: { connections: POOL_SIZE } });
     expect(leak.status).toBe(200);
     expect(leak.body).toEqual({ requested: POOL_SIZE, leaked: POOL_SIZE, held: POOL_SIZE });
-    expect(replica.stderr()).toContain('fault_leak_applied');
+    // Logged before the response, but stderr is another pipe: it may arrive a moment later.
+    await waitFor('the fault_leak_applied log line', () => replica.stderr().includes('fault_leak_applied'), 3000);
 
     for (const attempt of [1, 2]) {
       const res = await call<{ error?: string }>(replica.url, 'GET', '/tasks/1');

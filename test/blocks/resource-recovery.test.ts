@@ -96,4 +96,12 @@ describe('resource recovery', () => {
     const strict = analyzeResourceRecovery([s], { ...WINDOW, tolerances: { rss_bytes: { abs: 0, rel: 0.1 } } });
     expect(total(strict, 'rss_bytes')).toMatchObject({ toleranceAbs: 10e6, status: 'leaked' });
   });
+
+  it('with untilMs, judges only up to the next fault: a later return does not count', () => {
+    const s = series('db_connections', 'total', 0, 60, (t) => (t >= 10 && t < 45 ? 60 : 30));
+    expect(total(analyzeResourceRecovery([s], { ...WINDOW, untilMs: 40_000 }))).toMatchObject({ leaked: true, status: 'leaked' });
+    expect(total(analyzeResourceRecovery([s], { ...WINDOW, untilMs: 50_000 }))).toMatchObject({ recoveredAtMs: 45_000, status: 'recovered' });
+    const replicas = [series('open_fds', 'a', 0, 60, (t) => (t >= 10 && t < 45 ? 90 : 30))];
+    expect(analyzeResourceRecovery(replicas, { ...WINDOW, untilMs: 40_000 }).map((r) => [r.replica, r.status])).toEqual([['total', 'leaked'], ['a', 'leaked']]);
+  });
 });

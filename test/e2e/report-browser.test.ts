@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeOutputs } from '../../harness/report/outputs.js';
+import type { ResourcesBlock } from '../../harness/report/result.js';
 import { browserSkipReason, launchChromium, visitReport } from '../report/browser.js';
 import { syntheticResult } from '../report/fixture.js';
 
@@ -13,12 +14,17 @@ const dir = mkdtempSync(join(tmpdir(), 'gd-html-'));
 const keep = Boolean(process.env['GAMEDAY_KEEP_SCREENSHOT']);
 let browser: Browser | undefined;
 
-/** Resource samples as the resource stage writes them (harness/observe/series.ts): rendered when present. */
-const resources = {
+/** Resource samples as the resource stage writes them (harness/observe/series.ts). */
+const points = (f: (s: number) => number): Array<[number, number]> => Array.from({ length: 60 }, (_, i) => [i * 1000, f(i)]);
+const resources: ResourcesBlock = {
   series: [
-    { resource: 'db_connections', replica: 'total', points: Array.from({ length: 60 }, (_, i) => [i * 1000, i >= 20 && i < 24 ? 4 : 10]) },
-    { resource: 'rss_bytes', replica: 'task-api-a', points: Array.from({ length: 60 }, (_, i) => [i * 1000, 80e6 + i * 1e5]) },
+    { resource: 'db_connections', replica: 'total', points: points((s) => (s >= 20 && s < 24 ? 7 : 10)) },
+    { resource: 'db_pool_active', replica: 'total', points: points((s) => (s >= 20 && s < 22 ? 9 : 3)) },
+    { resource: 'rss_bytes', replica: 'task-api-a', points: points((s) => 80e6 + s * 1e5).slice(0, 20) },
+    { resource: 'rss_bytes', replica: 'task-api-d', points: points((s) => 60e6 + s * 3e5).slice(21) },
+    { resource: 'open_fds', replica: 'task-api-b', points: points(() => 23) },
   ],
+  recovery: [],
 };
 
 beforeAll(async () => {
@@ -41,7 +47,7 @@ describe.skipIf(skip !== undefined)(`report.html in headless Chromium${skip ? ` 
     expect(visit.consoleErrors).toEqual([]);
     expect(visit.foreignRequests).toEqual([]);
     expect(visit.verdict).toBe('FAILED');
-    expect(visit.charts.map((c) => c.id)).toEqual(['chart-latency', 'chart-throughput', 'chart-distribution', 'chart-resources-0', 'chart-resources-1']);
+    expect(visit.charts.map((c) => c.id)).toEqual(['chart-latency', 'chart-throughput', 'chart-distribution', 'chart-resources-db', 'chart-resources-rss', 'chart-resources-fds']);
     for (const c of visit.charts) {
       expect(c.marks, c.id).toBeGreaterThan(10);
       expect(c.width, c.id).toBeGreaterThan(600);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT_FILES } from '../../harness/report/outputs.js';
+import type { ResultDocument } from '../../harness/report/result.js';
 import { runCli } from '../helpers/cli.js';
 import { delayScenario, startDelayServer, type DelayServer } from '../report/delay-server.js';
 
@@ -14,6 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'gd-gate-'));
 let server: DelayServer;
 let scenario: string;
 const BASE_DELAY_MS = 20;
+/** Set when the gate judged the slow run's machine too disturbed by other work to compare latency. */
+let slowDisturbed: string | undefined;
 
 beforeAll(async () => {
   server = await startDelayServer(BASE_DELAY_MS);
@@ -36,21 +39,26 @@ describe('gameday run --baseline / gameday compare on real runs', () => {
     for (const f of OUTPUT_FILES) expect(readFileSync(join(base, f), 'utf8').length).toBeGreaterThan(100);
   });
 
-  it('+30 % latency: run --baseline exits 1, --json prints only JSON events, summary.md and GITHUB_STEP_SUMMARY get the diff table', async () => {
-    server.delayMs = Math.round(BASE_DELAY_MS * 1.3);
+  it('+30 % latency: run --baseline exits 1, --json prints only JSON events, summary.md and GITHUB_STEP_SUMMARY get the diff table', async (ctx) => {
+    // +30 % of the baseline's measured p95 added to every answer: a real, known regression.
+    const baseP95 = (JSON.parse(readFileSync(join(base, 'result.json'), 'utf8')) as ResultDocument).latency.p95Ms ?? BASE_DELAY_MS;
+    server.delayMs = BASE_DELAY_MS + 0.3 * baseP95;
     const stepSummary = join(dir, 'step-summary.md');
     const r = await runCli(['run', scenario, '--out', slow, '--baseline', base, '--json'], { GITHUB_STEP_SUMMARY: stepSummary });
     server.delayMs = BASE_DELAY_MS;
-    expect(r.code, r.stderr).toBe(1);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; regressed?: boolean; metrics?: Array<{ metric: string; status: string }> });
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; regressed?: boolean; metrics?: Array<{ metric: string; status: string; reason: string }> });
+    const p95 = events.find((e) => e.event === 'comparison')?.metrics?.find((m) => m.metric === 'latency.p95');
+    slowDisturbed = p95?.status === 'inconclusive' ? p95.reason : undefined;
+    // Off CI, a machine busy with other work cannot show a 30 % change; the gate says so and this test cannot judge it.
+    ctx.skip(slowDisturbed !== undefined && !process.env['CI'], `the gate found the machine disturbed: ${slowDisturbed}`);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(events[0]?.event).toBe('start');
     expect(events.filter((e) => e.event === 'tick').length).toBeGreaterThanOrEqual(4);
-    const comparison = events.find((e) => e.event === 'comparison');
-    expect(comparison?.regressed).toBe(true);
-    expect(comparison?.metrics?.find((m) => m.metric === 'latency.p95')?.status).toBe('regressed');
+    expect(events.find((e) => e.event === 'comparison')?.regressed).toBe(true);
+    expect(p95?.status).toBe('regressed');
     for (const text of [readFileSync(join(slow, 'summary.md'), 'utf8'), readFileSync(stepSummary, 'utf8')]) {
       expect(text).toContain('### Regression gate: ❌ REGRESSED');
-      expect(text).toMatch(/\| latency p95 \| 2\d(\.\d)?ms \| 2\d(\.\d)?ms \| .* \| ❌ regressed \|/);
+      expect(text).toMatch(/\| latency p95 \| \d+(\.\d)?ms \| \d+(\.\d)?ms \| .* \| ❌ regressed \|/);
     }
     expect(readFileSync(join(slow, 'report.html'), 'utf8')).toContain('REGRESSED');
   });
@@ -68,7 +76,7 @@ describe('gameday run --baseline / gameday compare on real runs', () => {
 
   it('gameday compare: exit 1 with the Markdown table on the regression, 0 on the A/A pair', async () => {
     const bad = await runCli(['compare', join(base, 'result.json'), slow]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(slowDisturbed && !process.env['CI'] ? 0 : 1);
     expect(bad.stdout).toContain('| Metric | Baseline | Current | Change | Interval | Tolerance | Status | Why |');
     const good = await runCli(['compare', base, same]);
     expect(good.code, good.stdout).toBe(0);

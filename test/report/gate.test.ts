@@ -3,6 +3,7 @@ import { compareResults, type LoadedResult } from '../../harness/report/gate/com
 import { renderComparisonMarkdown } from '../../harness/report/compare-markdown.js';
 import type { ResultDocument } from '../../harness/report/result.js';
 import type { MetricComparison } from '../../harness/report/gate/types.js';
+import type { ResourceRecovery } from '../../harness/timeline/resource-recovery.js';
 import type { SparseWindow, WindowSample } from '../../harness/report/gate/bootstrap.js';
 import { compareLatency, latencySides } from '../../harness/report/gate/latency.js';
 import { syntheticResult, type SyntheticRun } from './fixture.js';
@@ -95,14 +96,15 @@ describe('the regression gate on single-valued metrics (medians over repetitions
 
   it('resource recovery is compared when both results have it, and n/a otherwise', () => {
     const base = syntheticResult();
-    // As the resource stage writes them: per resource, the sum over replicas and each replica.
-    const recovery = (ms: number | null) => [
-      { resource: 'db_connections', replica: 'total', recoveryMs: 1000, status: 'recovered' },
-      { resource: 'rss_bytes', replica: 'total', recoveryMs: ms, status: ms === null ? 'leaked' : 'recovered' },
-      { resource: 'rss_bytes', replica: 'task-api-a', recoveryMs: null, status: 'gone' },
-      { resource: 'open_fds', replica: 'total', recoveryMs: null, status: 'no-baseline' },
+    // As the resource stage writes them: per fault, per resource, the sum over replicas and each replica.
+    const rec = (resource: string, replica: string, recoveryMs: number | null, status: ResourceRecovery['status']): ResourceRecovery => ({ resource, replica, baseline: 10, toleranceAbs: 2, peak: 20, recoveredAtMs: recoveryMs, recoveryMs, leaked: status === 'leaked', status });
+    const recoveries = (ms: number | null): ResourceRecovery[] => [
+      rec('db_connections', 'total', 1000, 'recovered'),
+      rec('rss_bytes', 'total', ms, ms === null ? 'leaked' : 'recovered'),
+      rec('rss_bytes', 'task-api-a', null, 'gone'),
+      rec('open_fds', 'total', null, 'no-baseline'),
     ];
-    const res = (ms: number | null): LoadedResult => ({ file: 'r', doc: { ...base, resources: { recovery: recovery(ms) } } as ResultDocument });
+    const res = (ms: number | null): LoadedResult => ({ file: 'r', doc: { ...base, resources: { series: [], recovery: [{ fault: 'kill', recoveries: recoveries(ms) }] } } });
     const status = (a: LoadedResult, b: LoadedResult): MetricComparison | undefined => metric(quick([a], [b]), 'resources.recovery');
     expect(status({ file: 'a', doc: base }, { file: 'b', doc: base })?.status).toBe('n/a');
     expect(status(res(2000), res(9000))?.status).toBe('regressed');

@@ -20,7 +20,7 @@ export function planWith(checks: CheckPlan[], faults: FaultPlan[] = [podKill('ki
     faults,
     slo: { latencyP95Ms: 500 },
     recovery: { windowMs: 10_000, sustainMs: 3_000 },
-    resources: { toleranceRelative: 0.25, toleranceAbsolute: 2, sustainMs: 3_000 },
+    resources: { sustainMs: 3_000 },
     checks,
     phases: phasesOf(60_000, 5_000, faults, 10_000),
   };

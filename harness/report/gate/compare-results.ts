@@ -1,7 +1,7 @@
 import { DEFAULT_REGRESSION } from '../../scenario/regression.js';
 import type { RegressionPlan } from '../../scenario/plan.js';
 import type { ResultDocument } from '../result.js';
-import { foreignCores, guardHostLoad } from './host-load.js';
+import { guardHostLoad, sideLoad } from './host-load.js';
 import { compareLatency, latencySides, type BootstrapSettings } from './latency.js';
 import { comparePoint, medianOf, type PointValue } from './points.js';
 import { resourceRecoveryMs } from './resources.js';
@@ -45,8 +45,8 @@ export function compareResults(baseline: readonly LoadedResult[], current: reado
     point('requests.failures', 'failures', 'count', failures),
     point('resources.recovery', 'resource recovery', 'ms', resourceRecoveryMs),
   ];
-  const [fb, fc] = [foreignCores(baseline.map((r) => r.doc)), foreignCores(current.map((r) => r.doc))];
-  const guarded = guardHostLoad(metrics, fb, fc);
-  const load = fb !== undefined && fc !== undefined ? { foreignCores: { baseline: fb, current: fc } } : {};
+  const [lb, lc] = [sideLoad(baseline.map((r) => r.doc)), sideLoad(current.map((r) => r.doc))];
+  const guarded = guardHostLoad(metrics, lb, lc);
+  const load = lb && lc ? { foreignCores: { baseline: lb.foreignCores, current: lc.foreignCores } } : {};
   return { baseline: side(baseline), current: side(current), ...load, regressed: guarded.some((m) => m.status === 'regressed'), metrics: guarded };
 }

@@ -1,0 +1,39 @@
+import type { Clock } from '../core/clock.js';
+import type { EventSink } from '../core/journal.js';
+import type { LoadSummary } from '../load/types.js';
+import { verifyWrites, type DurabilityReport } from '../observe/durability.js';
+import { ResourceSampler } from '../observe/resources.js';
+import { snapshotDetail } from '../observe/snapshot.js';
+import type { Deployment, Platform } from '../platform/types.js';
+
+/** Resource sampling runs where the platform owns replicas and the database: the local platform. */
+export function startSampler(platform: Platform, deployment: Deployment, clock: Clock, journal: EventSink): ResourceSampler | undefined {
+  const databaseUrl = deployment.databaseUrl;
+  if (platform.kind !== 'local' || !databaseUrl) return undefined;
+  let reported = 0;
+  const sampler = new ResourceSampler({
+    replicas: () => deployment.replicas().map((r) => ({ name: r.name, ...(r.pid ? { pid: r.pid } : {}), ...(r.port ? { port: r.port } : {}) })),
+    databaseUrl,
+    clock,
+    // A replica that just died fails its probes; journal the first few failures, not a flood.
+    onProbeFailure: (f) => {
+      if (reported++ < 20) journal.record({ source: 'harness', type: 'observe.probe-failed', ...(f.replica ? { target: f.replica } : {}), detail: { probe: f.probe, error: f.error } });
+    },
+  });
+  sampler.start();
+  return sampler;
+}
+
+/** The state of every resource just before a destructive fault: the incident's "before" picture. */
+export async function forensicSnapshot(sampler: ResourceSampler, fault: string, journal: EventSink): Promise<void> {
+  const snapshot = await sampler.snapshot();
+  journal.record({ source: 'harness', type: 'fault.snapshot', fault, detail: snapshotDetail(snapshot) });
+}
+
+/** Every write acknowledged with 2xx, checked against the database before it is torn down. */
+export async function verifyDurability(deployment: Deployment, load: LoadSummary, journal: EventSink): Promise<DurabilityReport | undefined> {
+  if (!deployment.databaseUrl) return undefined;
+  const report = await verifyWrites(deployment.databaseUrl, load.acknowledgedWrites);
+  journal.record({ source: 'harness', type: 'durability.verified', detail: { checked: report.checked, lost: report.lostTotal } });
+  return report;
+}
