@@ -2,16 +2,7 @@
  * Resource series: plain data, one per (resource, replica), sampled on the run clock. A replica
  * replaced during the run starts a new series under its new name; `total` series are the whole.
  */
-export const RESOURCE_NAMES = [
-  'db_connections',
-  'db_pool_total',
-  'db_pool_active',
-  'db_pool_idle',
-  'db_pool_wait_count',
-  'rss_bytes',
-  'open_fds',
-] as const;
-export type ResourceName = (typeof RESOURCE_NAMES)[number];
+export { RESOURCE_NAMES, type ResourceName } from '../scenario/plan.js';
 
 /** The replica label of a series that covers every replica (and, for db_connections, every session). */
 export const TOTAL = 'total';

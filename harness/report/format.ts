@@ -5,7 +5,7 @@ export function formatValue(value: number | null, unit: MetricUnit): string {
   if (value === null) return 'n/a';
   switch (unit) {
     case 'ms':
-      return value >= 1000 ? `${(value / 1000).toFixed(2)}s` : `${value.toFixed(value < 10 ? 1 : 0)}ms`;
+      return Math.abs(value) >= 1000 ? `${(value / 1000).toFixed(2)}s` : `${value.toFixed(Math.abs(value) < 10 ? 1 : 0)}ms`;
     case 'ratio':
       return `${(value * 100).toFixed(2)}%`;
     case 'rps':

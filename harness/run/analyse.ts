@@ -44,14 +44,18 @@ function resourceRecovery(plan: Plan, series: ResourceSeries[]): FaultResources[
   const tolerances: Record<string, Tolerance> | undefined = t
     ? Object.fromEntries([...new Set(series.map((s) => s.resource))].map((r) => [r, { abs: t.absolute, rel: t.relative }]))
     : undefined;
-  return plan.faults.map((fault) => ({
-    fault: fault.name,
-    recoveries: analyzeResourceRecovery(series, {
+  return plan.faults.map((fault, i) => {
+    const next = plan.faults[i + 1];
+    const recoveries = analyzeResourceRecovery(series, {
       baselineStartMs: plan.warmupMs,
-      faultAtMs: first.atMs,
+      baselineEndMs: first.atMs,
+      faultAtMs: fault.atMs,
       faultEndMs: fault.atMs + fault.durationMs,
+      // Not back before the next fault starts: not recovered from this one.
+      ...(next ? { untilMs: next.atMs } : {}),
       sustainMs: plan.resources.sustainMs,
       ...(tolerances ? { tolerances } : {}),
-    }),
-  }));
+    });
+    return { fault: fault.name, recoveries };
+  });
 }

@@ -25,8 +25,10 @@ export const DEFAULT_TOLERANCES: Readonly<Record<string, Tolerance>> = {
 export const FALLBACK_TOLERANCE: Tolerance = { abs: 1, rel: 0.1 };
 
 export interface ResourceRecoveryOptions {
-  /** The baseline window is [baselineStartMs, faultAtMs). */
+  /** The baseline window is [baselineStartMs, baselineEndMs ?? faultAtMs). */
   baselineStartMs: number;
+  /** End of the baseline window when it is not the fault's start (in a sequence: before the first fault). */
+  baselineEndMs?: number;
   faultAtMs: number;
   faultEndMs: number;
   /** How long a series must stay within tolerance to count as recovered (or until it ends). */
@@ -96,7 +98,7 @@ export function aggregateBySum(series: readonly ResourceSeries[]): Array<[number
 }
 
 function inBaseline(tMs: number, o: ResourceRecoveryOptions): boolean {
-  return tMs >= o.baselineStartMs && tMs < o.faultAtMs;
+  return tMs >= o.baselineStartMs && tMs < (o.baselineEndMs ?? o.faultAtMs);
 }
 
 function judge(resource: string, replica: string, points: Points, o: ResourceRecoveryOptions, endMs: number): ResourceRecovery {

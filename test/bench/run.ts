@@ -4,12 +4,14 @@
  *  (b) gameday's load with HDR windows vs bare autocannon on the same target (goal ≥ 0.95)
  *  (c) cold start to all replicas ready (goal ≤ 5 s)
  *  (d) the regression gate's A/A pass rate: pairs of real pod-kill Game Days of the same code (goal ≥ 19/20)
+ *  (e) the regression gate's catch rate: pairs of real runs, the second with +30 % latency (goal: every pair)
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
 import { localPlatformPlan } from '../helpers/plans.js';
 import { aaRepetition } from './aa.js';
+import { catchRepetition } from './catch.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
 
 const CLIENTS = 16;
@@ -93,11 +95,20 @@ async function gateAa(): Promise<void> {
   rows.push({ name: `(d) regression gate A/A: ${tries} pairs of ${scenario} runs`, value: `${aa.passed}/${tries} passed, ${aa.inconclusive} of them inconclusive on latency (machine disturbed by other work); worst ratios ${worst}`, reference: `goal ≥ ${goal}/${tries}`, ratio: aa.passed / tries, goal: '≥ 0.95', met: aa.passed >= goal });
 }
 
+async function gateCatch(): Promise<void> {
+  const tries = Number(process.env['BENCH_CATCH_TRIES'] ?? 5);
+  if (tries <= 0) return;
+  const c = await catchRepetition(tries, (line) => process.stdout.write(`${line}\n`));
+  const ratios = c.ratios.map((r) => r.toFixed(2)).join(', ');
+  rows.push({ name: `(e) regression gate catches +30 % latency: ${tries} pairs of runs`, value: `${c.caught}/${tries} caught (${c.inconclusive} inconclusive: machine disturbed; p95 ratios ${ratios})`, reference: `goal ${tries}/${tries}`, ratio: c.caught / tries, goal: '= 1.0', met: c.caught === tries });
+}
+
 const only = process.env['BENCH_ONLY'];
 if (!only || only.includes('c')) await coldStart();
 if (!only || only.includes('a')) await serviceVsPgbench();
 if (!only || only.includes('b')) await harnessVsAutocannon();
 if (!only || only.includes('d')) await gateAa();
+if (!only || only.includes('e')) await gateCatch();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HistogramLogReader } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT_FILES } from '../../harness/report/outputs.js';
 import type { ResultDocument } from '../../harness/report/result.js';
@@ -37,6 +38,13 @@ describe('gameday run --baseline / gameday compare on real runs', () => {
     const r = await runCli(['run', scenario, '--out', base]);
     expect(r.code, r.stderr).toBe(0);
     for (const f of OUTPUT_FILES) expect(readFileSync(join(base, f), 'utf8').length).toBeGreaterThan(100);
+    // The interval log reads back with HdrHistogram's own reader: one interval per second, same counts and p99.
+    const result = JSON.parse(readFileSync(join(base, 'result.json'), 'utf8')) as ResultDocument;
+    const reader = new HistogramLogReader(readFileSync(join(base, 'latency.hlog'), 'utf8'));
+    const read = [];
+    for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) read.push(h);
+    expect(read.map((h) => h.totalCount)).toEqual(result.timeline.map((w) => w.responses));
+    expect(read.map((h) => (h.totalCount ? h.getValueAtPercentile(99) / 1000 : null))).toEqual(result.timeline.map((w) => w.p99Ms));
   });
 
   it('+30 % latency: run --baseline exits 1, --json prints only JSON events, summary.md and GITHUB_STEP_SUMMARY get the diff table', async (ctx) => {
