@@ -87,7 +87,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
       snapshotter ? (fault) => forensicSnapshot(snapshotter, fault.plan.name, journal) : undefined,
     );
     const live = new LiveStats(recorder);
-    const loadRun = createLoadDriver(plan.load, clock).start({ url: deployment.serviceUrl, ids }, live, opts.signal);
+    const loadRun = createLoadDriver(plan.load, clock).start({ url: deployment.serviceUrl, ids }, recorder, opts.signal);
     schedule.start();
     const ended = await waitForEnd(plan, clock, opts, live, journal);
     if (ended === 'aborted') status = 'aborted';

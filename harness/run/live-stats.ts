@@ -1,4 +1,4 @@
-import type { ResponseSink, TransportErrorKind } from '../load/types.js';
+import type { SecondSummary } from '../timeline/recorder.js';
 
 /** What the last complete second of the run looked like, for live progress. */
 export interface LiveSecond {
@@ -10,76 +10,28 @@ export interface LiveSecond {
   failures: number;
 }
 
-interface SecondCounts {
-  index: number;
-  latenciesMs: number[];
-  outcomes: number;
-  failures: number;
+/** Where the live figures come from: the timeline recorder, read in place. */
+export interface LiveSource {
+  secondSummary(index: number): SecondSummary | undefined;
+  totals(): { outcomes: number; failures: number };
 }
 
 /**
- * A pass-through sink in front of the timeline recorder that keeps only the current and the
- * previous second, so live progress costs O(1) per tick however long the run (the recorder's
- * snapshot would summarise every second of the run on each tick).
+ * Live progress figures read from the recorder's own per-second windows once a tick, so the
+ * per-response path records each outcome once and nothing more.
  */
-export class LiveStats implements ResponseSink {
-  private current: SecondCounts = { index: 0, latenciesMs: [], outcomes: 0, failures: 0 };
-  private previous: SecondCounts | undefined;
-  private totalOutcomes = 0;
-  private totalFailures = 0;
+export class LiveStats {
+  constructor(private readonly source: LiveSource) {}
 
-  constructor(private readonly next: ResponseSink) {}
-
-  response(op: number, endMs: number, latencyMs: number, status: number): void {
-    this.next.response(op, endMs, latencyMs, status);
-    const s = this.secondAt(endMs);
-    s.latenciesMs.push(latencyMs);
-    this.count(s);
-    if (status >= 500) this.fail(s);
-  }
-
-  transportError(op: number, endMs: number, latencyMs: number, kind: TransportErrorKind): void {
-    this.next.transportError(op, endMs, latencyMs, kind);
-    const s = this.secondAt(endMs);
-    this.count(s);
-    this.fail(s);
-  }
-
-  dropped(op: number, atMs: number): void {
-    this.next.dropped?.(op, atMs);
-  }
-
-  /** The last complete second before `nowMs`, if it saw anything. */
+  /** The last complete second before `nowMs` (zeros when it saw nothing), or none before the first. */
   lastSecond(nowMs: number): LiveSecond | undefined {
-    const want = Math.floor(nowMs / 1000) - 1;
-    const s = this.current.index === want ? this.current : this.previous?.index === want ? this.previous : undefined;
-    if (!s) return want >= 0 ? { second: want, requestsPerSec: 0, p95Ms: null, failures: 0 } : undefined;
-    const sorted = Float64Array.from(s.latenciesMs).sort();
-    const p95Ms = sorted.length ? (sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)] ?? null) : null;
-    return { second: want, requestsPerSec: s.outcomes, p95Ms, failures: s.failures };
+    const second = Math.floor(nowMs / 1000) - 1;
+    if (second < 0) return undefined;
+    const s = this.source.secondSummary(second);
+    return { second, requestsPerSec: s?.outcomes ?? 0, p95Ms: s?.p95Ms ?? null, failures: s?.failures ?? 0 };
   }
 
   totals(): { outcomes: number; failures: number } {
-    return { outcomes: this.totalOutcomes, failures: this.totalFailures };
-  }
-
-  private count(s: SecondCounts): void {
-    s.outcomes++;
-    this.totalOutcomes++;
-  }
-
-  private fail(s: SecondCounts): void {
-    s.failures++;
-    this.totalFailures++;
-  }
-
-  private secondAt(endMs: number): SecondCounts {
-    const index = Math.max(0, Math.floor(endMs / 1000));
-    if (index > this.current.index) {
-      this.previous = this.current;
-      this.current = { index, latenciesMs: [], outcomes: 0, failures: 0 };
-    }
-    // A late outcome for the previous second still counts there; older ones are too late to show.
-    return index === this.current.index ? this.current : index === this.previous?.index ? this.previous : this.current;
+    return this.source.totals();
   }
 }

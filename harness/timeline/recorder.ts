@@ -2,13 +2,19 @@ import type { ResponseSink, TransportErrorKind } from '../load/types.js';
 import type { PhaseSpan } from '../scenario/plan.js';
 import { addCount, addDrop, addResponse, newBucket } from './bucket.js';
 import type { Bucket } from './bucket.js';
-import { SLOT_STATUS, statusSlot, transportSlot } from './counters.js';
+import { SLOT_STATUS, statusSlot, toOutcomeCounts, transportSlot } from './counters.js';
 import { copyHistogram, maxTrackableMicros, toMicros } from './histogram.js';
 import { buildSnapshot } from './snapshot.js';
 import { TickCounters } from './ticks.js';
 import type { TimelineData } from './types.js';
 
 export const WINDOW_MS = 1000;
+
+export interface SecondSummary {
+  outcomes: number;
+  failures: number;
+  p95Ms: number | null;
+}
 
 export interface TimelineRecorderOptions {
   /** The plan's phase spans, in time order. */
@@ -38,6 +44,8 @@ export class TimelineRecorder implements ResponseSink {
   private readonly windows: Array<Bucket | undefined> = [];
   private readonly phaseBuckets: Bucket[];
   private readonly ticks: TickCounters;
+  private outcomes = 0;
+  private failures = 0;
 
   constructor(options: TimelineRecorderOptions) {
     const tickMs = options.tickMs ?? 10;
@@ -67,6 +75,8 @@ export class TimelineRecorder implements ResponseSink {
     const phase = this.phaseAt(t);
     if (phase) addResponse(phase, slot, us, slow, clamped);
     this.ticks.add(t, slot === SLOT_STATUS + 4 ? 1 : 0, slow);
+    this.outcomes++;
+    if (slot === SLOT_STATUS + 4) this.failures++;
   }
 
   transportError(_op: number, endMs: number, _latencyMs: number, kind: TransportErrorKind): void {
@@ -76,6 +86,8 @@ export class TimelineRecorder implements ResponseSink {
     const phase = this.phaseAt(t);
     if (phase) addCount(phase, slot);
     this.ticks.add(t, 1, 0);
+    this.outcomes++;
+    this.failures++;
   }
 
   dropped(_op: number, atMs: number): void {
@@ -83,6 +95,23 @@ export class TimelineRecorder implements ResponseSink {
     addDrop(this.windowAt(t));
     const phase = this.phaseAt(t);
     if (phase) addDrop(phase);
+  }
+
+  /**
+   * One second as recorded so far, read in place (for live progress and the abort guard, once a
+   * second): outcomes, failures (5xx + transport errors) and the p95 of its responses.
+   */
+  secondSummary(index: number): SecondSummary | undefined {
+    const w = this.windows[index];
+    if (!w) return undefined;
+    const c = toOutcomeCounts(w.slots);
+    const p95Ms = c.responses > 0 ? w.histogram.getValueAtPercentile(95) / 1000 : null;
+    return { outcomes: c.count, failures: c.failures, p95Ms };
+  }
+
+  /** Outcomes and failures since the run's zero. */
+  totals(): { outcomes: number; failures: number } {
+    return { outcomes: this.outcomes, failures: this.failures };
   }
 
   /**
