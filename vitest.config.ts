@@ -9,5 +9,6 @@ export default defineConfig({
     // so their timings are not distorted by each other.
     fileParallelism: false,
     reporters: ['default', './test/reporters/closing-line.ts'],
+    setupFiles: ['./test/setup.ts'],
   },
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -66,9 +66,18 @@ export function describeProcess(pid: number): string {
  * A temp directory of the test's own, to hand a child run as its TMPDIR: whatever the run leaves
  * in it is the run's, whatever else runs on the machine. Traversable by the postgres user.
  */
+const privateTmps = new Set<string>();
+
 export function privateTmp(): { dir: string; entries(): string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'gd-tmp-'));
   chmodSync(dir, 0o755);
+  privateTmps.add(dir);
   // tsx keeps its compile cache in TMPDIR/tsx-<uid>: a cache shared by every run, not a leftover.
   return { dir, entries: () => readdirSync(dir).filter((e) => !/^tsx-\d+$/.test(e)) };
+}
+
+/** Removes every private temp directory this test file made (test/setup.ts runs it after each file). */
+export function removePrivateTmps(): void {
+  for (const dir of privateTmps) rmSync(dir, { recursive: true, force: true });
+  privateTmps.clear();
 }
