@@ -6,7 +6,7 @@ import type { Disruption, PhaseStats, SecondWindow, TimelineData } from '../time
 import { selectPhases } from '../timeline/index.js';
 import type { DurabilityReport } from '../observe/durability.js';
 import type { ResourceSeries } from '../observe/series.js';
-import type { CheckResult, FaultResources, FaultRto, Verdict } from '../verdict/index.js';
+import { takesReplicasOut, type CheckResult, type FaultResources, type FaultRto, type Verdict } from '../verdict/index.js';
 import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
 
 /** What the analysis of a run hands to the reports. */
@@ -90,7 +90,11 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
     verdict: a.verdict.status,
     passed: a.verdict.passed && runStatus === 'completed',
     checks: a.verdict.checks,
-    rto: { platformMs: worst(a.rtos, 'platform'), clientMs: worst(a.rtos, 'client'), faults: a.rtos },
+    rto: {
+      platformMs: worst(a.rtos.filter((r) => plan.faults.some((f) => f.name === r.fault && takesReplicasOut(f))), 'platform'),
+      clientMs: worst(a.rtos, 'client'),
+      faults: a.rtos,
+    },
     requests: {
       total: all.count,
       responses: all.responses,

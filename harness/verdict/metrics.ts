@@ -4,6 +4,7 @@ import { METRIC_UNITS } from '../scenario/target.js';
 import { selectPhases } from '../timeline/merge.js';
 import type { PhaseSelection } from '../timeline/merge.js';
 import { durabilityMetric, resourceMetric } from './resource-metrics.js';
+import { takesReplicasOut } from './rto.js';
 import type { FaultRto, RunFacts } from './types.js';
 
 /** A metric's value for one check; `actual` null means it could not be measured. */
@@ -36,9 +37,12 @@ type Value = { actual: number | null; detail?: string };
  */
 export function rtoOf(plan: Pick<Plan, 'faults'>, rtos: readonly FaultRto[], side: 'platform' | 'client'): Value {
   if (plan.faults.length === 0) return { actual: null, detail: 'no fault in scenario' };
+  // A platform RTO exists only for faults that take replicas out; a slow database has none.
+  const faults = side === 'platform' ? plan.faults.filter(takesReplicasOut) : plan.faults;
+  if (faults.length === 0) return { actual: null, detail: 'no fault here takes a replica out' };
   const values: number[] = [];
   const notes: string[] = [];
-  for (const fault of plan.faults) {
+  for (const fault of faults) {
     const rto = rtos.find((r) => r.fault === fault.name);
     const one = rto?.[side];
     if (!one) notes.push(`${fault.name}: not measured`);
@@ -50,7 +54,7 @@ export function rtoOf(plan: Pick<Plan, 'faults'>, rtos: readonly FaultRto[], sid
     }
   }
   const detail = notes.join('; ');
-  if (values.length < plan.faults.length) return { actual: null, detail };
+  if (values.length < faults.length) return { actual: null, detail };
   return { actual: Math.max(...values), detail };
 }
 

@@ -32,3 +32,8 @@ export function measureFaultRtos(plan: Plan, timeline: TimelineData, events: rea
     };
   });
 }
+
+/** Faults that take replicas out (killed, or broken by a leak): the ones a platform RTO is measured for. */
+export function takesReplicasOut(fault: FaultPlan): boolean {
+  return fault.kind === 'pod-kill' || (fault.kind === 'pool-exhaustion' && fault.mode === 'leak');
+}
