@@ -21,7 +21,8 @@ function interval(m: MetricComparison): string {
   const i = m.interval;
   if (!i) return 'point (median of runs)';
   const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
-  return `${pct(i.lowerRatio)} … ${pct(i.upperRatio)} (bootstrap, ${i.windows.baseline}+${i.windows.current} s)`;
+  const runs = i.runNoise ? `; run-to-run sd ${(i.runNoise.sdLog * 100).toFixed(0)}% over ${i.runs.baseline}+${i.runs.current} runs` : '';
+  return `${pct(i.lowerRatio)} … ${pct(i.upperRatio)} (bootstrap, ${i.windows.baseline}+${i.windows.current} s${runs})`;
 }
 
 function tolerance(m: MetricComparison): string {

@@ -1,4 +1,5 @@
 import type { CheckResult } from '../verdict/index.js';
+import type { Comparison } from './gate/types.js';
 import { formatValue } from './format.js';
 import type { ResultDocument } from './result.js';
 import { xmlEscape as x } from './text-formats.js';
@@ -23,17 +24,31 @@ function runCase(r: ResultDocument): string[] {
   return [`    <testcase classname="gameday.${x(r.scenario.name)}" name="run" time="0">\n      <error message="${x(message)}" type="${x(r.runStatus)}">${x(message)}</error>\n    </testcase>`];
 }
 
-/** JUnit XML: one testcase per check, so CI test tabs list the spec. */
-export function renderJunit(r: ResultDocument): string {
+/** The regression gate as a second suite: one testcase per compared metric, failed when it regressed. */
+function gateSuite(c: Comparison): string[] {
+  const failures = c.metrics.filter((m) => m.status === 'regressed').length;
+  const cases = c.metrics.map((m) => {
+    const open = `    <testcase classname="gameday.regression-gate" name="${x(m.label)}" time="0">`;
+    const body = m.status === 'regressed' ? `<failure message="${x(m.reason)}" type="regression">${x(m.reason)}</failure>` : m.status === 'n/a' ? '<skipped/>' : `<system-out>${x(`${m.status}: ${m.reason}`)}</system-out>`;
+    return `${open}\n      ${body}\n    </testcase>`;
+  });
+  const skipped = c.metrics.filter((m) => m.status === 'n/a').length;
+  return [`  <testsuite name="regression-gate" tests="${c.metrics.length}" failures="${failures}" errors="0" skipped="${skipped}" time="0">`, ...cases, '  </testsuite>'];
+}
+
+/** JUnit XML: one testcase per check, so CI test tabs list the spec (and the regression gate, when there was a baseline). */
+export function renderJunit(r: ResultDocument, comparison?: Comparison): string {
   const failures = r.checks.filter((c) => !c.passed).length;
   const errors = r.runStatus === 'completed' ? 0 : 1;
   const tests = r.checks.length + errors;
+  const gate = comparison ? gateSuite(comparison) : [];
+  const all = { tests: tests + (comparison?.metrics.length ?? 0), failures: failures + (comparison?.metrics.filter((m) => m.status === 'regressed').length ?? 0) };
   const time = r.timeline.length;
   const timestamp = typeof r.meta['startedAt'] === 'string' ? ` timestamp="${x(r.meta['startedAt'])}"` : '';
   const counts = `tests="${tests}" failures="${failures}" errors="${errors}"`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="gameday" ${counts} time="${time}">`,
+    `<testsuites name="gameday" tests="${all.tests}" failures="${all.failures}" errors="${errors}" time="${time}">`,
     `  <testsuite name="${x(r.scenario.name)}" ${counts} skipped="0" time="${time}"${timestamp}>`,
     '    <properties>',
     `      <property name="verdict" value="${x(r.verdict)}"/>`,
@@ -42,6 +57,7 @@ export function renderJunit(r: ResultDocument): string {
     ...r.checks.map((c) => testcase(r, c)),
     ...runCase(r),
     '  </testsuite>',
+    ...gate,
     '</testsuites>',
     '',
   ].join('\n');

@@ -20,7 +20,7 @@ export function renderOutputs(r: ResultDocument, comparison?: Comparison): Recor
   return {
     'result.json': `${JSON.stringify(r, null, 2)}\n`,
     'report.html': renderHtml(r, comparison),
-    'junit.xml': renderJunit(r),
+    'junit.xml': renderJunit(r, comparison),
     'summary.md': renderMarkdown(r, comparison),
     'latency.hlog': renderHlog(r),
   };

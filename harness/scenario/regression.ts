@@ -4,14 +4,15 @@ import type { RegressionDocument } from './schema.js';
 
 /**
  * Sane defaults for the regression gate: a latency percentile may grow 20 % (p95) or 30 % (p99),
- * and at least 1 ms or 2 ms, before the gate looks at it; recovery times are coarse (probe periods)
- * and single-valued per run, so they get 50 % and 1 s; failures around a kill vary with what was
- * in flight, so 100 % and 25 requests.
+ * and at least 3 ms or 5 ms (a few ms is scheduling noise on a small machine running the whole
+ * system: A/A pairs of the pod-kill Game Day differ by up to 2–3 ms at a p95 of 3–5 ms), before
+ * the gate looks at it; recovery times are coarse (probe periods) and single-valued per run, so
+ * they get 50 % and 1 s; failures around a kill vary with what was in flight: 100 % and 25.
  */
 export const DEFAULT_REGRESSION: RegressionPlan = {
   tolerances: {
-    'latency.p95': { relative: 0.2, absolute: 1 },
-    'latency.p99': { relative: 0.3, absolute: 2 },
+    'latency.p95': { relative: 0.2, absolute: 3 },
+    'latency.p99': { relative: 0.3, absolute: 5 },
     'rto.client': { relative: 0.5, absolute: 1000 },
     'rto.platform': { relative: 0.5, absolute: 1000 },
     'requests.failures': { relative: 1, absolute: 25 },

@@ -52,7 +52,7 @@ export function delayScenario(url: string, name = 'gate-check'): string {
 kind: Scenario
 metadata: { name: ${name} }
 spec:
-  duration: 6s
+  duration: 10s
   warmup: 1s
   target: { url: "${url}" }
   load: { model: open, rate: 200, connections: 16, mix: { get: 100 } }

@@ -22,7 +22,8 @@ describe('the regression gate on latency (cluster bootstrap over per-second wind
   });
 
   it('catches +30 % latency, with the interval in the reason and the diff table', () => {
-    const c = compareResults([loaded('a', { seed: 1 })], [loaded('b', { seed: 2, latencyScale: 1.3 })]);
+    // A service at 12–28 ms (the synthetic one ×4), then 30 % slower: well past the 3 ms floor too.
+    const c = compareResults([loaded('a', { seed: 1, latencyScale: 4 })], [loaded('b', { seed: 2, latencyScale: 5.2 })]);
     expect(c.regressed).toBe(true);
     const p95 = metric(c, 'latency.p95');
     expect(p95?.status).toBe('regressed');
@@ -31,7 +32,7 @@ describe('the regression gate on latency (cluster bootstrap over per-second wind
     expect(p95?.interval?.windows).toEqual({ baseline: 56, current: 56 });
     const md = renderComparisonMarkdown(c);
     expect(md).toContain('### Regression gate: ❌ REGRESSED');
-    expect(md).toMatch(/\| latency p95 \| [\d.]+ms \| [\d.]+ms \| \+[\d.]+ms \(\+\d+\.\d%\) \| \+\d+\.\d% … \+\d+\.\d% \(bootstrap, 56\+56 s\) \| \+20% or \+1\.0ms \| ❌ regressed \|/);
+    expect(md).toMatch(/\| latency p95 \| [\d.]+ms \| [\d.]+ms \| \+[\d.]+ms \(\+\d+\.\d%\) \| \+\d+\.\d% … \+\d+\.\d% \(bootstrap, 56\+56 s\) \| \+20% or \+3\.0ms \| ❌ regressed \|/);
   });
 
   it('is deterministic: the same inputs give the same interval', () => {
@@ -40,9 +41,9 @@ describe('the regression gate on latency (cluster bootstrap over per-second wind
   });
 
   it('takes its tolerances from the current result (the scenario\'s spec.regression)', () => {
-    const cur = loaded('b', { seed: 2, latencyScale: 1.3 });
+    const cur = loaded('b', { seed: 2, latencyScale: 5.2 });
     const lax = { ...cur.doc.regression, tolerances: { ...cur.doc.regression.tolerances, 'latency.p95': { relative: 0.5, absolute: 1 } } };
-    const c = compareResults([loaded('a', { seed: 1 })], [{ ...cur, doc: { ...cur.doc, regression: lax } }]);
+    const c = compareResults([loaded('a', { seed: 1, latencyScale: 4 })], [{ ...cur, doc: { ...cur.doc, regression: lax } }]);
     expect(metric(c, 'latency.p95')?.status).toBe('ok');
   });
 
@@ -61,6 +62,46 @@ describe('the regression gate on latency (cluster bootstrap over per-second wind
     // The same +10 % where every second agrees is a regression.
     const steady = (us: number): WindowSample => ({ values: Float64Array.from([us]), windows: Array.from({ length: 20 }, () => ({ index: Uint32Array.from([0]), counts: Float64Array.from([100]) })), runs: [Array.from({ length: 20 }, (_, i) => i)] });
     expect(compareLatency('latency.p95', latencySides(steady(5000), steady(5500), settings), { relative: 0.05, absolute: 0 }, settings).status).toBe('regressed');
+  });
+});
+
+describe('the regression gate with repetitions (run-to-run noise)', () => {
+  /** Runs whose seconds agree within a run (all at one latency) but whose levels differ run to run. */
+  const runs = (levelsUs: number[]): WindowSample => {
+    const values = Float64Array.from([...new Set(levelsUs)].sort((a, b) => a - b));
+    const windows: SparseWindow[] = [];
+    const byRun = levelsUs.map((us) => Array.from({ length: 10 }, () => {
+      windows.push({ index: Uint32Array.from([values.indexOf(us)]), counts: Float64Array.from([100]) });
+      return windows.length - 1;
+    }));
+    return { values, windows, runs: byRun };
+  };
+  const settings = { confidence: 0.95, resamples: 500, seed: 1 };
+  const tolerance = { relative: 0.2, absolute: 0 };
+
+  it('a +30 % level that one run per side would flag is within the noise the repetitions show', () => {
+    const single = compareLatency('latency.p95', latencySides(runs([5000]), runs([6500]), settings), tolerance, settings);
+    expect(single.status).toBe('regressed');
+    const repeated = compareLatency('latency.p95', latencySides(runs([5000, 7000, 6000]), runs([6500, 9100, 7800]), settings), tolerance, settings);
+    expect(repeated.ratio).toBeCloseTo(1.3, 5);
+    expect(repeated.interval?.runNoise?.df).toBe(4);
+    expect(repeated.interval?.lowerRatio).toBeLessThan(1.2);
+    expect(repeated.status).toBe('within-noise');
+  });
+
+  it('a single current run against a repeated baseline is allowed the run-to-run spread the baseline showed', () => {
+    const noisy = compareLatency('latency.p95', latencySides(runs([5000, 7000, 6000]), runs([9100]), settings), tolerance, settings);
+    expect(noisy.ratio).toBeCloseTo(1.3, 5); // the pooled p95 of the baseline is its slowest run's
+    expect(noisy.interval?.runNoise?.df).toBe(2);
+    expect(noisy.status).toBe('within-noise');
+    const steady = compareLatency('latency.p95', latencySides(runs([5000, 5050, 4950]), runs([6500]), settings), tolerance, settings);
+    expect(steady.status).toBe('regressed');
+  });
+
+  it('repetitions that agree with each other still let a +30 % regression through as regressed', () => {
+    const c = compareLatency('latency.p95', latencySides(runs([5000, 5050, 4950]), runs([6500, 6550, 6450]), settings), tolerance, settings);
+    expect(c.interval?.runNoise?.sdLog).toBeLessThan(0.02);
+    expect(c.status).toBe('regressed');
   });
 });
 
@@ -94,7 +135,7 @@ describe('the regression gate on single-valued metrics (medians over repetitions
     expect(f?.status).toBe('regressed');
   });
 
-  it('resource recovery is compared when both results have it, and n/a otherwise', () => {
+  it('resource recovery: the slowest over resources, a leak as the time observed after the fault, n/a without data', () => {
     const base = syntheticResult();
     // As the resource stage writes them: per fault, per resource, the sum over replicas and each replica.
     const rec = (resource: string, replica: string, recoveryMs: number | null, status: ResourceRecovery['status']): ResourceRecovery => ({ resource, replica, baseline: 10, toleranceAbs: 2, peak: 20, recoveredAtMs: recoveryMs, recoveryMs, leaked: status === 'leaked', status });
@@ -103,12 +144,14 @@ describe('the regression gate on single-valued metrics (medians over repetitions
       rec('rss_bytes', 'total', ms, ms === null ? 'leaked' : 'recovered'),
       rec('rss_bytes', 'task-api-a', null, 'gone'),
       rec('open_fds', 'total', null, 'no-baseline'),
+      { ...rec('db_pool_idle', 'total', null, 'leaked'), peak: 4 }, // stayed below its baseline: holds nothing
     ];
     const res = (ms: number | null): LoadedResult => ({ file: 'r', doc: { ...base, resources: { series: [], recovery: [{ fault: 'kill', recoveries: recoveries(ms) }] } } });
     const status = (a: LoadedResult, b: LoadedResult): MetricComparison | undefined => metric(quick([a], [b]), 'resources.recovery');
     expect(status({ file: 'a', doc: base }, { file: 'b', doc: base })?.status).toBe('n/a');
     expect(status(res(2000), res(9000))?.status).toBe('regressed');
-    expect(status(res(2000), res(null))?.reason).toContain('did not recover');
+    // A leak counts as everything observed after the fault (kill ended at 25 s, run ended at 60 s).
+    expect(status(res(2000), res(null))).toMatchObject({ current: 35_000, status: 'regressed' });
     expect(status(res(2000), res(4000))?.status).toBe('ok');
   });
 });

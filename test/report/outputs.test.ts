@@ -5,6 +5,7 @@ import { renderHlog } from '../../harness/report/hlog.js';
 import { renderJunit } from '../../harness/report/junit.js';
 import { renderMarkdown } from '../../harness/report/markdown.js';
 import { RESULT_SCHEMA_VERSION } from '../../harness/report/result.js';
+import type { Comparison, MetricComparison } from '../../harness/report/gate/types.js';
 import { syntheticResult } from './fixture.js';
 
 describe('result.json', () => {
@@ -52,6 +53,16 @@ describe('junit.xml', () => {
     expect(xml).toContain('name="SC-009: No &lt;5xx&gt; &amp; &quot;errors&quot;"');
     expect(xml).toContain('<failure message="expected == 0, actual 12"');
     expect(xml).toContain(`tests="${r.checks.length}" failures="1" errors="0"`);
+  });
+
+  it('with a baseline, the regression gate is a second suite: a regressed metric fails with its reason', () => {
+    const metric = (label: string, status: MetricComparison['status'], reason: string): MetricComparison => ({ metric: 'latency.p95', label, unit: 'ms', baseline: 10, current: 14, ratio: 1.4, tolerance: { relative: 0.2, absolute: 3 }, allowance: 3, status, reason });
+    const comparison: Comparison = { baseline: { scenario: 'fixture', files: [], runs: 1 }, current: { scenario: 'fixture', files: [], runs: 1 }, regressed: true, metrics: [metric('latency p95', 'regressed', '+35.0% or more > allowed +30.0%'), metric('platform RTO', 'n/a', 'not measured'), metric('failures', 'ok', 'fine')] };
+    const xml = renderJunit(syntheticResult(), comparison);
+    expect(xml).toContain('<testsuites name="gameday" tests="5" failures="1" errors="0"');
+    expect(xml).toContain('<testsuite name="regression-gate" tests="3" failures="1" errors="0" skipped="1" time="0">');
+    expect(xml).toContain('<failure message="+35.0% or more &gt; allowed +30.0%" type="regression">');
+    expect(xml).toContain('<skipped/>');
   });
 
   it('an interrupted run is an error of the suite', () => {

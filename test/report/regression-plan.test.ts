@@ -21,7 +21,7 @@ describe('spec.regression (the gate\'s tolerances in the scenario)', () => {
     rtoClient: { relative: 25%, absolute: 500ms }
     failures: { absolute: 5 }
     confidence: 0.99`), { env: {} }).plan;
-    expect(plan?.regression?.tolerances['latency.p95']).toEqual({ relative: 0.1, absolute: 1 });
+    expect(plan?.regression?.tolerances['latency.p95']).toEqual({ relative: 0.1, absolute: 3 });
     expect(plan?.regression?.tolerances['rto.client']).toEqual({ relative: 0.25, absolute: 500 });
     expect(plan?.regression?.tolerances['requests.failures']).toEqual({ relative: 1, absolute: 5 });
     expect(plan?.regression?.tolerances['latency.p99']).toEqual(DEFAULT_REGRESSION.tolerances['latency.p99']);

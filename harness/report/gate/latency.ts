@@ -1,5 +1,6 @@
 import type { Tolerance } from '../../scenario/plan.js';
 import { bootstrapQuantiles, pooledQuantile, quantile, type WindowSample } from './bootstrap.js';
+import { intervalWithRunNoise, runNoise } from './run-noise.js';
 import type { MetricComparison } from './types.js';
 
 export interface BootstrapSettings {
@@ -27,8 +28,9 @@ export function latencySides(base: WindowSample, cur: WindowSample, s: Bootstrap
 
 /**
  * A latency percentile compared as current / baseline. Regressed only when the lower bound of the
- * one-sided bootstrap interval of that ratio (at `confidence`) exceeds 1 + allowance / baseline:
- * the increase is beyond the tolerance even at the low end of what the seconds' noise allows.
+ * one-sided interval of that ratio (at `confidence`) exceeds 1 + allowance / baseline: the increase
+ * is beyond the tolerance even at the low end of what the noise allows. The interval is the
+ * bootstrap's over seconds; with repetitions on either side it also spans the run-to-run noise.
  */
 export function compareLatency(
   metric: 'latency.p95' | 'latency.p99',
@@ -50,12 +52,17 @@ export function compareLatency(
   const bq = sides.replicates.base.get(percentile) as Float64Array;
   const cq = sides.replicates.cur.get(percentile) as Float64Array;
   const ratios = cq.map((x, i) => x / (bq[i] ?? Number.NaN));
+  const noise = runNoise(base, cur, percentile);
+  const bounds = noise
+    ? intervalWithRunNoise(c / b, ratios.map(Math.log), noise, base.runs.length, cur.runs.length, s.confidence)
+    : { lowerRatio: quantile(ratios, 1 - s.confidence), upperRatio: quantile(ratios, s.confidence) };
   const interval = {
-    lowerRatio: quantile(ratios, 1 - s.confidence),
-    upperRatio: quantile(ratios, s.confidence),
+    ...bounds,
     confidence: s.confidence,
     resamples: s.resamples,
     windows: { baseline: base.windows.length, current: cur.windows.length },
+    runs: { baseline: base.runs.length, current: cur.runs.length },
+    ...(noise ? { runNoise: noise } : {}),
   };
   const ratio = c / b;
   const status = interval.lowerRatio > allowedRatio ? 'regressed' : ratio > allowedRatio ? 'within-noise' : 'ok';

@@ -15,6 +15,9 @@ export interface BootstrapInterval {
   resamples: number;
   /** Per-second windows each side was resampled from. */
   windows: { baseline: number; current: number };
+  runs: { baseline: number; current: number };
+  /** Run-to-run noise measured from repetitions, when either side has several. */
+  runNoise?: { sdLog: number; df: number };
 }
 
 export interface MetricComparison {
