@@ -14,6 +14,7 @@ import { localPlatformPlan } from '../helpers/plans.js';
 import { aaRepetition } from './aa.js';
 import { catchRepetition } from './catch.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
+import { proxyOverhead } from './proxy.js';
 
 const CLIENTS = 16;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -110,12 +111,18 @@ async function gateCatch(): Promise<void> {
   }
 }
 
+async function proxyCost(): Promise<void> {
+  const r = await proxyOverhead(CLIENTS, SECONDS);
+  rows.push({ name: `(f) latency proxy with no delay vs direct database connection, Task API via Service, ${CLIENTS} clients`, value: `${fmt(r.proxied)} req/s`, reference: `${fmt(r.direct)} req/s`, ratio: r.ratio, goal: '≥ 0.95', met: r.ratio >= 0.95 });
+}
+
 const only = process.env['BENCH_ONLY'];
 if (!only || only.includes('c')) await coldStart();
 if (!only || only.includes('a')) await serviceVsPgbench();
 if (!only || only.includes('b')) await harnessVsAutocannon();
 if (!only || only.includes('d')) await gateAa();
 if (!only || only.includes('e')) await gateCatch();
+if (!only || only.includes('f')) await proxyCost();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {
