@@ -6,7 +6,7 @@ import type { Disruption, PhaseStats, SecondWindow, TimelineData } from '../time
 import { selectPhases } from '../timeline/index.js';
 import type { DurabilityReport } from '../observe/durability.js';
 import type { ResourceSeries } from '../observe/series.js';
-import { takesReplicasOut, type CheckResult, type FaultResources, type FaultRto, type Verdict } from '../verdict/index.js';
+import { rtoOf, type CheckResult, type FaultResources, type FaultRto, type Verdict } from '../verdict/index.js';
 import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
 
 /** What the analysis of a run hands to the reports. */
@@ -67,18 +67,6 @@ export interface ResultDocument {
   durability?: { acknowledged: number; checked: number; lostWrites: number; lostByOp: Record<string, number>; lost: DurabilityReport['lost'] };
 }
 
-/** Worst RTO over the faults; null if any fault did not recover, or there was none. */
-function worst(rtos: FaultRto[], side: 'platform' | 'client'): number | null {
-  if (rtos.length === 0) return null;
-  let max = 0;
-  for (const r of rtos) {
-    const v = r[side].rtoMs;
-    if (v === null) return null;
-    max = Math.max(max, v);
-  }
-  return max;
-}
-
 const MEASURED = ['baseline', 'fault', 'recovery', 'after'] as const;
 
 export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta: object, load?: LoadSummary): ResultDocument {
@@ -90,11 +78,8 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
     verdict: a.verdict.status,
     passed: a.verdict.passed && runStatus === 'completed',
     checks: a.verdict.checks,
-    rto: {
-      platformMs: worst(a.rtos.filter((r) => plan.faults.some((f) => f.name === r.fault && takesReplicasOut(f))), 'platform'),
-      clientMs: worst(a.rtos, 'client'),
-      faults: a.rtos,
-    },
+    // The worst over the faults, as the verdict's RTO checks judge it (null when one did not recover).
+    rto: { platformMs: rtoOf(plan, a.rtos, 'platform').actual, clientMs: rtoOf(plan, a.rtos, 'client').actual, faults: a.rtos },
     requests: {
       total: all.count,
       responses: all.responses,
