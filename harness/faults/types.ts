@@ -25,6 +25,11 @@ export interface FaultContext {
 
 export interface FaultInjector<P extends FaultPlan = FaultPlan> {
   readonly plan: P;
-  apply(ctx: FaultContext): Promise<FaultRecord[]>;
+  /**
+   * `signal` aborts when the fault's recovery starts (its duration is over, or the run ends).
+   * An apply that waits on something (opening sessions, taking a lock) then stops waiting and
+   * resolves with what it did; one that acts at once (a kill, setting a delay) may ignore it.
+   */
+  apply(ctx: FaultContext, signal?: AbortSignal): Promise<FaultRecord[]>;
   recover(records: FaultRecord[], ctx: FaultContext): Promise<void>;
 }
