@@ -1,178 +1,256 @@
-import autocannon from 'autocannon';
-import type { EventEmitter } from 'node:events';
+import { Client } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { LoadDriver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink, TransportErrorKind } from './types.js';
-import { assertAutocannonPinned, repairClient, type AutocannonClient, type ClientRepair } from './autocannon-repair.js';
+import { kindOfError } from './transport-errors.js';
 import { Workload, type HttpRequestSpec } from './workload.js';
 import { assertLoopback } from './loopback.js';
-import { DRAIN_MARGIN_MS, MAX_RUN_MS } from './limits.js';
+import { MAX_RUN_MS } from './limits.js';
 
 type ClosedPlan = Extract<LoadPlan, { model: 'closed' }>;
-type Instance = EventEmitter & PromiseLike<unknown> & { stop(): void };
 
-/** Links autocannon's per-client request object and context to our per-client state. */
-const STATE = Symbol('gameday.load.client');
-
-interface ClientState {
-  client: AutocannonClient;
-  repair: ClientRepair;
-  /** Op and id of the one request in flight (pipelining is 1). */
-  op: number;
-  id: number;
-  idle: boolean;
-}
+/** Pause before the next request after two failures in a row with no response between (an outage must not spin a core). */
+export const RECONNECT_DELAY_MS = 5;
 
 /**
- * Closed model: `connections` autocannon clients, each with one request in flight, sending the
- * next as soon as the previous one is answered. Latency is from the actual send.
+ * Closed model: `connections` loops, each with its own undici Client (one keep-alive connection,
+ * pipelining 1) and exactly one request in flight, sending the next as soon as the previous one
+ * has an outcome. Latency is from the actual send: the moment undici writes the request to its
+ * socket (`onConnect`), or, for a request that never got a socket (refused), from its dispatch.
+ *
+ * Every outcome goes to the sink exactly once: a response, or a transport error when the
+ * connection is refused, reset or closed with the request in flight, or when no complete answer
+ * came within `timeoutMs` of the send. The timeout is our own timer per loop, not undici's
+ * headers/body timeouts, which tick on a ~0.5 s coarse clock and would blur the timeout's latency.
  */
 export function createClosedDriver(plan: ClosedPlan, clock: Clock): LoadDriver {
-  assertAutocannonPinned();
   return { start: (target, sink, signal) => new ClosedRun(plan, clock, target, sink, signal) };
 }
 
 class ClosedRun implements LoadRun {
   readonly done: Promise<LoadSummary>;
-  private readonly workload: Workload;
-  private readonly states = new Map<AutocannonClient, ClientState>();
-  private readonly instance: Instance;
+  readonly workload: Workload;
+  private readonly loops: Loop[] = [];
   private sent = 0;
   private completed = 0;
-  private idleClients = 0;
+  private idle = 0;
   private stopping = false;
-  private finished = false;
-  private drainTimer: NodeJS.Timeout | undefined;
-  private readonly runTimer: NodeJS.Timeout;
+  private onIdle: (() => void) | undefined;
+
+  private readonly origin: string;
 
   constructor(
-    private readonly plan: ClosedPlan,
-    private readonly clock: Clock,
+    readonly plan: ClosedPlan,
+    readonly clock: Clock,
     target: LoadTarget,
     private readonly sink: ResponseSink,
     signal: AbortSignal,
   ) {
-    const origin = assertLoopback(target.url).origin;
+    this.origin = assertLoopback(target.url).origin;
     this.workload = new Workload(plan.mix, plan.seed, target.ids);
-    this.instance = this.launch(origin);
-    this.instance.on('response', (client: AutocannonClient, status: number, _bytes: number, latencyMs: number) =>
-      this.onResponse(client, status, latencyMs),
-    );
-    const onAbort = (): void => this.stop();
-    signal.addEventListener('abort', onAbort, { once: true });
-    this.runTimer = setTimeout(onAbort, MAX_RUN_MS);
-    this.done = this.settle(() => signal.removeEventListener('abort', onAbort));
-    if (signal.aborted) this.stop();
+    for (let i = 0; i < plan.connections; i++) this.loops.push(new Loop(this));
+    this.done = this.run(signal);
   }
 
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
-    for (const state of this.states.values()) {
-      if (state.repair.cancelReconnect()) this.markIdle(state);
-    }
-    this.drainTimer = setTimeout(() => this.forceFinish(), this.plan.timeoutMs + DRAIN_MARGIN_MS);
-    this.finishIfIdle();
+    for (const loop of this.loops) loop.stop();
   }
 
-  private launch(origin: string): Instance {
-    const options = {
-      url: origin,
-      connections: this.plan.connections,
-      pipelining: 1,
-      // A backstop only: the run stops itself (and drains) at MAX_RUN_MS, long before this.
-      duration: (2 * MAX_RUN_MS) / 1000,
-      // autocannon takes whole seconds (>= 1); setupClient sets the exact timeout in ms.
-      timeout: Math.max(1, Math.ceil(this.plan.timeoutMs / 1000)),
-      sampleInt: 100,
-      skipAggregateResult: true,
-      requests: [{ setupRequest: this.setupRequest, onResponse: this.onWriteResponse }],
-      setupClient: (client: unknown) => this.setupClient(client as AutocannonClient),
-    };
-    return autocannon(options as unknown as autocannon.Options) as unknown as Instance;
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
-  private setupClient(client: AutocannonClient): void {
-    client.timeout = this.plan.timeoutMs; // read by the timeout ticker, created after this hook
-    const repair = repairClient(client, {
-      lost: (c, latencyMs, kind) => this.onLost(c, latencyMs, kind),
-      sent: () => this.sent++,
-      stopping: () => this.stopping,
-      idle: (c) => this.markIdle(this.states.get(c)),
-    });
-    const state: ClientState = { client, repair, op: 0, id: -1, idle: false };
-    this.states.set(client, state);
-    // The first request was built in the constructor, before this hook: rebuild it with the state.
-    client.requestIterator.currentRequest[STATE] = state;
-    client.requestIterator.rebuildRequest();
+  newClient(): Client {
+    return new Client(this.origin, { pipelining: 1, connectTimeout: this.plan.timeoutMs });
   }
 
-  /** autocannon's per-request hook: draws the op and fills the request in place. */
-  private readonly setupRequest = (request: Record<PropertyKey, unknown>, context: Record<PropertyKey, unknown>): unknown => {
-    const state = request[STATE] as ClientState | undefined;
-    if (!state) return request; // the constructor-time build: replaced in setupClient, never sent
-    state.op = this.workload.nextOp();
-    state.id = this.workload.fill(request as unknown as HttpRequestSpec, state.op);
-    context[STATE] = state;
-    return request;
-  };
+  countSent(): void {
+    this.sent++;
+  }
 
-  /** Only 2xx writes are parsed; read bodies are never looked at. */
-  private readonly onWriteResponse = (status: number, body: string, context: Record<PropertyKey, unknown>): void => {
-    const state = context[STATE] as ClientState | undefined;
-    if (state && status >= 200 && status < 300 && this.workload.isWrite(state.op)) {
-      this.workload.acknowledge(state.op, state.id, body, this.clock.now());
-    }
-  };
-
-  private onResponse(client: AutocannonClient, status: number, latencyMs: number): void {
-    const state = this.states.get(client);
-    if (!state) return;
+  report(request: Attempt, status: number, kind: TransportErrorKind | undefined): void {
+    const endMs = this.clock.now();
     this.completed++;
-    this.sink.response(state.op, this.clock.now(), latencyMs, status);
+    if (kind === undefined) this.sink.response(request.op, endMs, endMs - request.sentMs, status);
+    else this.sink.transportError(request.op, endMs, endMs - request.sentMs, kind);
   }
 
-  private onLost(client: AutocannonClient, latencyMs: number, kind: TransportErrorKind): void {
-    const state = this.states.get(client);
-    if (!state) return;
-    this.completed++;
-    this.sink.transportError(state.op, this.clock.now(), latencyMs, kind);
+  /** A loop sends nothing more: it stopped and its last request has its outcome. */
+  loopIdle(): void {
+    if (++this.idle === this.loops.length) this.onIdle?.();
   }
 
-  private markIdle(state: ClientState | undefined): void {
-    if (!state || state.idle) return;
-    state.idle = true;
-    this.idleClients++;
-    this.finishIfIdle();
-  }
-
-  private finishIfIdle(): void {
-    if (this.stopping && this.idleClients === this.states.size) this.finish();
-  }
-
-  /** The drain deadline: whatever is still in flight has outlived its timeout. */
-  private forceFinish(): void {
-    for (const state of this.states.values()) {
-      if (!state.idle) state.repair.failPending('timeout');
-    }
-    this.finish();
-  }
-
-  private finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    clearTimeout(this.drainTimer);
-    for (const state of this.states.values()) (state.client as unknown as { destroy(): void }).destroy();
-    this.instance.stop();
-  }
-
-  private async settle(cleanup: () => void): Promise<LoadSummary> {
+  private async run(signal: AbortSignal): Promise<LoadSummary> {
+    const onAbort = (): void => this.stop();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const runTimer = setTimeout(onAbort, MAX_RUN_MS);
+    // Every request in flight ends within its timeout, so once stopped the loops go idle in bounded time.
+    const allIdle = new Promise<void>((resolve) => (this.onIdle = resolve));
     try {
-      await this.instance;
+      if (signal.aborted) this.stop();
+      for (const loop of this.loops) loop.next();
+      await allIdle;
     } finally {
-      clearTimeout(this.drainTimer);
-      clearTimeout(this.runTimer);
-      cleanup();
+      clearTimeout(runTimer);
+      signal.removeEventListener('abort', onAbort);
+      await Promise.all(this.loops.map((loop) => loop.close()));
     }
-    return { sent: this.sent, completed: this.completed, dropped: 0, acknowledgedWrites: this.workload.writes };
+    const { sent, completed } = this;
+    return { sent, completed, dropped: 0, acknowledgedWrites: this.workload.writes };
+  }
+}
+
+/** One connection of the closed model and its single request in flight. */
+class Loop {
+  private client: Client;
+  /** Filled in place for every request: undici copies what it needs when the request is dispatched. */
+  private readonly spec: HttpRequestSpec = { method: 'GET', path: '/', body: undefined, headers: {} };
+  private current: Attempt | undefined;
+  /** Re-armed with refresh() at every send: one timer per loop, not one per request. */
+  private readonly timeout: NodeJS.Timeout;
+  private pause: NodeJS.Timeout | undefined;
+  private answeredSinceError = false;
+  private idle = false;
+
+  constructor(private readonly run: ClosedRun) {
+    this.client = run.newClient();
+    // Fires harmlessly when nothing is in flight.
+    this.timeout = setTimeout(() => this.timedOut(), run.plan.timeoutMs);
+  }
+
+  now(): number {
+    return this.run.clock.now();
+  }
+
+  /** Sends the next request, unless the run is stopping. */
+  next(): void {
+    if (this.run.isStopping) return this.goIdle();
+    const { workload } = this.run;
+    const op = workload.nextOp();
+    const request = new Attempt(this, op, workload.fill(this.spec, op), this.now());
+    this.current = request;
+    this.timeout.refresh();
+    this.run.countSent();
+    this.client.dispatch(this.spec, request);
+  }
+
+  /** undici is writing `request` to a socket: the send, from which latency and the timeout count. */
+  written(request: Attempt): void {
+    if (this.current !== request) return;
+    request.sentMs = this.now();
+    this.timeout.refresh();
+  }
+
+  keepsBody(request: Attempt): boolean {
+    return request.status >= 200 && request.status < 300 && this.run.workload.isWrite(request.op);
+  }
+
+  completed(request: Attempt): void {
+    if (!this.settle(request)) return;
+    if (this.keepsBody(request)) this.run.workload.acknowledge(request.op, request.id, request.bodyText(), this.now());
+    this.answeredSinceError = true;
+    this.run.report(request, request.status, undefined);
+    this.next();
+  }
+
+  failed(request: Attempt, err: Error): void {
+    if (!this.settle(request)) return;
+    this.run.report(request, 0, kindOfError(err));
+    this.afterError();
+  }
+
+  stop(): void {
+    if (this.pause === undefined) return; // in flight: goes idle when its outcome arrives
+    clearTimeout(this.pause);
+    this.pause = undefined;
+    this.goIdle();
+  }
+
+  close(): Promise<void> {
+    clearTimeout(this.timeout);
+    clearTimeout(this.pause);
+    return this.client.destroy();
+  }
+
+  /** True if `request` is the one in flight; it no longer is afterwards. */
+  private settle(request: Attempt): boolean {
+    if (this.current !== request) return false; // a late callback for a request already reported
+    this.current = undefined;
+    return true;
+  }
+
+  /**
+   * No complete answer within the timeout of the send: reported now, and the client dropped with
+   * its connection (connected or still connecting), so no second request queues behind this one.
+   */
+  private timedOut(): void {
+    const request = this.current;
+    if (!request || !this.settle(request)) return;
+    this.run.report(request, 0, 'timeout');
+    void this.client.destroy().catch(() => {});
+    this.client = this.run.newClient();
+    this.afterError();
+  }
+
+  private afterError(): void {
+    const wait = !this.answeredSinceError;
+    this.answeredSinceError = false;
+    if (!wait || this.run.isStopping) return this.next();
+    this.pause = setTimeout(() => {
+      this.pause = undefined;
+      this.next();
+    }, RECONNECT_DELAY_MS);
+  }
+
+  private goIdle(): void {
+    if (this.idle) return;
+    this.idle = true;
+    this.run.loopIdle();
+  }
+}
+
+/**
+ * One request and its undici dispatch handler (the classic onConnect/onHeaders/onData/onComplete/
+ * onError interface, which undici calls without a wrapper, as in the open model).
+ */
+class Attempt {
+  status = 0;
+  private keepBody = false;
+  private chunks: Buffer[] | undefined;
+
+  constructor(
+    private readonly loop: Loop,
+    readonly op: number,
+    readonly id: number,
+    /** Run-clock time of the send: the dispatch, then the write to the socket. */
+    public sentMs: number,
+  ) {}
+
+  onConnect(): void {
+    this.loop.written(this);
+  }
+
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    this.keepBody = this.loop.keepsBody(this);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.keepBody) (this.chunks ??= []).push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.loop.completed(this);
+  }
+
+  onError(err: Error): void {
+    this.loop.failed(this, err);
+  }
+
+  bodyText(): string {
+    return this.chunks ? Buffer.concat(this.chunks).toString('utf8') : '';
   }
 }

@@ -15,4 +15,3 @@ export { createLoadDriver, loadPlanProblems } from './driver.js';
 export { DEFAULT_MIX, mixProblems } from './mix.js';
 export { assertLoopback, isLoopbackHost } from './loopback.js';
 export { discoverIds } from './discover.js';
-export { PINNED_AUTOCANNON_VERSION } from './autocannon-repair.js';

@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { readFile, readdir } from 'node:fs/promises';
 import { createLoadDriver } from '../../harness/load/index.js';
 import type { LoadPlan, LoadSummary, MixEntry } from '../../harness/load/types.js';
 import { DEFAULT_MIX } from '../../harness/load/mix.js';
@@ -81,6 +84,62 @@ describe('closed model', () => {
     expect(sink.errors).toEqual([]);
     expect(sink.responses.length).toBe(s.stats.responded);
     expect(s.stats.responded).toBeGreaterThan(200);
+  });
+
+  it('keeps one keep-alive connection per loop, each with exactly one request in flight', async () => {
+    // A bare server that sees sockets: the Task server counts requests, not connections.
+    const inFlight = new Map<Socket, number>();
+    let overlapped = 0;
+    let answered = 0;
+    const bare = http.createServer((req, res) => {
+      const n = (inFlight.get(req.socket) ?? 0) + 1;
+      inFlight.set(req.socket, n);
+      if (n > 1) overlapped++;
+      req.resume();
+      setTimeout(() => {
+        inFlight.set(req.socket, (inFlight.get(req.socket) ?? 1) - 1);
+        answered++;
+        res.end('{}');
+      }, 1);
+    });
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
+      const plan = closedPlan({ connections: 5, mix: [{ op: 'get', weight: 1 }] });
+      const run = createLoadDriver(plan, realClock()).start({ url, ids: [1] }, new RecordingSink(), new AbortController().signal);
+      await delay(600);
+      run.stop();
+      const summary = await run.done;
+      expect(answered).toBeGreaterThan(300);
+      expect(summary.completed).toBe(answered);
+      expect(inFlight.size).toBe(5); // no connection opened per request, none beyond `connections`
+      expect(overlapped).toBe(0); // pipelining never: the next request waits for the answer
+    } finally {
+      bare.closeAllConnections();
+      await new Promise<void>((resolve) => bare.close(() => resolve()));
+    }
+  });
+
+  it('sends nothing when its signal is already aborted', async () => {
+    const s = await startTaskServer({});
+    server = s;
+    const aborted = AbortSignal.abort();
+    const summary = await createLoadDriver(closedPlan(), realClock()).start({ url: s.url, ids: [1] }, new RecordingSink(), aborted).done;
+    expect(summary).toMatchObject({ sent: 0, completed: 0 });
+    expect(s.stats.received).toBe(0);
+  });
+
+  it('is driven by undici: the harness never loads autocannon (a reference for the bench only)', async () => {
+    const root = new URL('../../', import.meta.url);
+    const files = (await readdir(new URL('harness/', root), { recursive: true })).filter((f) => /\.(ts|mjs|js)$/.test(f));
+    const importers: string[] = [];
+    for (const f of files) {
+      if (/from\s+['"]autocannon['"]|import\(\s*['"]autocannon['"]|require\(\s*['"]autocannon['"]/.test(await readFile(new URL(`harness/${f}`, root), 'utf8'))) importers.push(f);
+    }
+    expect(importers).toEqual([]);
+    const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    expect(pkg['dependencies']?.['autocannon']).toBeUndefined();
+    expect(pkg['devDependencies']?.['autocannon']).toBeDefined();
   });
 
   it('refuses a mix that needs ids when the target has none', () => {
