@@ -192,6 +192,100 @@ describe('bad input is a 4xx naming the field, never a 500', () => {
   });
 });
 
+describe('what it returns, it accepts back', () => {
+  const post = (due_date: unknown) => send<Task & ErrorBody>('POST', '/tasks', { title: 'dated', due_date });
+
+  it.each([
+    ['the earliest instant', '0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z'],
+    ['the earliest instant, written west of UTC', '0000-12-31T23:00:00-01:00', undefined],
+    ['the earliest instant, written east of UTC', '0001-01-01T14:00:00+14:00', '0001-01-01T00:00:00.000Z'],
+    ['the latest instant', '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
+    ['the latest instant, written east of UTC', '9999-12-31T09:59:59.999-14:00', '9999-12-31T23:59:59.999Z'],
+    ['a leap day in year 4', '0004-02-29T12:00:00.5+00:30', '0004-02-29T11:30:00.500Z'],
+  ])('%s: POST, then PATCH and GET with the value it returned', async (_name, sent, returned) => {
+    const created = await post(sent);
+    if (returned === undefined) {
+      // Year 0000 is not a valid RFC 3339 date (this module rejects it before any offset is applied).
+      expect([created.status, created.body.field]).toEqual([400, 'due_date']);
+      return;
+    }
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.due_date).toBe(returned);
+    const id = created.body.id;
+    for (const field of ['due_date', 'created_at', 'updated_at'] as const) {
+      const patched = await send<Task>('PATCH', `/tasks/${id}`, { due_date: created.body[field] });
+      expect(patched.status, `PATCH due_date = ${field} ${created.body[field]}`).toBe(200);
+      expect(patched.body.due_date).toBe(created.body[field]);
+    }
+    const back = await send<Task>('PATCH', `/tasks/${id}`, { due_date: returned });
+    expect([back.status, back.body.due_date]).toEqual([200, returned]);
+    expect((await get<Task>(`/tasks/${id}`)).body.due_date).toBe(returned);
+  });
+
+  it('every extreme it accepts comes back in a form it accepts again', async () => {
+    const offsets = ['Z', '+14:00', '-14:00', '+00:01', '-00:01'];
+    const extremes = ['0001-01-01T00:00:00', '0001-01-01T23:59:59.999', '9999-12-31T00:00:00', '9999-12-31T23:59:59.999'];
+    let accepted = 0;
+    for (const sent of extremes.flatMap((d) => offsets.map((o) => `${d}${o}`))) {
+      const created = await post(sent);
+      if (created.status === 400) continue;
+      accepted += 1;
+      expect(created.status, sent).toBe(201);
+      const again = await send<Task>('PATCH', `/tasks/${created.body.id}`, { due_date: created.body.due_date });
+      expect([again.status, again.body.due_date], `${sent} came back as ${created.body.due_date}`).toEqual([200, created.body.due_date]);
+    }
+    expect(accepted).toBeGreaterThanOrEqual(12);
+  });
+
+  it.each([
+    ['year 0000 in UTC', '0001-01-01T00:00:00+14:00', '0000-12-31T10:00:00.000Z'],
+    ['year 10000 in UTC', '9999-12-31T23:59:59-12:00', '+010000-01-01T11:59:59.000Z'],
+    ['microseconds it would not return', '2025-01-31T09:00:00.123456Z', '6 fractional digits'],
+  ])('rejects %s with a precise 400 (it could not give it back as sent)', async (_name, sent, mentioned) => {
+    const response = await post(sent);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'validation', field: 'due_date', message: expect.stringContaining(mentioned) });
+  });
+});
+
+describe('what it cannot store faithfully is a 400, never silently changed', () => {
+  const postRaw = (raw: string | Uint8Array, contentType = 'application/json') =>
+    call<Task & ErrorBody & { message: string }>(replica.url, 'POST', '/tasks', { raw, contentType });
+
+  it.each([
+    ['a lone high surrogate in the title', '{"title":"a\\ud800b"}', 'title', '\\ud800 at index 1'],
+    ['a lone low surrogate in the description', '{"title":"ok","description":"\\udc00"}', 'description', '\\udc00 at index 0'],
+    ['a reversed pair in the title', '{"title":"\\ude00\\ud83d"}', 'title', '\\ude00 at index 0'],
+  ])('%s', async (_name, raw, field, mentioned) => {
+    const response = await postRaw(raw);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'validation', field, message: expect.stringContaining(mentioned) });
+  });
+
+  it('keeps a surrogate pair (an emoji written as JSON escapes) exactly', async () => {
+    const response = await postRaw('{"title":"\\ud83d\\ude00 done"}');
+    expect([response.status, response.body.title]).toEqual([201, '😀 done']);
+  });
+
+  it.each(['latin1', 'ISO-8859-1', '"windows-1252"', 'utf-16'])('rejects charset=%s with a 400 naming content-type', async (charset) => {
+    const response = await postRaw(Buffer.from('{"title":"café"}', 'latin1'), `application/json; charset=${charset}`);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'validation', field: 'content-type', message: expect.stringContaining(charset.replaceAll('"', '')) });
+  });
+
+  it('rejects bytes that are not UTF-8 even without a charset', async () => {
+    const response = await postRaw(Buffer.from('{"title":"café"}', 'latin1'));
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'malformed_json', message: expect.stringContaining('UTF-8') });
+  });
+
+  it.each(['utf-8', 'UTF-8', '"utf-8"', 'utf8'])('accepts charset=%s and keeps every character', async (charset) => {
+    const title = 'café 😀 Ω';
+    const response = await postRaw(Buffer.from(JSON.stringify({ title }), 'utf8'), `application/json; charset=${charset}`);
+    expect([response.status, response.body.title]).toEqual([201, title]);
+  });
+});
+
 describe('keyset pagination', () => {
   async function walk(query: string, limit: number): Promise<number[]> {
     const ids: number[] = [];

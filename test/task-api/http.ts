@@ -12,20 +12,20 @@ export interface HttpResult<T = unknown> {
 export interface CallOptions {
   /** Sent as JSON with `content-type: application/json`. */
   json?: unknown;
-  /** Sent as is (with `contentType`, if given). */
-  raw?: string;
+  /** Sent as is (with `contentType`, if given); bytes for bodies that are not UTF-8. */
+  raw?: string | Uint8Array;
   contentType?: string;
   signal?: AbortSignal;
 }
 
 export async function call<T = unknown>(base: string, method: string, path: string, options: CallOptions = {}): Promise<HttpResult<T>> {
   const headers: Record<string, string> = {};
-  let body: string | undefined;
+  let body: string | Blob | undefined;
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
     headers['content-type'] = 'application/json';
   } else if (options.raw !== undefined) {
-    body = options.raw;
+    body = typeof options.raw === 'string' ? options.raw : new Blob([Buffer.from(options.raw)]);
   }
   if (options.contentType !== undefined) headers['content-type'] = options.contentType;
   const startedAt = performance.now();
