@@ -18,6 +18,7 @@ import { forensicSnapshot, startSampler, verifyDurability } from './observers.js
 import type { ResourceSampler } from '../observe/resources.js';
 import type { DurabilityReport } from '../observe/durability.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
+import { DRAIN_MARGIN_MS } from '../load/limits.js';
 
 export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
 
@@ -141,8 +142,10 @@ async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions, live
     if (elapsed >= plan.durationMs) return 'completed';
     const span = plan.phases.find((p) => elapsed >= p.startMs && elapsed < p.endMs);
     const last = live.lastSecond(elapsed);
-    if (guard && last && elapsed >= plan.warmupMs && guard.observe(last.second, last.requestsPerSec, last.failures)) {
-      journal.record({ source: 'harness', type: 'run.aborted', detail: { reason: guard.describe(), second: last.second } });
+    // The guard judges a second only once every request sent in it has had time to time out.
+    const settled = guard ? live.lastSecond(elapsed, plan.load.timeoutMs + DRAIN_MARGIN_MS) : undefined;
+    if (guard && settled && settled.second * 1000 >= plan.warmupMs && guard.observe(settled.second, settled.requestsPerSec, settled.failures)) {
+      journal.record({ source: 'harness', type: 'run.aborted', detail: { reason: guard.describe(), second: settled.second } });
       return 'aborted';
     }
     opts.onTick?.({ elapsedMs: elapsed, totalMs: plan.durationMs, phase: span?.phase ?? 'after', ...(span?.fault ? { fault: span.fault } : {}), ...(last ? { last } : {}), totals: live.totals() });

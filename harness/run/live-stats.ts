@@ -5,7 +5,7 @@ export interface LiveSecond {
   /** The second's index on the run clock. */
   second: number;
   requestsPerSec: number;
-  /** p95 of the second's responses (ms); null when there was none. */
+  /** p95 of the second's outcomes (ms); null when there was none. */
   p95Ms: number | null;
   failures: number;
 }
@@ -23,12 +23,17 @@ export interface LiveSource {
 export class LiveStats {
   constructor(private readonly source: LiveSource) {}
 
-  /** The last complete second before `nowMs` (zeros when it saw nothing), or none before the first. */
-  lastSecond(nowMs: number): LiveSecond | undefined {
-    const second = Math.floor(nowMs / 1000) - 1;
+  /**
+   * The last complete second before `nowMs − settleMs` (zeros when it saw nothing), or none before
+   * the first. Outcomes are placed at their send time, so a second is only settled once its
+   * slowest request could have timed out: the abort guard passes the load timeout as `settleMs`;
+   * live progress passes 0 and shows the requests of the last second that have completed so far.
+   */
+  lastSecond(nowMs: number, settleMs = 0): LiveSecond | undefined {
+    const second = Math.floor((nowMs - settleMs) / 1000) - 1;
     if (second < 0) return undefined;
     const s = this.source.secondSummary(second);
-    return { second, requestsPerSec: s?.outcomes ?? 0, p95Ms: s?.p95Ms ?? null, failures: s?.failures ?? 0 };
+    return { second, requestsPerSec: s?.arrivals ?? 0, p95Ms: s?.p95Ms ?? null, failures: s?.failures ?? 0 };
   }
 
   totals(): { outcomes: number; failures: number } {

@@ -6,6 +6,7 @@ export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
   'rto.client': 'ms',
   'requests.status5xx': 'count',
   'requests.transportErrors': 'count',
+  'requests.dropped': 'count',
   'requests.failures': 'count',
   'requests.failureRatio': 'ratio',
   'latency.p50': 'ms',

@@ -19,27 +19,31 @@ export interface ClientRto {
 /**
  * Client-side RTO of a fault at `faultAtMs`.
  * 1. Recovery needs a sustained healthy run: ⌈sustainMs / 1 s⌉ (at least 1) consecutive healthy
- *    seconds, searched from the second containing the fault. A run that reaches the end of the
- *    data before that length counts as recovered, flagged `sustainConfirmed: false`.
+ *    seconds, searched from the first second that starts at or after the fault (the fault's own
+ *    second also holds requests sent before it, which cannot vouch for recovery). A healthy run
+ *    cut short by the end of the run is not a recovery: "not observed until the end".
  * 2. The recovery instant is the end of the last disrupted tick in [fault, start of that run)
  *    (see tick-scan; it may reach a little into the run when a slowdown ends there), or, after a
  *    silent second, the first tick that saw an outcome again; with neither, the fault instant.
- * 3. RTO = recovery instant − faultAtMs. When the run starts in the fault's own second, no bad
- *    tick lies between and the RTO is 0: a healthy second may hold outliers, never a failure.
+ *    Ticks hold outcomes by their (intended) send time, so an outage that hangs until a timeout
+ *    is timed like one that answers at once.
+ * 3. RTO = recovery instant − faultAtMs; 0 when clients saw no disruption after the fault.
  */
 export function clientRtoMs(data: TimelineData, faultAtMs: number, slo: SloPlan, sustainMs: number): ClientRto {
   assertSameSlo(data, slo.latencyP95Ms);
   const health = windowHealth(data);
   const w0 = Math.max(0, Math.floor(faultAtMs / data.windowMs));
-  const run = sustainedHealthyRun(health, w0, Math.max(1, Math.ceil(sustainMs / data.windowMs)));
-  if (!run) return notRecovered(w0 >= health.length ? 'no outcome recorded after the fault' : 'not recovered');
+  const w1 = Math.max(0, Math.ceil(faultAtMs / data.windowMs));
+  const run = sustainedHealthyRun(health, w1, Math.max(1, Math.ceil(sustainMs / data.windowMs)));
+  if (!run) return notRecovered(w1 >= health.length ? 'no outcome recorded after the fault' : 'not recovered');
+  if (!run.confirmed) return notRecovered(`recovery not observed until the end of the run (healthy for less than ${sustainMs} ms)`);
   const recoveredAtMs = recoveryInstant(data, faultAtMs, w0, run.start);
   return {
     rtoMs: recoveredAtMs - faultAtMs,
     recovered: true,
     recoveredAtMs,
     healthyFromMs: run.start * data.windowMs,
-    sustainConfirmed: run.confirmed,
+    sustainConfirmed: true,
   };
 }
 

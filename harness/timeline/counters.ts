@@ -60,15 +60,18 @@ export function toOutcomeCounts(slots: Float64Array): OutcomeCounts {
     transportErrors.total += n;
   });
   const responses = STATUS_CLASSES.reduce((sum, cls) => sum + status[cls], 0);
+  const dropped = at(slots, SLOT_DROPPED);
+  const count = responses + transportErrors.total;
   return {
-    count: responses + transportErrors.total,
+    count,
+    arrivals: count + dropped,
     responses,
     status,
     status5xx: status['5xx'],
     transportErrors,
-    failures: status['5xx'] + transportErrors.total,
+    failures: status['5xx'] + transportErrors.total + dropped,
     slow: at(slots, SLOT_SLOW),
-    dropped: at(slots, SLOT_DROPPED),
+    dropped,
     clamped: at(slots, SLOT_CLAMPED),
   };
 }

@@ -1,9 +1,10 @@
 import type { SecondWindow, TimelineData } from './types.js';
 
 /**
- * Health as clients see it. A second is healthy when it had at least one response, no failure
- * (5xx or transport error) and a p95 within the SLO. A second with no outcome at all is unhealthy:
- * the clients were loading and got no answer.
+ * Health as clients see it, of the requests meant to be sent in a second. It is healthy when it
+ * had at least one outcome, no failure (5xx, transport error or dropped arrival) and a p95 of its
+ * outcomes within the SLO. A second with no outcome at all is unhealthy: the clients were
+ * loading and got no answer.
  *
  * "p95 within the SLO" is decided exactly from the count of responses slower than the SLO, not
  * from the histogram (whose values are rounded up by up to 0.1%): with n responses, the p95 (the
@@ -16,14 +17,12 @@ export function slowExceedsP95(slow: number, total: number): boolean {
 }
 
 export function isHealthyWindow(w: SecondWindow): boolean {
-  return w.failures === 0 && w.responses > 0 && !slowExceedsP95(w.slow, w.responses);
+  return w.failures === 0 && w.count > 0 && !slowExceedsP95(w.slow, w.count);
 }
 
 /**
- * Health of the seconds that are judged: those starting before the end of the last phase. After
- * it the load has stopped sending and only stragglers complete (the drain): a second holding only
- * the slowest requests of the previous seconds says nothing about the service. Their outcomes
- * still count in the last phase.
+ * Health of the seconds that are judged: those starting before the end of the last phase (after
+ * it the load sends nothing; outcomes are placed by their send time).
  */
 export function windowHealth(data: TimelineData): boolean[] {
   return data.seconds.slice(0, judgedWindowCount(data)).map(isHealthyWindow);

@@ -7,6 +7,8 @@ import type { LatencySummary, OutcomeCounts, PhaseStats, TimelineData } from './
 /** Several phase spans taken together, e.g. every fault and recovery span for "latency over fault+recovery". */
 export interface PhaseSelection extends OutcomeCounts, LatencySummary {
   phases: PhaseStats[];
+  /** Percentiles of the served requests only (responses below 500). */
+  served: LatencySummary;
   /** Summed length of the selected spans. */
   durationMs: number;
   /** The merged latency histogram (µs). */
@@ -35,8 +37,9 @@ export function selectPhases(data: TimelineData, names: readonly PhaseName[], fa
     phases,
     durationMs: phases.reduce((sum, p) => sum + (p.span.endMs - p.span.startMs), 0),
     ...sumOutcomeCounts(phases),
-    // Exact mean from the phases' exact means, weighted by their responses.
-    ...summarize(histogram, phases.reduce((sum, p) => sum + (p.meanMs ?? 0) * 1000 * p.responses, 0)),
+    // Exact mean from the phases' exact means, weighted by their timed outcomes.
+    ...summarize(histogram, phases.reduce((sum, p) => sum + (p.meanMs ?? 0) * 1000 * p.count, 0)),
     histogram,
+    served: summarize(mergeHistograms(phases.map((p) => p.servedHistogram), data.maxLatencyMs)),
   };
 }

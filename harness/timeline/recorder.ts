@@ -1,6 +1,6 @@
 import type { ResponseSink, TransportErrorKind } from '../load/types.js';
 import type { PhaseSpan } from '../scenario/plan.js';
-import { addCount, addDrop, addResponse, newBucket } from './bucket.js';
+import { addDrop, addOutcome, newBucket } from './bucket.js';
 import type { Bucket } from './bucket.js';
 import { SLOT_STATUS, statusSlot, toOutcomeCounts, transportSlot } from './counters.js';
 import { copyHistogram, maxTrackableMicros, toMicros } from './histogram.js';
@@ -11,7 +11,9 @@ import type { TimelineData } from './types.js';
 export const WINDOW_MS = 1000;
 
 export interface SecondSummary {
-  outcomes: number;
+  /** Outcomes + dropped arrivals of the requests meant to be sent in that second, so far. */
+  arrivals: number;
+  /** 5xx, transport errors and drops among them. */
   failures: number;
   p95Ms: number | null;
 }
@@ -28,11 +30,14 @@ export interface TimelineRecorderOptions {
 }
 
 /**
- * Turns the load driver's outcomes into a timeline. Every outcome is attributed by its completion
- * time `endMs` to a one-second window, to the phase span containing it (an outcome after the last
- * span goes to the last span, one in a gap to the span before it) and to a fine tick.
- * Only completed HTTP responses (any status) are timed in the latency histograms; transport errors
- * and drops are counted, never timed, because their "latency" is a timeout or nothing at all.
+ * Turns the load driver's outcomes into a timeline. Every outcome is attributed by the instant its
+ * request was meant to be sent (`endMs − latencyMs`: the intended send time in the open model, the
+ * actual send in the closed one) to a one-second window, to the phase span containing it (one
+ * after the last span goes to the last span, one in a gap to the span before it) and to a fine
+ * tick. So a request that met an outage is placed where it met it, whether the outage answered at
+ * once (503, refused) or hung until the client's timeout.
+ * Every outcome is timed: responses of any status and transport errors (a timeout at its elapsed
+ * time). Dropped arrivals have no latency; they are counted as failures at their intended time.
  * The hot path allocates only when a new second starts, when the tick arrays double, or when an
  * outcome lands in a second already handed out by a snapshot (copy on write).
  */
@@ -46,6 +51,7 @@ export class TimelineRecorder implements ResponseSink {
   private readonly ticks: TickCounters;
   private outcomes = 0;
   private failures = 0;
+  private drops = 0;
 
   constructor(options: TimelineRecorderOptions) {
     const tickMs = options.tickMs ?? 10;
@@ -65,29 +71,13 @@ export class TimelineRecorder implements ResponseSink {
   }
 
   response(_op: number, endMs: number, latencyMs: number, status: number): void {
-    const t = runTime(endMs);
-    const raw = toMicros(latencyMs);
-    const clamped = raw > this.maxUs ? 1 : 0;
-    const us = clamped ? this.maxUs : raw;
-    const slow = latencyMs > this.sloLatencyMs ? 1 : 0;
     const slot = statusSlot(status);
-    addResponse(this.windowAt(t), slot, us, slow, clamped);
-    const phase = this.phaseAt(t);
-    if (phase) addResponse(phase, slot, us, slow, clamped);
-    this.ticks.add(t, slot === SLOT_STATUS + 4 ? 1 : 0, slow);
-    this.outcomes++;
-    if (slot === SLOT_STATUS + 4) this.failures++;
+    const failed = slot === SLOT_STATUS + 4 ? 1 : 0;
+    this.record(endMs, latencyMs, slot, failed, 1 - failed);
   }
 
-  transportError(_op: number, endMs: number, _latencyMs: number, kind: TransportErrorKind): void {
-    const t = runTime(endMs);
-    const slot = transportSlot(kind);
-    addCount(this.windowAt(t), slot);
-    const phase = this.phaseAt(t);
-    if (phase) addCount(phase, slot);
-    this.ticks.add(t, 1, 0);
-    this.outcomes++;
-    this.failures++;
+  transportError(_op: number, endMs: number, latencyMs: number, kind: TransportErrorKind): void {
+    this.record(endMs, latencyMs, transportSlot(kind), 1, 0);
   }
 
   dropped(_op: number, atMs: number): void {
@@ -95,34 +85,53 @@ export class TimelineRecorder implements ResponseSink {
     addDrop(this.windowAt(t));
     const phase = this.phaseAt(t);
     if (phase) addDrop(phase);
+    this.ticks.add(t, 1, 0);
+    this.drops++;
+    this.failures++;
+  }
+
+  private record(endMs: number, latencyMs: number, slot: number, failed: number, served: number): void {
+    const t = runTime(endMs - latencyMs);
+    const raw = toMicros(latencyMs);
+    const clamped = raw > this.maxUs ? 1 : 0;
+    const us = clamped ? this.maxUs : raw;
+    const slow = latencyMs > this.sloLatencyMs ? 1 : 0;
+    addOutcome(this.windowAt(t), slot, us, slow, clamped, served);
+    const phase = this.phaseAt(t);
+    if (phase) addOutcome(phase, slot, us, slow, clamped, served);
+    this.ticks.add(t, failed, slow);
+    this.outcomes++;
+    if (failed) this.failures++;
   }
 
   /**
-   * One second as recorded so far, read in place (for live progress and the abort guard, once a
-   * second): outcomes, failures (5xx + transport errors) and the p95 of its responses.
+   * The requests meant to be sent in one second, as recorded so far, read in place (for live
+   * progress and the abort guard, once a second): arrivals, failures and the p95 of the outcomes.
+   * Requests still in flight are not in it yet.
    */
   secondSummary(index: number): SecondSummary | undefined {
     const w = this.windows[index];
     if (!w) return undefined;
     const c = toOutcomeCounts(w.slots);
-    const p95Ms = c.responses > 0 ? w.histogram.getValueAtPercentile(95) / 1000 : null;
-    return { outcomes: c.count, failures: c.failures, p95Ms };
+    const p95Ms = c.count > 0 ? w.histogram.getValueAtPercentile(95) / 1000 : null;
+    return { arrivals: c.arrivals, failures: c.failures, p95Ms };
   }
 
-  /** Outcomes and failures since the run's zero. */
+  /** Arrivals (outcomes + drops) and failures since the run's zero. */
   totals(): { outcomes: number; failures: number } {
-    return { outcomes: this.outcomes, failures: this.failures };
+    return { outcomes: this.outcomes + this.drops, failures: this.failures };
   }
 
   /**
-   * Everything recorded so far, as plain data that later recording does not change. The two most
-   * recent seconds' histograms are copied; older ones (which outcomes arriving in completion order
-   * no longer reach) are handed out as they are and copied on write should a late outcome come.
+   * Everything recorded so far, as plain data that later recording does not change. The seconds
+   * that requests still in flight may reach are copied; older ones are handed out as they are and
+   * copied on write should a late outcome come.
    */
   snapshot(): TimelineData {
     return buildSnapshot({
       windows: this.windows,
-      openFrom: this.windows.length - 2,
+      // Outcomes land in the second of their send, up to the longest latency back.
+      openFrom: this.windows.length - 2 - Math.ceil(this.maxLatencyMs / WINDOW_MS),
       phases: this.phases,
       phaseBuckets: this.phaseBuckets,
       ticks: this.ticks.series(),

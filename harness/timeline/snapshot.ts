@@ -65,14 +65,17 @@ function windowHistogram(bucket: Bucket, open: boolean, maxLatencyMs: number): H
 
 function phaseStats(input: SnapshotInput, span: PhaseSpan, index: number): PhaseStats {
   const bucket = input.phaseBuckets[index];
-  const histogram = bucket
-    ? copyHistogram(bucket.histogram, input.maxLatencyMs, 'phase')
-    : createLatencyHistogram(input.maxLatencyMs, 'phase');
+  const copy = (h: Histogram | undefined): Histogram =>
+    h ? copyHistogram(h, input.maxLatencyMs, 'phase') : createLatencyHistogram(input.maxLatencyMs, 'phase');
+  const histogram = copy(bucket?.histogram);
+  const servedHistogram = copy(bucket?.served);
   return {
     index,
     span: { ...span },
     ...toOutcomeCounts(bucket?.slots ?? newCounterSlots()),
     ...summarize(histogram, bucket?.slots[SLOT_SUM_US]),
     histogram,
+    served: summarize(servedHistogram),
+    servedHistogram,
   };
 }

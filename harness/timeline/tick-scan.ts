@@ -52,7 +52,9 @@ export function lastDisruptedTick(t: TickSeries, from: number, to: number, span:
   for (let i = top; i >= from; i--) {
     if (endsDisruption(t, i, span)) return extend(t, i, 1, Math.min(t.total.length, to + span));
   }
-  for (let i = top; i >= from; i--) if (isBadTick(t, i)) return i;
+  // A slowdown that ends with less than 5% slow in the second after it: its last slow tick closes
+  // a second that does exceed. An isolated outlier in healthy traffic closes none.
+  for (let i = top; i >= from; i--) if (startsDisruption(t, i, span)) return i;
   return null;
 }
 
@@ -62,7 +64,7 @@ export function firstDisruptedTick(t: TickSeries, from: number, to: number, span
   for (let i = Math.max(0, from); i < top; i++) {
     if (startsDisruption(t, i, span)) return extend(t, i, -1, Math.max(0, from - span));
   }
-  for (let i = Math.max(0, from); i < top; i++) if (isBadTick(t, i)) return i;
+  for (let i = Math.max(0, from); i < top; i++) if (endsDisruption(t, i, span)) return i;
   return null;
 }
 

@@ -12,26 +12,37 @@ export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx
 
 export type TransportErrorCounts = Record<TransportErrorKind, number> & { total: number };
 
-/** What happened in a span of the run clock, every outcome attributed by its completion time. */
+/**
+ * What happened to the requests (meant to be) sent in a span of the run clock: every outcome is
+ * attributed to the instant its request was meant to be sent (open model: the intended send time;
+ * closed model: the actual send), never to when it completed, so an outage that hangs is placed
+ * where clients met it, not a timeout later.
+ */
 export interface OutcomeCounts {
-  /** Every outcome observed: HTTP responses + transport errors (drops are not outcomes). */
+  /** Every outcome observed: HTTP responses + transport errors. All of them are timed. */
   count: number;
-  /** Completed HTTP responses, whatever their status: the only outcomes in the latency histogram. */
+  /** Arrivals: outcomes + dropped arrivals (every client that wanted service). */
+  arrivals: number;
+  /** Completed HTTP responses, whatever their status. */
   responses: number;
   status: Record<StatusClass, number>;
   status5xx: number;
   transportErrors: TransportErrorCounts;
-  /** 5xx responses + transport errors. */
+  /** Clients who were not served: 5xx responses + transport errors + dropped arrivals. */
   failures: number;
-  /** Responses slower than the SLO latency (exact, not from the histogram). */
+  /** Outcomes (responses and transport errors) slower than the SLO latency (exact, not from the histogram). */
   slow: number;
-  /** Open-model arrivals not sent because `maxInFlight` requests were outstanding. */
+  /** Open-model arrivals not sent because `maxInFlight` requests were outstanding: never timed, always failures. */
   dropped: number;
-  /** Responses slower than the histogram's range, recorded as its highest trackable value. */
+  /** Outcomes slower than the histogram's range, recorded as its highest trackable value. */
   clamped: number;
 }
 
-/** Percentiles of the responses' latency, ms; null when there was no response. */
+/**
+ * Percentiles of every outcome's latency, ms: responses of any status and transport errors (a
+ * timeout at its elapsed time, a refused connection at the time it took to fail); dropped
+ * arrivals have no latency and are counted as failures instead. Null when there was no outcome.
+ */
 export interface LatencySummary {
   p50Ms: number | null;
   p95Ms: number | null;
@@ -56,14 +67,20 @@ export interface SecondWindow extends OutcomeCounts, LatencySummary {
 export interface PhaseStats extends OutcomeCounts, LatencySummary {
   index: number;
   span: PhaseSpan;
-  /** Latencies in µs, kept for merging phases. */
+  /** Latencies in µs of every outcome, kept for merging phases. */
   histogram: Histogram;
+  /** Percentiles of the served requests only (responses below 500), a secondary figure. */
+  served: LatencySummary;
+  /** Latencies in µs of the served requests only. */
+  servedHistogram: Histogram;
 }
 
 /** Counters per fine tick i covering [i·tickMs, (i+1)·tickMs). */
 export interface TickSeries {
   tickMs: number;
+  /** Outcomes and dropped arrivals, by the instant they were meant to be sent. */
   total: Uint32Array;
+  /** 5xx, transport errors and dropped arrivals. */
   failures: Uint32Array;
   slow: Uint32Array;
 }

@@ -3,6 +3,7 @@ import type { CheckPlan, MetricName, MetricUnit, Plan } from '../scenario/plan.j
 import { METRIC_UNITS } from '../scenario/target.js';
 import { selectPhases } from '../timeline/merge.js';
 import type { PhaseSelection } from '../timeline/merge.js';
+import type { OutcomeCounts } from '../timeline/types.js';
 import { durabilityMetric, resourceMetric } from './resource-metrics.js';
 import { takesReplicasOut } from './rto.js';
 import type { FaultRto, RunFacts } from './types.js';
@@ -61,13 +62,18 @@ export function rtoOf(plan: Pick<Plan, 'faults'>, rtos: readonly FaultRto[], sid
 function requestMetric(metric: MetricName, sel: PhaseSelection, during: string): Value {
   switch (metric) {
     case 'requests.status5xx':
-      return { actual: sel.status5xx };
+      // Literal 5xx, as the spec's PromQL counts them; failures of other kinds are named beside it.
+      return otherFailures(sel) > 0 ? { actual: sel.status5xx, detail: failureBreakdown(sel) } : { actual: sel.status5xx };
     case 'requests.transportErrors':
       return { actual: sel.transportErrors.total };
+    case 'requests.dropped':
+      return { actual: sel.dropped };
     case 'requests.failures':
-      return { actual: sel.failures };
+      return { actual: sel.failures, detail: failureBreakdown(sel) };
     case 'requests.failureRatio':
-      return sel.count === 0 ? { actual: null, detail: `no outcome during ${during}` } : { actual: sel.failures / sel.count };
+      return sel.arrivals === 0
+        ? { actual: null, detail: `no arrival during ${during}` }
+        : { actual: sel.failures / sel.arrivals, detail: `${failureBreakdown(sel)} of ${sel.arrivals} arrivals` };
     case 'throughput.rps':
       return sel.durationMs <= 0 ? { actual: null, detail: `no time in ${during}` } : { actual: sel.responses / (sel.durationMs / 1000) };
     default:
@@ -75,9 +81,34 @@ function requestMetric(metric: MetricName, sel: PhaseSelection, during: string):
   }
 }
 
+function otherFailures(c: OutcomeCounts): number {
+  return c.transportErrors.total + c.dropped;
+}
+
+const TRANSPORT_WORDS: Record<string, [string, string]> = {
+  refused: ['connection refused', 'connections refused'],
+  reset: ['connection reset', 'connection resets'],
+  timeout: ['timeout', 'timeouts'],
+  closed: ['connection closed', 'connections closed'],
+  other: ['other transport error', 'other transport errors'],
+};
+
+/** "0 5xx (1 connection reset, 3 dropped)": every way a client was not served, by kind. */
+export function failureBreakdown(c: OutcomeCounts): string {
+  const parts: string[] = [];
+  for (const [kind, [one, many]] of Object.entries(TRANSPORT_WORDS)) {
+    const n = c.transportErrors[kind as keyof typeof c.transportErrors];
+    if (n > 0) parts.push(`${n} ${n === 1 ? one : many}`);
+  }
+  if (c.dropped > 0) parts.push(`${c.dropped} dropped (never sent: maxInFlight reached)`);
+  return `${c.status5xx} 5xx` + (parts.length ? ` (${parts.join(', ')})` : '');
+}
+
 function latencyMetric(metric: MetricName, sel: PhaseSelection, during: string): Value {
   const value =
     metric === 'latency.p50' ? sel.p50Ms : metric === 'latency.p95' ? sel.p95Ms : metric === 'latency.p99' ? sel.p99Ms : sel.maxMs;
-  if (value === null) return { actual: null, detail: `no response during ${during}` };
-  return sel.clamped > 0 ? { actual: value, detail: `${sel.clamped} responses above the histogram range were clamped` } : { actual: value };
+  if (value === null) return { actual: null, detail: `no outcome during ${during}` };
+  const notes = [`over ${sel.count} outcomes (responses of any status and transport errors, timeouts at their elapsed time${sel.dropped ? `; ${sel.dropped} dropped arrivals have no latency` : ''})`];
+  if (sel.clamped > 0) notes.push(`${sel.clamped} above the histogram range were clamped`);
+  return { actual: value, detail: notes.join('; ') };
 }

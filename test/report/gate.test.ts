@@ -29,10 +29,10 @@ describe('the regression gate on latency (cluster bootstrap over per-second wind
     expect(p95?.status).toBe('regressed');
     expect(p95?.ratio).toBeGreaterThan(1.2);
     expect(p95?.interval?.lowerRatio).toBeGreaterThan(1.2);
-    expect(p95?.interval?.windows).toEqual({ baseline: 56, current: 56 });
+    expect(p95?.interval?.windows).toEqual({ baseline: 55, current: 55 });
     const md = renderComparisonMarkdown(c);
     expect(md).toContain('### Regression gate: ❌ REGRESSED');
-    expect(md).toMatch(/\| latency p95 \| [\d.]+ms \| [\d.]+ms \| \+[\d.]+ms \(\+\d+\.\d%\) \| \+\d+\.\d% … \+\d+\.\d% \(bootstrap, 56\+56 s\) \| \+20% or \+3\.0ms \| ❌ regressed \|/);
+    expect(md).toMatch(/\| latency p95 \| [\d.]+ms \| [\d.]+ms \| \+[\d.]+ms \(\+\d+\.\d%\) \| \+\d+\.\d% … \+\d+\.\d% \(bootstrap, 55\+55 s\) \| \+20% or \+3\.0ms \| ❌ regressed \|/);
   });
 
   it('is deterministic: the same inputs give the same interval', () => {

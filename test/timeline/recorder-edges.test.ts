@@ -13,7 +13,7 @@ function recorded(outcomes: Outcome[]) {
 }
 
 describe('TimelineRecorder outcomes that are not plain responses', () => {
-  it('keeps transport errors apart from statuses and out of the latency histograms', () => {
+  it('keeps transport errors apart from statuses and times them at their elapsed time, in the second they were sent', () => {
     const kinds = ['refused', 'reset', 'timeout', 'closed', 'other'] as const;
     const service = outage(healthy, 10_000, 12_000, (_s, rnd) => ({ kind: 'error', error: kinds[Math.floor(rnd() * 5)] ?? 'other', latencyMs: 5_000 }));
     const outcomes = generate({ ratePerSec: 200, toMs: 20_000, seed: 3, service });
@@ -26,14 +26,21 @@ describe('TimelineRecorder outcomes that are not plain responses', () => {
     }
     for (const w of data.seconds) {
       expect(w.status['5xx']).toBe(0);
-      expect(w.responses).toBe(w.histogram.totalCount);
+      expect(w.count).toBe(w.histogram.totalCount);
       expect(w.failures).toBe(w.transportErrors.total);
-      // The 5 s "latency" of the errors must not reach the percentiles.
-      if (w.maxMs !== null) expect(w.maxMs).toBeLessThan(10);
+      const sentHere = errors.filter((o) => o.sendMs >= w.startMs && o.sendMs < w.endMs).length;
+      expect(w.transportErrors.total).toBe(sentHere);
+      // The errors' 5 s are in the percentiles of the seconds they were sent in, and only there.
+      if (sentHere > 0) expect(w.p50Ms).toBeGreaterThanOrEqual(5_000);
+      else if (w.maxMs !== null) expect(w.maxMs).toBeLessThan(10);
     }
+    // Served-only percentiles leave the errors out.
+    const fault = data.phases.find((p) => p.span.phase === 'baseline');
+    expect(fault?.p99Ms).toBeGreaterThanOrEqual(5_000);
+    expect(fault?.served.p99Ms).toBeLessThan(10);
   });
 
-  it('counts drops in their window and phase without making them outcomes', () => {
+  it('counts drops in their window and phase as failures without making them outcomes', () => {
     const rec = new TimelineRecorder({ phases, sloLatencyMs: SLO, maxLatencyMs: 1000 });
     rec.dropped(0, 6_500);
     rec.dropped(0, 6_700);
@@ -42,7 +49,10 @@ describe('TimelineRecorder outcomes that are not plain responses', () => {
     const w = data.seconds[6];
     expect(w?.dropped).toBe(2);
     expect(w?.count).toBe(1);
+    expect(w?.arrivals).toBe(3);
+    expect(w?.failures).toBe(2);
     expect(data.phases[1]?.dropped).toBe(2);
+    expect(data.ticks.failures[650]).toBe(1);
   });
 
   it('clamps latencies above the range and counts them; clamps non-positive latencies to 1 µs', () => {
@@ -93,22 +103,23 @@ describe('TimelineRecorder outcomes that are not plain responses', () => {
   });
 
   it('copies on write a sealed second that a late outcome reaches after a snapshot', () => {
-    const rec = new TimelineRecorder({ phases, sloLatencyMs: SLO, maxLatencyMs: 1000 });
-    for (let t = 0; t < 10_000; t += 100) rec.response(0, t, 4, 200);
+    const rec = new TimelineRecorder({ phases, sloLatencyMs: SLO, maxLatencyMs: 10_000 });
+    for (let t = 0; t < 10_000; t += 100) rec.response(0, t + 4, 4, 200);
     const before = rec.snapshot();
-    rec.response(0, 1_500, 900, 200);
+    // Sent at 1.5 s, completed long after the snapshot sealed that second.
+    rec.response(0, 9_500, 8_000, 200);
     const after = rec.snapshot();
     expect(before.seconds[1]?.histogram.totalCount).toBe(10);
     expect(before.seconds[1]?.maxMs).toBeLessThan(5);
     expect(after.seconds[1]?.histogram.totalCount).toBe(11);
-    expect(after.seconds[1]?.maxMs).toBeGreaterThanOrEqual(900);
-    expect(after.seconds[1]?.meanMs).toBeCloseTo((10 * 4 + 900) / 11, 9);
+    expect(after.seconds[1]?.maxMs).toBeGreaterThanOrEqual(8_000);
+    expect(after.seconds[1]?.meanMs).toBeCloseTo((10 * 4 + 8_000) / 11, 9);
   });
 
   it('keeps empty seconds in between and grows the ticks past their initial size', () => {
     const rec = new TimelineRecorder({ phases, sloLatencyMs: SLO, maxLatencyMs: 1000, tickMs: 1 });
-    rec.response(0, 100, 4, 200);
-    rec.response(0, 59_999, 4, 200);
+    rec.response(0, 104, 4, 200);
+    rec.response(0, 60_003, 4, 200);
     const data = rec.snapshot();
     expect(data.seconds.length).toBe(60);
     expect(data.seconds[30]?.count).toBe(0);

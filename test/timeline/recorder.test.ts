@@ -22,7 +22,7 @@ function recorded(outcomes: Outcome[], tickMs?: number) {
 }
 
 function latenciesUs(outcomes: readonly Outcome[]): number[] {
-  return outcomes.flatMap((o) => (o.kind === 'response' ? [micros(o.latencyMs)] : [])).sort((a, b) => a - b);
+  return outcomes.flatMap((o) => (o.kind === 'drop' ? [] : [micros(o.latencyMs)])).sort((a, b) => a - b);
 }
 
 /** HDR (3 digits) reports the top of the value's bucket: never below the exact value, at most 1/1024 above. */
@@ -37,10 +37,10 @@ describe('TimelineRecorder windows', () => {
   const outcomes = generate({ ratePerSec: 500, toMs: 60_000, seed: 7, service: mixed });
   const data = recorded(outcomes);
 
-  it('counts every outcome in the second it completed, by status class', () => {
-    expect(data.seconds.length).toBe(Math.floor(Math.max(...outcomes.map((o) => o.endMs)) / 1000) + 1);
+  it('counts every outcome in the second its request was sent, by status class', () => {
+    expect(data.seconds.length).toBe(Math.floor(Math.max(...outcomes.map((o) => o.sendMs)) / 1000) + 1);
     for (const w of data.seconds) {
-      const inside = outcomes.filter((o) => o.endMs >= w.startMs && o.endMs < w.endMs);
+      const inside = outcomes.filter((o) => o.sendMs >= w.startMs && o.sendMs < w.endMs);
       const byClass = (lo: number) => inside.filter((o) => o.kind === 'response' && o.status >= lo && o.status < lo + 100).length;
       expect(w.count).toBe(inside.length);
       expect(w.status).toEqual({ '1xx': byClass(100), '2xx': byClass(200), '3xx': byClass(300), '4xx': byClass(400), '5xx': byClass(500) });
@@ -52,7 +52,7 @@ describe('TimelineRecorder windows', () => {
 
   it('gives per-second percentiles that agree with a sorted array within HDR precision', () => {
     for (const w of data.seconds) {
-      const exact = latenciesUs(outcomes.filter((o) => o.endMs >= w.startMs && o.endMs < w.endMs));
+      const exact = latenciesUs(outcomes.filter((o) => o.sendMs >= w.startMs && o.sendMs < w.endMs));
       expect(w.histogram.totalCount).toBe(exact.length);
       expectHdrClose(w.p50Ms, brutePercentile(exact, 50));
       expectHdrClose(w.p95Ms, brutePercentile(exact, 95));
@@ -65,7 +65,7 @@ describe('TimelineRecorder windows', () => {
     expect(data.phases.map((p) => p.span.phase)).toEqual(['warmup', 'baseline', 'fault', 'recovery', 'after']);
     for (const p of data.phases) {
       const last = p.index === data.phases.length - 1;
-      const inside = outcomes.filter((o) => o.endMs >= p.span.startMs && (last || o.endMs < p.span.endMs));
+      const inside = outcomes.filter((o) => o.sendMs >= p.span.startMs && (last || o.sendMs < p.span.endMs));
       const exact = latenciesUs(inside);
       expect(p.count).toBe(inside.length);
       expect(p.responses).toBe(exact.length);
@@ -78,8 +78,8 @@ describe('TimelineRecorder windows', () => {
     const sel = selectPhases(data, ['fault', 'recovery']);
     const from = phases.find((p) => p.phase === 'fault')?.startMs ?? 0;
     const to = phases.find((p) => p.phase === 'recovery')?.endMs ?? 0;
-    const exact = latenciesUs(outcomes.filter((o) => o.endMs >= from && o.endMs < to));
-    expect(sel.responses).toBe(exact.length);
+    const exact = latenciesUs(outcomes.filter((o) => o.sendMs >= from && o.sendMs < to));
+    expect(sel.count).toBe(exact.length);
     expect(sel.histogram.totalCount).toBe(exact.length);
     expect(sel.durationMs).toBe(to - from);
     expectHdrClose(sel.p95Ms, brutePercentile(exact, 95));
@@ -93,7 +93,7 @@ describe('TimelineRecorder windows', () => {
     expect(sum(ticks.failures)).toBe(data.seconds.reduce((s, w) => s + w.failures, 0));
     expect(sum(ticks.slow)).toBe(data.seconds.reduce((s, w) => s + w.slow, 0));
     const t = 2034; // [20340, 20350)
-    const inTick = outcomes.filter((o) => o.endMs >= 20_340 && o.endMs < 20_350);
+    const inTick = outcomes.filter((o) => o.sendMs >= 20_340 && o.sendMs < 20_350);
     expect(ticks.total[t]).toBe(inTick.length);
   });
 });

@@ -90,3 +90,28 @@ export function brutePercentile(sortedUs: readonly number[], p: number): number 
 export function micros(latencyMs: number): number {
   return Math.max(1, Math.round(latencyMs * 1000));
 }
+
+/**
+ * The open model's `maxInFlight`: an arrival that finds `maxInFlight` requests outstanding is
+ * dropped (a failure at its intended time, never sent). Returns the stream in completion order.
+ */
+export function withInFlightLimit(outcomes: readonly Outcome[], maxInFlight: number): Outcome[] {
+  const bySend = [...outcomes].sort((a, b) => a.sendMs - b.sendMs);
+  const outstanding: number[] = []; // end times of requests in flight
+  const out: Outcome[] = [];
+  for (const o of bySend) {
+    for (let i = outstanding.length - 1; i >= 0; i--) if ((outstanding[i] as number) <= o.sendMs) outstanding.splice(i, 1);
+    if (o.kind !== 'drop' && outstanding.length >= maxInFlight) {
+      out.push({ kind: 'drop', sendMs: o.sendMs, endMs: o.sendMs });
+      continue;
+    }
+    if (o.kind !== 'drop') outstanding.push(o.endMs);
+    out.push(o);
+  }
+  return out.sort((a, b) => a.endMs - b.endMs);
+}
+
+/** A service that stops answering: every request sent to it times out after `timeoutMs`. */
+export const hung =
+  (timeoutMs: number): Service =>
+  () => ({ kind: 'error', error: 'timeout', latencyMs: timeoutMs });

@@ -33,7 +33,7 @@ describe('evaluate: latency over the phases a check names', () => {
   const timeline = record(outcomes);
   const exactP95 = (from: number, to: number) =>
     brutePercentile(
-      outcomes.flatMap((o) => (o.kind === 'response' && o.endMs >= from && o.endMs < to ? [micros(o.latencyMs)] : [])).sort((a, b) => a - b),
+      outcomes.flatMap((o) => (o.kind !== 'drop' && o.sendMs >= from && o.sendMs < to ? [micros(o.latencyMs)] : [])).sort((a, b) => a - b),
       95,
     ) / 1000;
 
@@ -57,7 +57,7 @@ describe('evaluate: latency over the phases a check names', () => {
   it('measures throughput as responses per second of the selected phases', () => {
     const plan = planWith([check({ metric: 'throughput.rps', during: ['after'], comparator: '>=', threshold: 190 })]);
     const [c] = evaluate(plan, facts(timeline)).checks;
-    const responses = outcomes.filter((o) => o.endMs >= 35_000).length;
+    const responses = outcomes.filter((o) => o.sendMs >= 35_000).length;
     expect(c?.actual).toBeCloseTo(responses / 25, 9);
     expect(c).toMatchObject({ unit: 'rps', passed: true });
   });
@@ -67,7 +67,7 @@ describe('evaluate: requests and RTO', () => {
   const service = outage(outage(healthy, 20_000, 21_000, refused), 21_000, 21_400, http503);
   const outcomes = generate({ ratePerSec: 500, toMs: 60_000, seed: 9, service });
   const timeline = record(outcomes);
-  const inFault = outcomes.filter((o) => o.endMs >= 20_000 && o.endMs < 35_000);
+  const inFault = outcomes.filter((o) => o.sendMs >= 20_000 && o.sendMs < 35_000);
   const errors = inFault.filter((o) => o.kind === 'error').length;
   const fives = inFault.filter((o) => o.kind === 'response' && o.status >= 500).length;
   const journal = [event(20_000, 'replica.killed', 'r1', { source: 'fault', fault: 'kill' }), event(27_500, 'replica.ready', 'r4', { detail: { replaces: 'r1' } })];
@@ -132,6 +132,6 @@ describe('evaluate: verdict status', () => {
   it('fails a latency check with no response in its phases', () => {
     const empty = record([]);
     const v = evaluate(planWith([check({ metric: 'latency.p99', comparator: '<', threshold: 500 })]), facts(empty));
-    expect(v.checks[0]).toMatchObject({ actual: null, passed: false, detail: 'no response during fault+recovery' });
+    expect(v.checks[0]).toMatchObject({ actual: null, passed: false, detail: 'no outcome during fault+recovery' });
   });
 });
