@@ -1,3 +1,4 @@
+import { connect, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../harness/core/clock.js';
@@ -24,6 +25,39 @@ async function poolGauges(port: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^(db_pool_\w+) (\d+)/gm)) out[m[1]!] = Number(m[2]);
   return out;
+}
+
+/** A loopback TCP relay to 127.0.0.1:`port` that holds every chunk `delayMs`, in order; counts connections. */
+class SlowRelay {
+  connections = 0;
+  private readonly sockets = new Set<Socket>();
+  private constructor(
+    private readonly server: ReturnType<typeof createServer>,
+    readonly port: number,
+  ) {}
+
+  static async start(upstreamPort: number, delayMs: number): Promise<SlowRelay> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const relay = new SlowRelay(server, (server.address() as { port: number }).port);
+    server.on('connection', (client) => {
+      relay.connections++;
+      const upstream = connect(upstreamPort, '127.0.0.1');
+      for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+        relay.sockets.add(from);
+        from.on('data', (chunk) => setTimeout(() => to.write(chunk), delayMs));
+        from.on('end', () => setTimeout(() => to.end(), delayMs));
+        from.on('error', () => undefined);
+        from.on('close', () => (relay.sockets.delete(from), to.destroy()));
+      }
+    });
+    return relay;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
 }
 
 describe('faults on the local platform (real PostgreSQL, real replicas)', () => {
@@ -101,6 +135,101 @@ describe('faults on the local platform (real PostgreSQL, real replicas)', () => 
     await extra.end().catch(() => undefined);
     await fault.recover(records, ctx);
     expect(await waitFor(async () => (await faultSessions()) === 0, 3000)).toBe(true);
+  });
+
+  /**
+   * The hold fault reaches PostgreSQL through a relay that delays every chunk 40 ms, so every
+   * session takes a few round trips to open: a fill lasts seconds and recovery lands in the middle of it.
+   */
+  const throughSlowProxy = async (): Promise<{ ctx: FaultContext; proxy: SlowRelay }> => {
+    const direct = new URL(deployment.databaseUrl!);
+    const proxy = await SlowRelay.start(Number(direct.port), 40);
+    const slow = new URL(direct);
+    slow.port = String(proxy.port);
+    const slowDeployment: Deployment = { serviceUrl: deployment.serviceUrl, databaseUrl: slow.toString(), replicas: () => deployment.replicas() };
+    return { ctx: { ...ctx, deployment: slowDeployment }, proxy };
+  };
+  const tracked = <T>(p: Promise<T>): { promise: Promise<T>; settled: () => boolean } => {
+    let done = false;
+    const promise = p.finally(() => (done = true));
+    return { promise, settled: () => done };
+  };
+
+  it('hold: recover during an ongoing fill stops it: nothing stays held and no new session is opened', async () => {
+    const { ctx: slowCtx, proxy } = await throughSlowProxy();
+    const fault = createInjector({ kind: 'pool-exhaustion', name: 'hold-recovered-mid-fill', atMs: 0, durationMs: 1, mode: 'hold', replicas: { mode: 'one' } });
+    try {
+      const apply = tracked(fault.apply(slowCtx));
+      expect(await waitFor(async () => (await faultSessions()) >= 2, 15_000, 10)).toBe(true);
+      expect(apply.settled()).toBe(false); // the fill is under way
+      await fault.recover([], slowCtx);
+      const opened = proxy.connections;
+      expect(await waitFor(async () => (await faultSessions()) === 0, 3000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 600)); // several connect times: an unstopped fill would have opened more
+      expect(proxy.connections).toBe(opened);
+      expect(await faultSessions()).toBe(0);
+      await apply.promise; // resolves (with what it held then), never throws
+    } finally {
+      await fault.recover([], slowCtx); // whatever an assertion did, the next test gets its slots back
+      await proxy.close();
+    }
+  });
+
+  it('hold: recovery starting (the abort signal) ends the fill with what it holds, then recover releases it', async () => {
+    const { ctx: slowCtx, proxy } = await throughSlowProxy();
+    const fault = createInjector({ kind: 'pool-exhaustion', name: 'hold-aborted', atMs: 0, durationMs: 1, mode: 'hold', replicas: { mode: 'one' } });
+    try {
+      const stop = new AbortController();
+      const apply = tracked(fault.apply(slowCtx, stop.signal));
+      expect(await waitFor(async () => (await faultSessions()) >= 2, 15_000, 10)).toBe(true);
+      expect(apply.settled()).toBe(false);
+      stop.abort();
+      const records = await apply.promise;
+      const held = Number(records[0]!.detail!['held']);
+      expect(held).toBeGreaterThanOrEqual(1);
+      expect(held).toBeLessThan(20); // far from the ~50 free slots: the fill was cut short
+      const opened = proxy.connections;
+      expect(await waitFor(async () => (await faultSessions()) === held, 3000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 600)); // several connect times: an unstopped fill would have opened more
+      expect(proxy.connections).toBe(opened);
+      expect(await faultSessions()).toBe(held);
+      expect(journal.events().find((e) => e.fault === 'hold-aborted' && e.type === 'pool.connections-held')?.detail).toEqual({ held, interrupted: true });
+      await fault.recover(records, slowCtx);
+      expect(await waitFor(async () => (await faultSessions()) === 0, 3000)).toBe(true);
+    } finally {
+      await fault.recover([], slowCtx); // whatever an assertion did, the next test gets its slots back
+      await proxy.close();
+    }
+  });
+
+  it('lock: an apply waiting behind another transaction gives up when recovery starts; nothing stays locked or open', async () => {
+    const blocker = new pg.Client({ connectionString: deployment.databaseUrl, application_name: 'test-blocker' });
+    await blocker.connect();
+    const fault = createInjector({ kind: 'pool-exhaustion', name: 'lock-waiting', atMs: 0, durationMs: 1, mode: 'lock', replicas: { mode: 'one' } });
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM tasks LIMIT 1'); // ACCESS SHARE until rollback: ACCESS EXCLUSIVE must wait
+      const stop = new AbortController();
+      const apply = tracked(fault.apply(ctx, stop.signal));
+      const waiting = async (): Promise<number> =>
+        Number((await admin.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gameday-fault-lock-waiting' AND wait_event_type = 'Lock'")).rows[0].count);
+      expect(await waitFor(async () => (await waiting()) === 1, 5000, 10)).toBe(true);
+      expect(apply.settled()).toBe(false);
+      const t0 = performance.now();
+      stop.abort();
+      expect(await apply.promise).toEqual([]);
+      expect(performance.now() - t0).toBeLessThan(2000); // gives up within an attempt, not when the blocker ends
+      expect(journal.events().some((e) => e.fault === 'lock-waiting' && e.type === 'pool.lock-abandoned')).toBe(true);
+      expect(await waiting()).toBe(0);
+      await blocker.query('ROLLBACK');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await tableLocks()).toBe(0); // the abandoned LOCK never went through
+      await fault.recover([], ctx);
+      expect(await waitFor(async () => (await faultSessions()) === 0, 3000)).toBe(true);
+    } finally {
+      await fault.recover([], ctx);
+      await blocker.end();
+    }
   });
 
   it('network-delay: adds the latency to every query on the replica → PostgreSQL path, and nothing once recovered', async () => {
