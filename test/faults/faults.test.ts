@@ -5,6 +5,7 @@ import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
 import { seededRandom } from '../../harness/core/random.js';
 import { createInjector, type FaultContext } from '../../harness/faults/index.js';
+import { FaultSchedule } from '../../harness/run/fault-schedule.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
 import type { Deployment } from '../../harness/platform/types.js';
 import type { FaultPlan } from '../../harness/scenario/plan.js';
@@ -198,6 +199,31 @@ describe('faults on the local platform (real PostgreSQL, real replicas)', () => 
       expect(await waitFor(async () => (await faultSessions()) === 0, 3000)).toBe(true);
     } finally {
       await fault.recover([], slowCtx); // whatever an assertion did, the next test gets its slots back
+      await proxy.close();
+    }
+  });
+
+  it('hold on the schedule: a fault whose end comes mid-fill stops filling, is released, and nothing opens afterwards', async () => {
+    const { ctx: slowCtx, proxy } = await throughSlowProxy();
+    const fault = createInjector({ kind: 'pool-exhaustion', name: 'hold-short', atMs: 0, durationMs: 700, mode: 'hold', replicas: { mode: 'one' } });
+    const runClock = new SystemClock();
+    const schedule = new FaultSchedule([fault], { ...slowCtx, clock: runClock }, runClock, journal);
+    try {
+      schedule.start();
+      const ended = await waitFor(() => journal.events().some((e) => e.fault === 'hold-short' && e.type === 'fault.recovered'), 10_000, 20);
+      expect(ended).toBe(true);
+      const held = journal.events().find((e) => e.fault === 'hold-short' && e.type === 'pool.connections-held');
+      expect(held?.detail).toMatchObject({ interrupted: true });
+      expect(Number(held!.detail!['held'])).toBeLessThan(20); // the fill was cut short at the fault's end
+      const types = journal.events().filter((e) => e.fault === 'hold-short').map((e) => e.type);
+      expect(types).toEqual(['fault.started', 'pool.connections-held', 'fault.applied', 'pool.released', 'fault.recovered']);
+      expect(await waitFor(async () => (await faultSessions()) === 0, 3000)).toBe(true);
+      const opened = proxy.connections;
+      await new Promise((r) => setTimeout(r, 600));
+      expect(proxy.connections).toBe(opened);
+      expect(await faultSessions()).toBe(0);
+    } finally {
+      await schedule.recoverAll();
       await proxy.close();
     }
   });
