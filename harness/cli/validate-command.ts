@@ -1,13 +1,25 @@
 import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem } from '../core/errors.js';
-import { planFromFile } from '../scenario/index.js';
+import { planFromFile, type PlanResult } from '../scenario/index.js';
 import type { Output } from './output.js';
 
-/** Validates every file, reporting every problem of every file; starts nothing. */
+/**
+ * Validates every file, reporting every problem of every file; starts nothing. A file that breaks
+ * the validator itself is reported as a harness failure (exit 3), and the files after it are still
+ * checked.
+ */
 export async function validateCommand(files: string[], out: Output): Promise<ExitCode> {
   let bad = 0;
+  let broken = 0;
   for (const file of files) {
-    const result = await planFromFile(file, process.env);
+    let result: PlanResult;
+    try {
+      result = await planFromFile(file, process.env);
+    } catch (err) {
+      broken++;
+      out.error(`${file}: validation failed: ${(err as Error).stack ?? String(err)}`);
+      continue;
+    }
     if (result.problems) {
       bad++;
       for (const p of result.problems) out.error(formatProblem(p));
@@ -17,5 +29,6 @@ export async function validateCommand(files: string[], out: Output): Promise<Exi
     }
   }
   if (bad > 0) out.error(`${bad} of ${files.length} scenario file(s) invalid`);
+  if (broken > 0) return ExitCode.HarnessError;
   return bad > 0 ? ExitCode.InvalidInput : ExitCode.Passed;
 }

@@ -121,6 +121,7 @@ export type MetricName =
   | 'rto.client'
   | 'requests.status5xx'
   | 'requests.transportErrors'
+  | 'requests.dropped'
   | 'requests.failures'
   | 'requests.failureRatio'
   | 'latency.p50'

@@ -27,7 +27,7 @@ function fromIssue(issue: z.core.$ZodIssue, file?: string): Problem[] {
         found: `key "${key}"`,
       }));
     case 'invalid_type':
-      return [{ ...base, expected: issue.expected, found: describeValue(input) }];
+      return [{ ...base, expected: typeof input === 'number' && issue.expected === 'number' ? 'a finite number' : issue.expected, found: describeValue(input) }];
     case 'invalid_value':
       return [{ ...base, expected: `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, found: describeValue(input) }];
     case 'too_small':

@@ -1,21 +1,34 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../core/duration.js';
+import { formatDuration, parseDurationMs } from '../core/duration.js';
 import { OPERATION_NAMES } from '../load/types.js';
+import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS, MAX_RATE } from './limits.js';
 import { PHASE_NAMES, RESOURCE_NAMES } from './plan.js';
 
 /**
  * The scenario file as written: Kubernetes-style (apiVersion, kind, metadata, spec), strict
- * (unknown keys are errors), durations as Go-style strings. Cross-field rules live in rules.ts.
+ * (unknown keys are errors), durations as Go-style strings. Cross-field rules live in to-plan.ts.
  */
 
 export const API_VERSION = 'gameday.dev/v1alpha1';
 
-const duration = z
-  .string()
-  .refine((s) => parseDurationMs(s) !== undefined, { message: 'a duration such as "500ms", "30s" or "1m30s"' });
+/** A Go-style duration string within its field's bounds; the expectation names both. */
+function duration(bounds: { min: number; max: number }, note = '') {
+  const message = `a duration such as "500ms", "30s" or "1m30s", from ${formatDuration(bounds.min)} to ${formatDuration(bounds.max)}${note}`;
+  return z.string().refine(
+    (s) => {
+      const ms = parseDurationMs(s);
+      return ms !== undefined && ms >= bounds.min && ms <= bounds.max;
+    },
+    { message },
+  );
+}
+const B = DURATION_BOUNDS;
 
 const positiveInt = z.number().int().min(1);
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label (lowercase letters, digits, -)');
+const dnsLabel = z
+  .string()
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label (lowercase letters, digits, -)');
 const nonNegativeInt = z.number().int().min(0);
 
 type ObjectFactory = typeof z.strictObject;
@@ -27,9 +40,9 @@ type ObjectFactory = typeof z.strictObject;
  */
 function buildSchema(obj: ObjectFactory) {
   const probe = obj({
-    initialDelay: duration.default('0s'),
-    period: duration.default('500ms'),
-    timeout: duration.default('1s'),
+    initialDelay: duration(B.probeInitialDelay).default('0s'),
+    period: duration(B.probePeriod).default('500ms'),
+    timeout: duration(B.probeTimeout).default('1s'),
     failureThreshold: positiveInt.default(1),
     successThreshold: positiveInt.default(1),
   });
@@ -45,24 +58,24 @@ function buildSchema(obj: ObjectFactory) {
     pool: z
       .strictObject({
         size: positiveInt.max(1000).default(10),
-        acquireTimeout: duration.default('2s'),
-        statementTimeout: duration.default('5s'),
+        acquireTimeout: duration(B.poolTimeout).default('2s'),
+        statementTimeout: duration(B.poolTimeout).default('5s'),
       })
       .default({ size: 10, acquireTimeout: '2s', statementTimeout: '5s' }),
     seedRows: nonNegativeInt.max(1_000_000).default(10_000),
-    terminationGracePeriod: duration.default('10s'),
+    terminationGracePeriod: duration(B.terminationGracePeriod).default('10s'),
   });
 
   const mix = z
-    .partialRecord(z.enum(OPERATION_NAMES as [string, ...string[]]), z.number().min(0))
+    .partialRecord(z.enum(OPERATION_NAMES as [string, ...string[]]), z.number().min(0).max(1_000_000))
     .refine((m) => Object.values(m).some((w) => (w ?? 0) > 0), { message: 'at least one operation with weight > 0' });
 
   const load = obj({
     model: z.enum(['closed', 'open']).default('closed'),
     connections: positiveInt.max(10_000).default(16),
-    rate: z.number().positive().max(1_000_000).optional(),
-    maxInFlight: positiveInt.optional(),
-    timeout: duration.default('5s'),
+    rate: z.number().positive().max(MAX_RATE).optional(),
+    maxInFlight: positiveInt.max(100_000).optional(),
+    timeout: duration(B.requestTimeout).default('5s'),
     mix: mix.default({ get: 80, create: 10, update: 5, list: 5 }),
     seed: nonNegativeInt.default(1),
   });
@@ -73,8 +86,8 @@ function buildSchema(obj: ObjectFactory) {
   const podKill = obj({
     name: dnsLabel,
     kind: z.literal('pod-kill'),
-    at: duration,
-    duration: duration.default('15s'),
+    at: duration(B.faultAt),
+    duration: duration(B.faultDuration).default('15s'),
     mode: selectorMode.default('one'),
     value: countValue.optional(),
   });
@@ -83,13 +96,13 @@ function buildSchema(obj: ObjectFactory) {
   const networkDelay = obj({
     name: dnsLabel,
     kind: z.literal('network-delay'),
-    at: duration,
-    duration: duration,
+    at: duration(B.faultAt),
+    duration: duration(B.faultDuration),
     selector: z.enum(['database']).default('database'),
     direction: z.enum(['to', 'from', 'both']).default('to'),
     delay: obj({
-      latency: duration,
-      jitter: duration.default('0ms'),
+      latency: duration(B.networkLatency),
+      jitter: duration(B.networkLatency).default('0ms'),
       correlation: z.string().regex(/^(100|[1-9]?\d)(\.\d+)?$/, 'a percentage string "0".."100"').default('0'),
     }),
   });
@@ -98,8 +111,8 @@ function buildSchema(obj: ObjectFactory) {
   const poolExhaustion = obj({
     name: dnsLabel,
     kind: z.literal('pool-exhaustion'),
-    at: duration,
-    duration: duration,
+    at: duration(B.faultAt),
+    duration: duration(B.faultDuration),
     mode: z.enum(['hold', 'lock', 'leak']),
     /** hold: connections to open (default: until the server refuses); leak: per replica (default: its pool size). */
     connections: positiveInt.max(10_000).optional(),
@@ -115,6 +128,7 @@ function buildSchema(obj: ObjectFactory) {
     'rto.client',
     'requests.status5xx',
     'requests.transportErrors',
+    'requests.dropped',
     'requests.failures',
     'requests.failureRatio',
     'latency.p50',
@@ -127,8 +141,8 @@ function buildSchema(obj: ObjectFactory) {
     'durability.lostWrites',
   ]);
 
-  const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as "20%"');
-  const msTolerance = obj({ relative: percent.optional(), absolute: duration.optional() });
+  const percent = z.string().max(12).regex(/^\d+(\.\d+)?%$/, 'a percentage such as "20%"');
+  const msTolerance = obj({ relative: percent.optional(), absolute: duration(B.regressionAbsolute).optional() });
   const countTolerance = obj({ relative: percent.optional(), absolute: nonNegativeInt.optional() });
   /** Regression-gate tolerances (gameday compare / run --baseline); omitted ones take defaults. */
   const regression = obj({
@@ -142,15 +156,15 @@ function buildSchema(obj: ObjectFactory) {
   });
 
   const check = obj({
-    id: z.string().min(1),
-    name: z.string().min(1),
+    id: z.string().min(1).max(64),
+    name: z.string().min(1).max(200),
     metric,
     during: z.array(z.enum(PHASE_NAMES as [string, ...string[]])).min(1).optional(),
     /** For resources.* metrics: which resource (default: the worst of them). */
     resource: z.enum(RESOURCE_NAMES).optional(),
     /** Judge only this fault's spans (and its RTO). */
     fault: dnsLabel.optional(),
-    target: z.string().min(1),
+    target: z.string().min(1).max(64),
   });
 
   return obj({
@@ -158,30 +172,32 @@ function buildSchema(obj: ObjectFactory) {
     kind: z.literal('Scenario'),
     metadata: obj({
       name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label (lowercase letters, digits, -)'),
-      description: z.string().optional(),
+      description: z.string().max(4096).optional(),
       labels: z.record(z.string(), z.string()).optional(),
     }),
     spec: obj({
-      duration: duration,
-      warmup: duration.default('3s'),
+      duration: duration(B.run, ` (over ${formatDuration(DEFAULT_RUN_LIMITS.durationMs)} only with spec.limits.duration)`),
+      warmup: duration(B.warmup).default('3s'),
       platform: obj({ local: localPlatform }).optional(),
       target: obj({ url: z.url() }).optional(),
       load: load.default(load.parse({})),
-      faults: z.array(fault).default([]),
-      slo: obj({ latencyP95: duration.default('500ms') }).default({ latencyP95: '500ms' }),
+      faults: z.array(fault).max(100).default([]),
+      slo: obj({ latencyP95: duration(B.slo).default('500ms') }).default({ latencyP95: '500ms' }),
       recovery: z
-        .strictObject({ window: duration.default('10s'), sustain: duration.default('3s') })
+        .strictObject({ window: duration(B.recoveryWindow).default('10s'), sustain: duration(B.recoverySustain).default('3s') })
         .default({ window: '10s', sustain: '3s' }),
       regression: regression.optional(),
+      /** The explicit opt-in to a run longer than an hour or a rate above 10 000/s (see limits.ts). */
+      limits: obj({ duration: duration(B.run).optional(), rate: z.number().positive().max(MAX_RATE).optional() }).optional(),
       /** Abort guard: stop the run (recovering every fault) when failures stay this high this long. */
-    abort: obj({ failureRatio: z.number().gt(0).max(1), for: duration }).optional(),
+    abort: obj({ failureRatio: z.number().gt(0).max(1), for: duration(B.abortFor) }).optional(),
     /** Resource recovery: how close to the pre-fault baseline counts as recovered, and for how long. */
     resources: obj({
       /** One tolerance for every resource; absent: each resource's own default. */
       tolerance: obj({ relative: z.number().min(0).max(10), absolute: z.number().min(0) }).optional(),
-      sustain: duration.default('3s'),
+      sustain: duration(B.resourceSustain).default('3s'),
     }).optional(),
-    checks: z.array(check).optional(),
+    checks: z.array(check).max(200).optional(),
     }),
   });
 }

@@ -1,7 +1,8 @@
-import { parseDurationMs } from '../core/duration.js';
+import { formatDuration, parseDurationMs } from '../core/duration.js';
 import type { Problem } from '../core/errors.js';
 import type { LoadPlan, MixEntry, OperationName } from '../load/types.js';
 import { isLoopbackHost } from '../core/loopback.js';
+import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS } from './limits.js';
 import { layoutPhases } from './phases.js';
 import type { CheckPlan, ExternalPlatformPlan, FaultPlan, LocalPlatformPlan, PhaseName, Plan, PlatformPlan, ProbePlan } from './plan.js';
 import { faultPlan, platformNeeds } from './fault-plans.js';
@@ -34,12 +35,17 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const durationMs = ms(spec.duration);
   const warmupMs = ms(spec.warmup);
   if (warmupMs >= durationMs) problem('spec.warmup', `shorter than spec.duration (${spec.duration})`, spec.warmup);
+  checkRunLimits(doc, durationMs, problem);
+  const recovery = { windowMs: ms(spec.recovery.window), sustainMs: ms(spec.recovery.sustain) };
+  if (recovery.sustainMs > recovery.windowMs) {
+    problem('spec.recovery.sustain', `at most spec.recovery.window (${spec.recovery.window}): recovery must be sustained within its window`, spec.recovery.sustain);
+  }
 
   const platformBase = platformPlan(doc, ctx, problem);
   const load = loadPlan(doc, problem);
   const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase, problem));
   const platform: PlatformPlan = platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase;
-  checkFaultTiming(faults, warmupMs, durationMs, problem);
+  checkFaultTiming(faults, warmupMs, durationMs, recovery, problem);
   const hasPodKill = faults.some((f) => f.kind === 'pod-kill');
   const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem));
   checks.forEach((c, i) => {
@@ -52,7 +58,6 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   });
   if (problems.length > 0) return { problems };
 
-  const recovery = { windowMs: ms(spec.recovery.window), sustainMs: ms(spec.recovery.sustain) };
   const plan: Plan = {
     name: doc.metadata.name,
     ...(doc.metadata.description ? { description: doc.metadata.description } : {}),
@@ -141,17 +146,59 @@ function loadPlan(doc: ScenarioDocument, problem: Report): LoadPlan {
   return { model: 'open', ratePerSec, connections: l.connections, maxInFlight, timeoutMs, mix, seed: l.seed };
 }
 
-function checkFaultTiming(faults: FaultPlan[], warmupMs: number, durationMs: number, problem: Report): void {
+/** A run longer than an hour, or an arrival rate above 10 000/s, only with an explicit spec.limits. */
+function checkRunLimits(doc: ScenarioDocument, durationMs: number, problem: Report): void {
+  const { limits, load } = doc.spec;
+  const hardMax = formatDuration(DURATION_BOUNDS.run.max);
+  const maxDurationMs = limits?.duration === undefined ? DEFAULT_RUN_LIMITS.durationMs : ms(limits.duration);
+  if (durationMs > maxDurationMs) {
+    const expected = limits?.duration === undefined
+      ? `at most ${formatDuration(DEFAULT_RUN_LIMITS.durationMs)} unless spec.limits.duration allows longer (up to ${hardMax})`
+      : `at most spec.limits.duration (${limits.duration})`;
+    problem('spec.duration', expected, doc.spec.duration);
+  }
+  const maxRate = limits?.rate ?? DEFAULT_RUN_LIMITS.ratePerSec;
+  if (load.rate !== undefined && load.rate > maxRate) {
+    const expected = limits?.rate === undefined
+      ? `at most ${DEFAULT_RUN_LIMITS.ratePerSec} arrivals/s unless spec.limits.rate allows more`
+      : `at most spec.limits.rate (${limits.rate})`;
+    problem('spec.load.rate', expected, String(load.rate));
+  }
+}
+
+/**
+ * Faults in order, inside the run, each followed by room to judge its recovery: clients must be
+ * able to show a sustained recovery before the next fault starts, and the whole recovery window
+ * must fit before the run ends (otherwise the client RTO of the last fault is cut short).
+ */
+function checkFaultTiming(faults: FaultPlan[], warmupMs: number, durationMs: number, recovery: { windowMs: number; sustainMs: number }, problem: Report): void {
   const names = new Set<string>();
+  const d = formatDuration;
   faults.forEach((f, i) => {
     const path = `spec.faults[${i}]`;
+    const endMs = f.atMs + f.durationMs;
     if (names.has(f.name)) problem(`${path}.name`, 'a fault name used once', `"${f.name}" again`);
     names.add(f.name);
     if (f.atMs < warmupMs) problem(`${path}.at`, `at or after the warm-up (${warmupMs}ms)`, `${f.atMs}ms`);
-    if (f.atMs + f.durationMs > durationMs) problem(`${path}.duration`, `to end by spec.duration (${durationMs}ms)`, `ends at ${f.atMs + f.durationMs}ms`);
+    if (endMs > durationMs) problem(`${path}.duration`, `to end by spec.duration (${durationMs}ms)`, `ends at ${endMs}ms`);
+    else if (endMs + recovery.windowMs > durationMs) {
+      problem(
+        `${path}.duration`,
+        `to end by ${d(durationMs - recovery.windowMs)}: spec.duration (${d(durationMs)}) minus spec.recovery.window (${d(recovery.windowMs)}), room to judge recovery`,
+        `ends at ${d(endMs)}`,
+      );
+    }
     const prev = faults[i - 1];
-    if (prev && f.atMs < prev.atMs + prev.durationMs) {
-      problem(`${path}.at`, `after the previous fault ends (${prev.atMs + prev.durationMs}ms)`, `${f.atMs}ms`);
+    if (prev) {
+      const prevEnd = prev.atMs + prev.durationMs;
+      if (f.atMs < prevEnd) problem(`${path}.at`, `after the previous fault ends (${prevEnd}ms)`, `${f.atMs}ms`);
+      else if (f.atMs < prevEnd + recovery.sustainMs) {
+        problem(
+          `${path}.at`,
+          `at or after ${d(prevEnd + recovery.sustainMs)}: the previous fault's end (${d(prevEnd)}) plus spec.recovery.sustain (${d(recovery.sustainMs)}), room to see it recover`,
+          d(f.atMs),
+        );
+      }
     }
   });
 }
