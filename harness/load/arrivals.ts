@@ -6,7 +6,8 @@ export const TICK_MS = 2;
 /** At most this many arrivals per wake-up; a longer backlog is caught up over the next wake-ups. */
 export const MAX_BATCH = 5_000;
 
-export type OnArrival = (k: number, intendedMs: number) => void;
+/** Arrival k, due at `intendedMs`, emitted at `nowMs` (the wake-up's clock reading; ≥ intendedMs). */
+export type OnArrival = (k: number, intendedMs: number, nowMs: number) => void;
 
 /**
  * A constant arrival rate, as wrk2 and k6's constant-arrival-rate: arrival k is due at
@@ -40,7 +41,7 @@ export async function runArrivals(
 function emitDue(k: number, t0: number, intervalMs: number, now: number, onArrival: OnArrival, signal: AbortSignal): number {
   const last = k + MAX_BATCH;
   for (let t = t0 + k * intervalMs; t <= now && k < last && !signal.aborted; t = t0 + k * intervalMs) {
-    onArrival(k, t);
+    onArrival(k, t, now);
     k++;
   }
   return k;

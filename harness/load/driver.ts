@@ -1,14 +1,14 @@
 import type { Clock } from '../core/clock.js';
-import type { LoadDriver, LoadPlan } from './types.js';
+import type { LoadDriver, LoadObserver, LoadPlan } from './types.js';
 import { mixProblems } from './mix.js';
 import { createClosedDriver } from './closed-model.js';
 import { createOpenDriver } from './open-model.js';
 
 /** The load driver for a plan. Throws, listing every problem, if the plan cannot be run. */
-export function createLoadDriver(plan: LoadPlan, clock: Clock): LoadDriver {
+export function createLoadDriver(plan: LoadPlan, clock: Clock, observer?: LoadObserver): LoadDriver {
   const problems = loadPlanProblems(plan);
   if (problems.length > 0) throw new Error(`invalid load plan:\n  ${problems.join('\n  ')}`);
-  return plan.model === 'closed' ? createClosedDriver(plan, clock) : createOpenDriver(plan, clock);
+  return plan.model === 'closed' ? createClosedDriver(plan, clock) : createOpenDriver(plan, clock, observer);
 }
 
 /** Every problem with a load plan, as `path: expected, found`. Empty when it can run. */

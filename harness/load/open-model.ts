@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
-import type { LoadDriver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink } from './types.js';
+import type { LoadDriver, LoadObserver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink } from './types.js';
 import { OpenRequest, type OpenRequestOwner } from './open-request.js';
 import { runArrivals } from './arrivals.js';
 import { kindOfError } from './transport-errors.js';
@@ -16,8 +16,8 @@ type OpenPlan = Extract<LoadPlan, { model: 'open' }>;
  * requests outstanding is not sent: it is reported through `sink.dropped` and counted.
  * Timeouts are undici's per request (headers and body, each `timeoutMs`); there are no retries.
  */
-export function createOpenDriver(plan: OpenPlan, clock: Clock): LoadDriver {
-  return { start: (target, sink, signal) => new OpenRun(plan, clock, target, sink, signal) };
+export function createOpenDriver(plan: OpenPlan, clock: Clock, observer?: LoadObserver): LoadDriver {
+  return { start: (target, sink, signal) => new OpenRun(plan, clock, target, sink, signal, observer) };
 }
 
 class OpenRun implements LoadRun, OpenRequestOwner {
@@ -39,6 +39,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     target: LoadTarget,
     private readonly sink: ResponseSink,
     signal: AbortSignal,
+    private readonly observer?: LoadObserver,
   ) {
     const origin = assertLoopback(target.url).origin;
     this.workload = new Workload(plan.mix, plan.seed, target.ids);
@@ -72,7 +73,8 @@ class OpenRun implements LoadRun, OpenRequestOwner {
   }
 
   /** Called by the scheduler for every arrival, in order, with its intended send time. */
-  private readonly arrive = (_k: number, intendedMs: number): void => {
+  private readonly arrive = (_k: number, intendedMs: number, nowMs: number): void => {
+    this.observer?.sendLag(intendedMs, nowMs);
     const op = this.workload.nextOp();
     if (this.inFlight >= this.plan.maxInFlight) {
       this.dropped++;

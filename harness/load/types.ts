@@ -89,6 +89,11 @@ export interface LoadRun {
   stop(): void;
 }
 
+/** Watches the load generator itself (its send lag behind the schedule). Hot path: O(1), no allocation. */
+export interface LoadObserver {
+  sendLag(intendedMs: number, actualMs: number): void;
+}
+
 export interface LoadDriver {
   start(target: LoadTarget, sink: ResponseSink, signal: AbortSignal): LoadRun;
 }

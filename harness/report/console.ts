@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { ResultDocument } from './result.js';
-import { formatMsOrNa, formatValue } from './format.js';
+import { actualText, formatMsOrNa } from './format.js';
 
 /** The console summary: the spec table, like the seed's "Complete Verification Summary". */
 export function renderSummary(r: ResultDocument, opts: { color?: boolean } = {}): string {
@@ -9,19 +9,23 @@ export function renderSummary(r: ResultDocument, opts: { color?: boolean } = {})
     style: { head: opts.color ? ['bold'] : [], border: [] },
   });
   for (const c of r.checks) {
-    table.push([`${c.id}: ${c.name}`, c.target, formatValue(c.actual, c.unit) + (c.detail && c.actual === null ? ` (${c.detail})` : ''), c.passed ? 'PASS' : 'FAIL']);
+    const shown = actualText(c);
+    // Failure breakdowns are short and always shown; other details only explain a missing value.
+    const note = c.detail && (c.actual === null || c.metric === 'requests.failures' || c.metric === 'requests.failureRatio') ? ` (${c.detail})` : '';
+    table.push([`${c.id}: ${c.name}`, c.target, shown + note, c.passed ? 'PASS' : 'FAIL']);
   }
   const req = r.requests;
   const lines = [
     '',
     table.toString(),
     `RTO: platform ${formatMsOrNa(r.rto.platformMs)}, client ${formatMsOrNa(r.rto.clientMs)}` +
-      `   requests: ${req.total} (${req.status5xx} 5xx, ${req.transportErrors} transport errors${req.dropped ? `, ${req.dropped} dropped` : ''})` +
+      `   requests: ${req.arrivals} (${req.failures} failed: ${req.status5xx} 5xx, ${req.transportErrors} transport errors, ${req.dropped} dropped)` +
       `   latency p50 ${formatMsOrNa(r.latency.p50Ms)} p95 ${formatMsOrNa(r.latency.p95Ms)} p99 ${formatMsOrNa(r.latency.p99Ms)}`,
   ];
   for (const d of r.disruptions) {
-    lines.push(`disruption ${formatMsOrNa(d.startMs)}–${formatMsOrNa(d.endMs)} (${formatMsOrNa(d.durationMs)}): ${d.failures} failures${d.fault ? `, during ${d.fault}` : ', no fault of this run'}`);
+    lines.push(`disruption ${formatMsOrNa(d.startMs)}–${formatMsOrNa(d.endMs)} (${formatMsOrNa(d.durationMs)}): ${d.failures} failures${d.fault ? `, during ${d.fault}` : ', no fault of this run'}${d.harnessStall ? ' (coincides with a harness stall: possibly the harness\'s own)' : ''}`);
   }
+  for (const c of r.caveats) lines.push(`note: ${c}`);
   const verdict = r.runStatus === 'completed' ? r.verdict.toUpperCase() : `${r.runStatus.toUpperCase()} (verdict ${r.verdict})`;
   lines.push(`${r.scenario.name}: ${verdict} — ${r.checks.filter((c) => c.passed).length}/${r.checks.length} checks passed`);
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import type { CheckResult } from '../verdict/index.js';
 import type { Comparison } from './gate/types.js';
-import { formatValue } from './format.js';
+import { actualText, formatValue } from './format.js';
 import type { ResultDocument } from './result.js';
 import { xmlEscape as x } from './text-formats.js';
 
@@ -12,7 +12,7 @@ export function checkFailureMessage(c: CheckResult): string {
 
 function testcase(r: ResultDocument, c: CheckResult): string {
   const open = `    <testcase classname="gameday.${x(r.scenario.name)}" name="${x(`${c.id}: ${c.name}`)}" time="0"`;
-  if (c.passed) return `${open}>\n      <system-out>${x(`${c.metric} = ${formatValue(c.actual, c.unit)} (target ${c.target})`)}</system-out>\n    </testcase>`;
+  if (c.passed) return `${open}>\n      <system-out>${x(`${c.metric} = ${actualText(c)} (target ${c.target})`)}</system-out>\n    </testcase>`;
   const message = checkFailureMessage(c);
   return `${open}>\n      <failure message="${x(message)}" type="${x(c.metric)}">${x(message)}</failure>\n    </testcase>`;
 }

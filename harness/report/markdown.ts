@@ -1,5 +1,5 @@
 import { renderComparisonMarkdown } from './compare-markdown.js';
-import { formatMsOrNa, formatValue } from './format.js';
+import { actualText, formatMsOrNa } from './format.js';
 import type { Comparison } from './gate/types.js';
 import { markdownTable } from './text-formats.js';
 import type { ResultDocument } from './result.js';
@@ -15,14 +15,14 @@ function figures(r: ResultDocument): string {
   const q = r.requests;
   return [
     `**RTO** platform ${formatMsOrNa(r.rto.platformMs)}, client ${formatMsOrNa(r.rto.clientMs)}`,
-    `**requests** ${q.total} (${q.status5xx} 5xx, ${q.transportErrors} transport errors${q.dropped ? `, ${q.dropped} dropped` : ''})`,
+    `**requests** ${q.arrivals} (${q.failures} not served: ${q.status5xx} 5xx, ${q.transportErrors} transport errors, ${q.dropped} dropped)`,
     `**latency** p50 ${formatMsOrNa(r.latency.p50Ms)}, p95 ${formatMsOrNa(r.latency.p95Ms)}, p99 ${formatMsOrNa(r.latency.p99Ms)}`,
-  ].join(' · ');
+  ].join(' · ') + r.caveats.map((c) => `\n\n> **note:** ${c}`).join('');
 }
 
 /** summary.md: the verdict, the checks, and the baseline comparison when there is one. */
 export function renderMarkdown(r: ResultDocument, comparison?: Comparison): string {
-  const rows = r.checks.map((c) => [c.id, c.name, c.target, formatValue(c.actual, c.unit), c.passed ? '✅ PASS' : '❌ FAIL']);
+  const rows = r.checks.map((c) => [c.id, c.name, c.target, actualText(c), c.passed ? '✅ PASS' : '❌ FAIL']);
   return [
     headline(r),
     '',

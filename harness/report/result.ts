@@ -5,6 +5,7 @@ import { DEFAULT_REGRESSION } from '../scenario/regression.js';
 import type { Disruption, PhaseStats, SecondWindow, TimelineData } from '../timeline/index.js';
 import { selectPhases } from '../timeline/index.js';
 import type { DurabilityReport } from '../observe/durability.js';
+import type { LagSecond, LagSummary } from '../run/lag-monitor.js';
 import type { ResourceSeries } from '../observe/series.js';
 import { rtoOf, type CheckResult, type FaultResources, type FaultRto, type Verdict } from '../verdict/index.js';
 import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
@@ -19,7 +20,13 @@ export interface RunAnalysis {
   /** Sampled resources and how they recovered after each fault (local platform runs). */
   resources?: ResourcesBlock;
   durability?: DurabilityReport;
+  /** Notes on the run that qualify its figures (e.g. seconds in which the harness itself stalled). */
+  caveats?: string[];
+  /** The load generator's own event-loop delay and send lag per second. */
+  harnessLag?: HarnessLag;
 }
+
+export type HarnessLag = LagSummary & { seconds: LagSecond[] };
 
 export interface ResourcesBlock {
   /** Once a second: per replica and `total`, [run-clock ms, value] points. */
@@ -28,8 +35,12 @@ export interface ResourcesBlock {
   recovery: FaultResources[];
 }
 
-/** 2: adds `hdr` (encoded histograms), `latencyDistribution` and `regression` (gate tolerances). */
-export const RESULT_SCHEMA_VERSION = 2;
+/**
+ * 2: adds `hdr` (encoded histograms), `latencyDistribution` and `regression` (gate tolerances).
+ * 3: outcomes placed by their (intended) send time; every outcome timed (transport errors too);
+ *    dropped arrivals are failures; adds `requests.arrivals|failures`, `latency.served`, `caveats`.
+ */
+export const RESULT_SCHEMA_VERSION = 3;
 
 type Window = Omit<SecondWindow, 'histogram'>;
 type Phase = Omit<PhaseStats, 'histogram'>;
@@ -45,11 +56,19 @@ export interface ResultDocument {
   passed: boolean;
   checks: CheckResult[];
   rto: { platformMs: number | null; clientMs: number | null; faults: FaultRto[] };
-  /** Outcomes after warm-up, by completion time. */
-  requests: { total: number; responses: number; status5xx: number; transportErrors: number; transportErrorKinds: Record<string, number>; dropped: number };
+  /**
+   * Requests meant to be sent after warm-up: `total` outcomes (responses + transport errors),
+   * `arrivals` = total + dropped, `failures` = 5xx + transport errors + dropped.
+   */
+  requests: { total: number; arrivals: number; responses: number; status5xx: number; transportErrors: number; transportErrorKinds: Record<string, number>; dropped: number; failures: number };
   /** What the load driver sent over the whole run, warm-up included. */
   load?: { sent: number; completed: number; dropped: number; acknowledgedWrites: number };
-  latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null; over: string };
+  /** Every outcome's latency (see `over`); `served`: responses below 500 only, a secondary figure. */
+  latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null; over: string; served: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null } };
+  /** What a reader must know to trust the figures (closed-model bias, harness stalls...). */
+  caveats: string[];
+  /** The load generator's own lag per second (event-loop delay, send lag behind schedule) and its stalled seconds. */
+  harnessLag?: HarnessLag;
   slo: { latencyP95Ms: number };
   phases: Phase[];
   disruptions: Disruption[];
@@ -69,6 +88,28 @@ export interface ResultDocument {
 
 const MEASURED = ['baseline', 'fault', 'recovery', 'after'] as const;
 
+/** Which outcomes the headline percentiles cover, and from when latency is measured. */
+export const LATENCY_OVER: Record<Plan['load']['model'], string> = {
+  open:
+    'every request meant to be sent after warm-up: responses of any status and transport errors (a timeout at its elapsed time), ' +
+    'from the intended send time (coordinated omission corrected); dropped arrivals have no latency and count as failures',
+  closed:
+    'every request sent after warm-up: responses of any status and transport errors (a timeout at its elapsed time), ' +
+    'from the actual send time (closed model: coordinated-omission bias)',
+};
+
+/** The closed model waits for each answer before sending the next: a stall hides most of its victims. */
+export const CLOSED_MODEL_CAVEAT =
+  'closed model: latency is measured from the actual send, so a stalled service delays the requests that would have met the stall ' +
+  'and percentiles understate it (coordinated omission). Use the open model (load.model: open, a rate) to measure from the intended send time.';
+
+function caveats(plan: Plan, a: RunAnalysis): string[] {
+  const out: string[] = [];
+  if (plan.load.model === 'closed') out.push(CLOSED_MODEL_CAVEAT);
+  out.push(...(a.caveats ?? []));
+  return out;
+}
+
 export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta: object, load?: LoadSummary): ResultDocument {
   const all = selectPhases(a.timeline, MEASURED);
   return {
@@ -82,14 +123,25 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
     rto: { platformMs: rtoOf(plan, a.rtos, 'platform').actual, clientMs: rtoOf(plan, a.rtos, 'client').actual, faults: a.rtos },
     requests: {
       total: all.count,
+      arrivals: all.arrivals,
       responses: all.responses,
       status5xx: all.status5xx,
       transportErrors: all.transportErrors.total,
       transportErrorKinds: { ...all.transportErrors },
       dropped: all.dropped,
+      failures: all.failures,
     },
     ...(load ? { load: { sent: load.sent, completed: load.completed, dropped: load.dropped, acknowledgedWrites: load.acknowledgedWrites.length } } : {}),
-    latency: { p50Ms: all.p50Ms, p95Ms: all.p95Ms, p99Ms: all.p99Ms, maxMs: all.maxMs, over: 'all phases after warm-up' },
+    latency: {
+      p50Ms: all.p50Ms,
+      p95Ms: all.p95Ms,
+      p99Ms: all.p99Ms,
+      maxMs: all.maxMs,
+      over: LATENCY_OVER[plan.load.model],
+      served: { p50Ms: all.served.p50Ms, p95Ms: all.served.p95Ms, p99Ms: all.served.p99Ms, maxMs: all.served.maxMs },
+    },
+    caveats: caveats(plan, a),
+    ...(a.harnessLag ? { harnessLag: a.harnessLag } : {}),
     slo: { latencyP95Ms: plan.slo.latencyP95Ms },
     phases: a.timeline.phases.map(({ histogram: _h, ...rest }) => rest),
     disruptions: a.disruptions,

@@ -6,9 +6,19 @@ import type { Plan } from '../scenario/plan.js';
 import { detectDisruptions, type TimelineData } from '../timeline/index.js';
 import { analyzeResourceRecovery, type Tolerance } from '../timeline/resource-recovery.js';
 import { evaluate, measureFaultRtos, type FaultResources } from '../verdict/index.js';
+import type { LagSecond, LagSummary } from './lag-monitor.js';
+import { formatMs } from '../core/duration.js';
+
+/** The load generator's own lag (see LagMonitor): what it measured and which spans it may explain. */
+export interface HarnessLagView {
+  seconds(): LagSecond[];
+  summary(): LagSummary;
+  overlapsStall(startMs: number, endMs: number): boolean;
+}
 
 export interface Observations {
   aborted?: boolean;
+  lag?: HarnessLagView;
   series?: ResourceSeries[];
   durability?: DurabilityReport;
 }
@@ -25,12 +35,37 @@ export function analyse(plan: Plan, timeline: TimelineData, events: JournalEvent
     ...(recovery ? { resources: recovery } : {}),
     ...(seen.durability ? { durability: seen.durability } : {}),
   });
+  const disruptions = detectDisruptions(timeline, plan.slo);
+  const lag = seen.lag;
+  const caveats: string[] = [];
+  if (lag) {
+    // A disruption or RTO that coincides with the harness's own stall may be the harness's doing.
+    for (const d of disruptions) if (lag.overlapsStall(d.startMs, d.endMs)) d.harnessStall = true;
+    for (const r of rtos) {
+      const c = r.client;
+      if (c.recoveredAtMs !== null && c.recoveredAtMs > r.atMs && lag.overlapsStall(r.atMs, c.recoveredAtMs)) c.harnessStall = true;
+    }
+    const summary = lag.summary();
+    if (summary.stalledSeconds.length > 0) {
+      const flagged = [
+        ...disruptions.filter((d) => d.harnessStall).map((d) => `the disruption at ${formatMs(d.startMs)}`),
+        ...rtos.filter((r) => r.client.harnessStall).map((r) => `the client RTO of ${r.fault}`),
+      ];
+      caveats.push(
+        `the harness itself stalled (event-loop delay or send lag over ${summary.thresholdMs} ms) in ${summary.stalledSeconds.length} second(s): ` +
+          `${summary.stalledSeconds.slice(0, 10).join(', ')}${summary.stalledSeconds.length > 10 ? ', …' : ''} (worst loop delay ${formatMs(summary.loopDelayMaxMs)})` +
+          (flagged.length ? `; ${flagged.join(' and ')} coincide with it and may be the harness's own` : ''),
+      );
+    }
+  }
   return {
     timeline,
     events,
-    disruptions: detectDisruptions(timeline, plan.slo),
+    disruptions,
     rtos,
     verdict,
+    ...(lag ? { harnessLag: { ...lag.summary(), seconds: lag.seconds() } } : {}),
+    ...(caveats.length ? { caveats } : {}),
     ...(seen.series && recovery ? { resources: { series: seen.series, recovery } } : {}),
     ...(seen.durability ? { durability: seen.durability } : {}),
   };

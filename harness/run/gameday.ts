@@ -19,6 +19,7 @@ import type { ResourceSampler } from '../observe/resources.js';
 import type { DurabilityReport } from '../observe/durability.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
 import { DRAIN_MARGIN_MS } from '../load/limits.js';
+import { LagMonitor } from './lag-monitor.js';
 
 export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
 
@@ -67,6 +68,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   let load: LoadSummary | undefined;
   let sampler: ResourceSampler | undefined;
   let durability: DurabilityReport | undefined;
+  let lag: LagMonitor | undefined;
   let status: RunStatus = 'completed';
   let error: Error | undefined;
   try {
@@ -88,12 +90,15 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
       snapshotter ? (fault) => forensicSnapshot(snapshotter, fault.plan.name, journal) : undefined,
     );
     const live = new LiveStats(recorder);
-    const loadRun = createLoadDriver(plan.load, clock).start({ url: deployment.serviceUrl, ids }, recorder, opts.signal);
+    lag = new LagMonitor(clock);
+    lag.start();
+    const loadRun = createLoadDriver(plan.load, clock, lag).start({ url: deployment.serviceUrl, ids }, recorder, opts.signal);
     schedule.start();
     const ended = await waitForEnd(plan, clock, opts, live, journal);
     if (ended === 'aborted') status = 'aborted';
     loadRun.stop();
     const summary = await loadRun.done;
+    lag.stop();
     load = summary;
     await schedule.recoverAll();
     const faultError = schedule.error();
@@ -110,6 +115,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
       journal.record({ source: 'harness', type: 'run.error', detail: { error: error.message } });
     }
   } finally {
+    lag?.stop(); // idempotent: releases its timer and histogram on every path
     await schedule?.recoverAll().catch(() => undefined);
     await sampler?.stop().catch(() => undefined);
     await platform.teardown();
@@ -118,6 +124,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
         aborted: status === 'aborted',
         ...(sampler ? { series: sampler.series() } : {}),
         ...(durability ? { durability } : {}),
+        ...(lag ? { lag } : {}),
       }) : undefined;
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
 }

@@ -14,6 +14,8 @@ export interface ClientRto {
   /** False when the data ended healthy before `sustainMs` of health could be seen. */
   sustainConfirmed: boolean;
   reason?: string;
+  /** The span fault → recovery coincides with a harness stall: possibly the harness's own. */
+  harnessStall?: boolean;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface Disruption {
   worstP95Ms: number | null;
   /** The scenario fault whose fault (else recovery) phase overlaps it; absent for someone else's outage. */
   fault?: string;
+  /** It coincides with a second in which the harness itself stalled: possibly the harness's own. */
+  harnessStall?: boolean;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ResultDocument } from '../result.js';
 import { renderSvg } from './echarts-svg.js';
 import { distributionOption } from './distribution-chart.js';
 import { resourceCharts } from './resource-charts.js';
-import { faultAreas, pairs, runEndSeconds } from './series.js';
+import { faultAreas, pairs, runEndSeconds, stallAreas } from './series.js';
 
 export interface Chart {
   id: string;
@@ -22,12 +22,12 @@ function latencyChart(r: ResultDocument): Chart {
     // The axis always reaches the SLO, so its line is drawn even when every second is far below it.
     yAxis: { type: 'log', name: 'ms (log)', logBase: 10, max: (v: { max: number }) => 10 ** Math.ceil(Math.log10(Math.max(v.max, slo * 1.5))) },
     series: [
-      line('p50', (w) => w.p50Ms, { markArea: { silent: true, label: { color: '#842029', position: 'insideTop' }, ...faultAreas(r) } }),
+      line('p50', (w) => w.p50Ms, { markArea: { silent: true, label: { color: '#842029', position: 'insideTop' }, data: [...faultAreas(r).data, ...stallAreas(r)] } }),
       line('p95', (w) => w.p95Ms, { markLine: { silent: true, symbol: 'none', lineStyle: { color: '#dc3545', type: 'dashed' }, label: { formatter: `SLO p95 ${slo} ms`, position: 'insideEndTop' }, data: [{ yAxis: slo }] } }),
       line('p99', (w) => w.p99Ms),
     ],
   });
-  return { id: 'latency', title: 'Latency per second', caption: `p50, p95 and p99 of each second's responses (log scale); fault windows shaded red, recovery windows amber; dashed line: the SLO (p95 ${slo} ms).`, svg };
+  return { id: 'latency', title: 'Latency per second', caption: `p50, p95 and p99 of the requests meant to be sent in each second (${r.latency.over}; log scale); fault windows shaded red, recovery windows amber${r.harnessLag?.stalledSeconds.length ? ', seconds in which the harness itself stalled grey' : ''}; dashed line: the SLO (p95 ${slo} ms).`, svg };
 }
 
 function throughputChart(r: ResultDocument): Chart {
@@ -38,12 +38,13 @@ function throughputChart(r: ResultDocument): Chart {
       { type: 'value', name: 'failures/s', minInterval: 1, splitLine: { show: false } },
     ],
     series: [
-      { name: 'responses/s', type: 'line', showSymbol: false, data: pairs(r, (w) => w.responses), markArea: { silent: true, label: { color: '#842029', position: 'insideTop' }, ...faultAreas(r) } },
+      { name: 'arrivals/s', type: 'line', showSymbol: false, data: pairs(r, (w) => w.arrivals), markArea: { silent: true, label: { color: '#842029', position: 'insideTop' }, ...faultAreas(r) } },
       { name: '5xx/s', type: 'bar', stack: 'failures', yAxisIndex: 1, itemStyle: { color: '#dc3545' }, data: pairs(r, (w) => w.status5xx) },
       { name: 'transport errors/s', type: 'bar', stack: 'failures', yAxisIndex: 1, itemStyle: { color: '#6f42c1' }, data: pairs(r, (w) => w.transportErrors.total) },
+      { name: 'dropped/s', type: 'bar', stack: 'failures', yAxisIndex: 1, itemStyle: { color: '#fd7e14' }, data: pairs(r, (w) => w.dropped) },
     ],
   });
-  return { id: 'throughput', title: 'Throughput and failures per second', caption: 'Responses completed per second (left axis); 5xx responses and transport errors (refused, reset, timeout, closed) per second, apart (right axis).', svg };
+  return { id: 'throughput', title: 'Throughput and failures per second', caption: 'Requests meant to be sent per second (left axis); of them, 5xx responses, transport errors (refused, reset, timeout, closed) and arrivals dropped at maxInFlight, apart (right axis). Every outcome is placed at its send time.', svg };
 }
 
 function distributionChart(r: ResultDocument): Chart {

@@ -30,3 +30,11 @@ export function runEndSeconds(r: ResultDocument): number {
   const last = r.phases[r.phases.length - 1];
   return Math.max(last ? last.span.endMs / 1000 : 0, r.timeline.length);
 }
+
+/** Seconds in which the harness itself stalled, hatched grey: latencies there may be the harness's own. */
+export function stallAreas(r: ResultDocument): unknown[] {
+  return (r.harnessLag?.stalledSeconds ?? []).map((sec) => [
+    { name: '', xAxis: sec, itemStyle: { color: 'rgba(108, 117, 125, 0.22)' } },
+    { xAxis: sec + 1 },
+  ]);
+}

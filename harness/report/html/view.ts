@@ -1,5 +1,5 @@
 import type { JournalEvent } from '../../core/journal.js';
-import { formatMsOrNa, formatValue } from '../format.js';
+import { actualText, detailText, formatMsOrNa, formatValue } from '../format.js';
 import type { Comparison } from '../gate/types.js';
 import type { ResultDocument } from '../result.js';
 import type { Chart } from './charts.js';
@@ -50,15 +50,17 @@ export function reportView(r: ResultDocument, charts: Chart[], comparison?: Comp
     passed: r.passed,
     verdict: r.runStatus === 'completed' ? r.verdict.toUpperCase() : `${r.runStatus.toUpperCase()} (verdict ${r.verdict})`,
     passedCount: r.checks.filter((c) => c.passed).length,
-    checks: r.checks.map((c) => ({ id: c.id, name: c.name, target: c.target, actual: formatValue(c.actual, c.unit), detail: c.detail ?? '', passed: c.passed })),
+    checks: r.checks.map((c) => ({ id: c.id, name: c.name, target: c.target, actual: actualText(c), detail: detailText(c), passed: c.passed })),
     figures: [
       { name: 'platform RTO', value: formatMsOrNa(r.rto.platformMs) },
       { name: 'client RTO', value: formatMsOrNa(r.rto.clientMs) },
-      { name: 'requests', value: `${q.total} (${q.status5xx} 5xx, ${q.transportErrors} transport errors${q.dropped ? `, ${q.dropped} dropped` : ''})` },
-      { name: 'latency', value: `p50 ${formatMsOrNa(r.latency.p50Ms)} · p95 ${formatMsOrNa(r.latency.p95Ms)} · p99 ${formatMsOrNa(r.latency.p99Ms)} · max ${formatMsOrNa(r.latency.maxMs)}` },
+      { name: 'requests', value: `${q.arrivals} arrivals, ${q.failures} not served (${q.status5xx} 5xx, ${q.transportErrors} transport errors, ${q.dropped} dropped)` },
+      { name: 'latency', value: `p50 ${formatMsOrNa(r.latency.p50Ms)} · p95 ${formatMsOrNa(r.latency.p95Ms)} · p99 ${formatMsOrNa(r.latency.p99Ms)} · max ${formatMsOrNa(r.latency.maxMs)} — over ${r.latency.over}` },
+      { name: 'served only', value: `p50 ${formatMsOrNa(r.latency.served.p50Ms)} · p95 ${formatMsOrNa(r.latency.served.p95Ms)} · p99 ${formatMsOrNa(r.latency.served.p99Ms)} (responses below 500)` },
     ],
+    caveats: r.caveats,
     charts,
-    disruptions: r.disruptions.map((d) => ({ from: formatMsOrNa(d.startMs), to: formatMsOrNa(d.endMs), length: formatMsOrNa(d.durationMs), failures: d.failures, fault: d.fault ?? 'no fault of this run' })),
+    disruptions: r.disruptions.map((d) => ({ from: formatMsOrNa(d.startMs), to: formatMsOrNa(d.endMs), length: formatMsOrNa(d.durationMs), failures: d.failures, fault: (d.fault ?? 'no fault of this run') + (d.harnessStall ? ' — coincides with a harness stall: possibly the harness\'s own' : '') })),
     journal: r.journal.map(journalRow),
     rerun: rerun(r),
     comparison: comparison ? { regressed: comparison.regressed, rows: comparisonRows(comparison) } : null,
