@@ -6,6 +6,10 @@
  *  (d) the regression gate's A/A pass rate on real pod-kill Game Days of the same code, gated 1 run vs
  *      1 run and against a baseline recorded with --repeat 3 (goal ≥ 19/20 each)
  *  (e) the regression gate's catch rate on real runs with +30 % latency, both ways (goal: every try)
+ *  (f) the latency proxy with no delay vs a direct database connection, Task API throughput (goal ≥ 0.95)
+ *  (g) the latency proxy's cost to the harness's event loop under pgbench -S through it, on this thread
+ *      vs in its worker: the loop's busy share (goal: the worker's within 2 points of no proxy at all),
+ *      with its delay p99 and the send lag alongside
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
@@ -14,7 +18,7 @@ import { localPlatformPlan } from '../helpers/plans.js';
 import { aaRepetition } from './aa.js';
 import { catchRepetition } from './catch.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
-import { proxyOverhead } from './proxy.js';
+import { proxyLoopCost, proxyOverhead, type LoopCostRow } from './proxy.js';
 
 const CLIENTS = 16;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -116,6 +120,36 @@ async function proxyCost(): Promise<void> {
   rows.push({ name: `(f) latency proxy with no delay vs direct database connection, Task API via Service, ${CLIENTS} clients`, value: `${fmt(r.proxied)} req/s`, reference: `${fmt(r.direct)} req/s`, ratio: r.ratio, goal: '≥ 0.95', met: r.ratio >= 0.95 });
 }
 
+async function proxyLoop(): Promise<void> {
+  if (!(await hasPgbench())) {
+    rows.push({ name: '(g) latency proxy cost to the event loop', value: 'skipped', reference: 'pgbench not installed (apt-get install postgresql-15)', ratio: Number.NaN, goal: 'worker busy ≤ no proxy + 2 points', met: false });
+    return;
+  }
+  const rate = Number(process.env['BENCH_PROXY_RATE'] ?? 2000);
+  const all = await proxyLoopCost(CLIENTS, SECONDS, rate);
+  for (const r of all) {
+    process.stdout.write(`  ${r.mode.padEnd(8)} delay ${r.delay.padEnd(14)} ${fmt(r.tps)} tps  loop busy ${(r.elu * 100).toFixed(1)} %  loop p99 median ${fmt(r.loopP99MedianMs)} ms, worst ${fmt(r.loopP99WorstMs)} ms, max ${fmt(r.loopMaxMs)} ms  send lag p99 worst ${fmt(r.sendLagP99WorstMs)} ms, max ${fmt(r.sendLagMaxMs)} ms  stalled s ${r.stalledSeconds}\n`);
+  }
+  const mean = (xs: LoopCostRow[], f: (r: LoopCostRow) => number): number => xs.reduce((a, r) => a + f(r), 0) / xs.length;
+  const direct = all.filter((r) => r.mode === 'direct');
+  const p99 = (r: LoopCostRow): number => r.loopP99MedianMs;
+  const elu = (r: LoopCostRow): number => r.elu;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+  for (const delay of [...new Set(all.filter((r) => r.mode !== 'direct').map((r) => r.delay))]) {
+    const of = (mode: LoopCostRow['mode']): LoopCostRow[] => all.filter((r) => r.mode === mode && r.delay === delay);
+    const [inLoop, worker] = [of('in-loop'), of('worker')];
+    const excess = mean(worker, elu) - mean(direct, elu);
+    rows.push({
+      name: `(g) latency proxy in a worker vs on the harness's loop, delay ${delay}, pgbench -S ${CLIENTS} clients at ${rate} tps through it: the harness loop's busy share, and its delay p99 (median over seconds)`,
+      value: `worker: busy ${pct(mean(worker, elu))}, p99 ${fmt(mean(worker, p99))} ms (max ${fmt(mean(worker, (r) => r.loopMaxMs))} ms, ${fmt(mean(worker, (r) => r.tps))} tps)`,
+      reference: `in-loop: busy ${pct(mean(inLoop, elu))}, p99 ${fmt(mean(inLoop, p99))} ms (max ${fmt(mean(inLoop, (r) => r.loopMaxMs))} ms, ${fmt(mean(inLoop, (r) => r.tps))} tps); no proxy: busy ${pct(mean(direct, elu))}, p99 ${fmt(mean(direct, p99))} ms`,
+      ratio: mean(worker, elu) / mean(inLoop, elu),
+      goal: 'worker busy ≤ no proxy + 2 points',
+      met: excess <= 0.02,
+    });
+  }
+}
+
 const only = process.env['BENCH_ONLY'];
 if (!only || only.includes('c')) await coldStart();
 if (!only || only.includes('a')) await serviceVsPgbench();
@@ -123,6 +157,7 @@ if (!only || only.includes('b')) await harnessVsAutocannon();
 if (!only || only.includes('d')) await gateAa();
 if (!only || only.includes('e')) await gateCatch();
 if (!only || only.includes('f')) await proxyCost();
+if (!only || only.includes('g')) await proxyLoop();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {

@@ -95,6 +95,36 @@ async function writeFor(s: Socket, ms: number): Promise<void> {
   }
 }
 
+describe('latency proxy: a thread of its own', () => {
+  it("moves and releases bytes while the harness's event loop is blocked", async () => {
+    const { proxy } = await setup((s) => s.on('data', () => undefined));
+    const s = await client(proxy.port);
+    proxy.setDelay(delay(50, 'to'));
+    s.write(Buffer.alloc(16 * 1024, 1)); // straight into the kernel's buffer: nothing more to do here
+    // Nothing else runs on this thread meanwhile: only a proxy on another thread can change these.
+    const seen = { held: 0, bytes: 0 };
+    const from = performance.now();
+    while (performance.now() - from < 1000) {
+      const stats = proxy.stats();
+      seen.held = Math.max(seen.held, stats.heldBytes);
+      seen.bytes = stats.bytesTo;
+      if (seen.held > 0 && stats.heldBytes === 0 && stats.bytesTo === 16 * 1024) break;
+    }
+    expect(seen.bytes).toBe(16 * 1024);
+    expect(seen.held).toBeGreaterThan(0);
+    expect(proxy.stats().heldBytes).toBe(0);
+  });
+
+  it('ends its thread on close, and refuses a delay afterwards', async () => {
+    const { proxy } = await setup();
+    expect(proxy.threadAlive).toBe(true);
+    await proxy.close();
+    expect(proxy.threadAlive).toBe(false);
+    expect(() => proxy.setDelay(delay(10, 'to'))).toThrow(/latency proxy is closed/);
+    proxy.clearDelay(); // recovering a fault after teardown is harmless
+  });
+});
+
 describe('latency proxy: close', () => {
   it('destroys every connection and the listener, leaving no socket', async () => {
     const { upstream, proxy } = await setup();

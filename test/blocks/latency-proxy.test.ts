@@ -58,7 +58,8 @@ describe('latency proxy: delay', () => {
     const received = readAll(s);
     for (let at = 0; at < sent.length; at += 7) {
       s.write(sent.subarray(at, at + 7));
-      if (at % 70 === 0) await new Promise((r) => setImmediate(r));
+      // A pause every 70 bytes, so the proxy (on its own thread) reads many separate chunks.
+      if (at % 70 === 0) await new Promise((r) => setTimeout(r, 1));
     }
     s.end();
     expect((await received).toString()).toBe(sent.toString());
