@@ -8,7 +8,11 @@ import { MAX_RUN_MS } from './limits.js';
 
 type ClosedPlan = Extract<LoadPlan, { model: 'closed' }>;
 
-/** Pause before the next request after two failures in a row with no response between (an outage must not spin a core). */
+/**
+ * Pause before the next request after a transport error when the loop got no response since its
+ * previous error (or since the start): an outage must not spin a core. A connection lost after
+ * answering is replaced at once.
+ */
 export const RECONNECT_DELAY_MS = 5;
 
 /**
@@ -35,7 +39,6 @@ class ClosedRun implements LoadRun {
   private idle = 0;
   private stopping = false;
   private onIdle: (() => void) | undefined;
-
   private readonly origin: string;
 
   constructor(

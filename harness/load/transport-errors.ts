@@ -2,8 +2,8 @@ import type { TransportErrorKind } from './types.js';
 
 /**
  * One mapping from "why the request got no HTTP response" to a kind, shared by both models.
- * A peer that closes the connection cleanly before answering is 'closed' (autocannon: socket 'end';
- * undici: UND_ERR_SOCKET "other side closed"); a TCP RST is 'reset'.
+ * A peer that closes the connection cleanly before answering (or mid-response) is 'closed'
+ * (undici: UND_ERR_SOCKET "other side closed"); a TCP RST is 'reset'.
  */
 const BY_CODE: Readonly<Record<string, TransportErrorKind>> = {
   ECONNREFUSED: 'refused',
