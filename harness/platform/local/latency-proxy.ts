@@ -28,7 +28,11 @@ export interface LatencyProxyStats {
   delay: NetworkDelay | null;
 }
 
-/** The proxy's counters, one Float64 cell each (a SharedArrayBuffer's when it runs in a worker). */
+/**
+ * The proxy's counters, one Float64 cell each (a SharedArrayBuffer's when it runs in a worker).
+ * Only the proxy's thread writes them; the harness reads without a lock (aligned 8-byte accesses
+ * are not torn on the 64-bit platforms Node runs on), so a read may be a moment old, never mixed.
+ */
 const CELL = { open: 0, total: 1, to: 2, from: 5 } as const;
 const CELLS = 8;
 /** Within a direction's three cells, as PipeCounters names them. */
@@ -92,9 +96,10 @@ interface Connection {
 /**
  * The proxy itself, on the calling thread's event loop (LatencyProxy runs it in a worker): a
  * loopback TCP proxy that injects NetworkChaos-style delay (see network-delay.ts) for the local
- * platform, between the replicas and PostgreSQL. Without a delay it is a plain pipe. `clearDelay()` (and a `setDelay()` that stops delaying a
- * direction) releases every held chunk at once, in order: the fault's effect ends the instant
- * it is recovered, as when netem's qdisc is removed (which drops, where this delivers).
+ * platform, between the replicas and PostgreSQL. Without a delay it is a plain pipe.
+ * `clearDelay()` (and a `setDelay()` that stops delaying a direction) releases every held chunk
+ * at once, in order: the fault's effect ends the instant it is recovered, as when netem's qdisc
+ * is removed (which drops, where this delivers).
  * A reset on either side resets the other; a FIN is passed on after the bytes before it.
  */
 export class InLoopLatencyProxy {
