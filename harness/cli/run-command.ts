@@ -64,6 +64,8 @@ async function runRepetitions(plan: Plan, outDir: string, repeat: number, argv: 
   } finally {
     signals.dispose();
   }
+  // A signal before the first repetition started (or between two) still means interrupted.
+  if (signals.signal.aborted && !codes.includes(ExitCode.Interrupted)) codes.push(ExitCode.Interrupted);
   return { codes, results };
 }
 

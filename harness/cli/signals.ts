@@ -1,6 +1,8 @@
 /**
  * SIGINT/SIGTERM abort the run instead of killing the process, so load stops, faults recover and
  * everything started is torn down before the CLI exits 130. A third signal gives up waiting.
+ * Outside a run, the trap bin.mjs installs first exits 130 at once (it steps aside while a
+ * handler from here is installed).
  */
 export function abortOnSignals(onSignal: (signal: NodeJS.Signals, count: number) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();

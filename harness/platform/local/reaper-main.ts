@@ -5,7 +5,7 @@
  * Replicas and the Service need no reaper: they exit themselves when their IPC channel closes.
  */
 import { rmSync } from 'node:fs';
-import type { ReaperCommand } from './reaper-protocol.js';
+import type { ReaperCommand, ReaperReady } from './reaper-protocol.js';
 
 const GRACE_MS = 5000;
 const groups = new Map<number, NodeJS.Signals>();
@@ -35,6 +35,10 @@ process.on('disconnect', () => {
 });
 // Terminal signals aimed at the harness's group never reach here (own session); ignore strays.
 process.on('SIGINT', () => undefined);
+// Messages and the disconnect that arrive before a listener exists are dropped, so the harness
+// sends nothing, and creates nothing, before this. A harness that died meanwhile left nothing to reap.
+if (process.connected) process.send?.({ event: 'ready' } satisfies ReaperReady);
+else process.exit(0);
 
 function alive(pid: number): boolean {
   try {

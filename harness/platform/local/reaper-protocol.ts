@@ -8,3 +8,8 @@ export type ReaperCommand =
   | { op: 'forget'; pid?: number; path?: string }
   /** The harness finished its own teardown: exit without doing anything. */
   | { op: 'release' };
+
+/** The reaper's one message to the harness: its handlers are installed, commands from now on are kept. */
+export interface ReaperReady {
+  event: 'ready';
+}

@@ -20,6 +20,11 @@ export class ServiceProcess implements EndpointRegistry {
 
   constructor(private readonly journal: EventSink) {}
 
+  /** The process, once start() has been called (start spawns it before its first await). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<number> {
     const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
     this.child = child;

@@ -5,6 +5,7 @@ import type { EventSink } from '../../core/journal.js';
 import type { ProbePlan } from '../../scenario/plan.js';
 import type { ReplicaStatus } from '../types.js';
 import { httpProbe } from './probe.js';
+import type { Reaping } from './reaper.js';
 import { ReplicaProcess, type ReplicaTemplate } from './replica.js';
 import type { EndpointRegistry } from './service.js';
 
@@ -20,6 +21,8 @@ export interface SupervisorOptions {
   logDir?: string;
   /** Bound on replacements in one run, so a crash-looping replica cannot loop forever. */
   maxReplacements?: number;
+  /** Told of every replica's process group as it is spawned, and when it has exited. */
+  reaping?: Reaping;
 }
 
 interface Managed {
@@ -100,6 +103,8 @@ export class Supervisor {
   private spawn(replaces?: string): Managed {
     const name = `${this.opts.app}-${this.hash}-${randomBytes(3).toString('hex').slice(0, 5)}`;
     const proc = new ReplicaProcess(name, this.opts.template, this.opts.logDir);
+    // A replica exits by itself when the harness goes away, but only once its handler is installed.
+    if (proc.pid) this.opts.reaping?.watchGroup(proc.pid, 'SIGKILL');
     const status: ReplicaStatus = { name, ready: false, startedAtMs: this.clock.now(), ...(replaces ? { replaces } : {}) };
     if (proc.pid) status.pid = proc.pid;
     const m: Managed = { proc, status, successes: 0, failures: 0, probing: false, everReady: false };
@@ -179,6 +184,7 @@ export class Supervisor {
     const { name } = m.status;
     m.status.ready = false;
     this.managed.delete(name);
+    if (m.proc.pid) this.opts.reaping?.forget({ pid: m.proc.pid });
     this.service.remove(name, 'terminated');
     this.journal.record({ source: 'platform', type: 'replica.exited', target: name, detail: { code, signal } });
     if (this.stopping) return;
