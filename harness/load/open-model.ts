@@ -10,11 +10,20 @@ import { DRAIN_MARGIN_MS } from './limits.js';
 
 type OpenPlan = Extract<LoadPlan, { model: 'open' }>;
 
+/** How often outstanding requests are checked against their deadline. */
+export const DEADLINE_SWEEP_MS = 5;
+/** undici's own (coarse) timeouts are set this much later than the client's deadline: a backstop only. */
+const BACKSTOP_MS = 2_000;
+
 /**
  * Open model: a constant arrival rate over an undici Pool, latency measured from each arrival's
  * intended send time (coordinated omission corrected). An arrival that finds `maxInFlight`
  * requests outstanding is not sent: it is reported through `sink.dropped` and counted.
- * Timeouts are undici's per request (headers and body, each `timeoutMs`); there are no retries.
+ * The timeout is the client's own deadline, `timeoutMs` after the intended send time, wherever
+ * the request waits (in the pool's queue for a connection, or on one), enforced to within
+ * DEADLINE_SWEEP_MS: a timed-out request is reported at its deadline and aborted. (undici's own
+ * timers are coarse, up to a second late, and start only once a request is on a connection;
+ * they remain as a backstop.) There are no retries.
  */
 export function createOpenDriver(plan: OpenPlan, clock: Clock, observer?: LoadObserver): LoadDriver {
   return { start: (target, sink, signal) => new OpenRun(plan, clock, target, sink, signal, observer) };
@@ -27,6 +36,9 @@ class OpenRun implements LoadRun, OpenRequestOwner {
   private readonly stopper = new AbortController();
   private readonly all: OpenRequest[] = [];
   private readonly free: OpenRequest[] = [];
+  /** Outstanding requests in send order (so in deadline order), from `head` on. */
+  private readonly outstanding: OpenRequest[] = [];
+  private head = 0;
   private inFlight = 0;
   private sent = 0;
   private completedCount = 0;
@@ -46,8 +58,8 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     this.pool = new Pool(origin, {
       connections: plan.connections,
       pipelining: 1,
-      headersTimeout: plan.timeoutMs,
-      bodyTimeout: plan.timeoutMs,
+      headersTimeout: plan.timeoutMs + BACKSTOP_MS,
+      bodyTimeout: plan.timeoutMs + BACKSTOP_MS,
       connectTimeout: plan.timeoutMs,
     });
     this.done = this.run(signal);
@@ -61,10 +73,14 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     const onAbort = (): void => this.stop();
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) this.stop();
+    const sweeping = new AbortController();
+    const sweeper = this.sweepLoop(sweeping.signal);
     try {
       await runArrivals(this.clock, this.plan.ratePerSec, this.arrive, this.stopper.signal);
       await this.drain();
     } finally {
+      sweeping.abort();
+      await sweeper;
       signal.removeEventListener('abort', onAbort);
       await this.pool.destroy();
     }
@@ -85,15 +101,43 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     request.arm(op, this.workload.fill(request.spec, op), intendedMs);
     this.inFlight++;
     this.sent++;
+    this.outstanding.push(request);
     this.pool.dispatch(request.spec, request);
   };
+
+  /** Reports and aborts every outstanding request whose deadline has passed. */
+  private sweep(): void {
+    const now = this.clock.now();
+    const q = this.outstanding;
+    while (this.head < q.length) {
+      const r = q[this.head] as OpenRequest;
+      if (!r.settled && r.intendedMs + this.plan.timeoutMs > now) break;
+      this.head++;
+      if (r.settled) continue;
+      this.sink.transportError(r.op, now, now - r.intendedMs, 'timeout');
+      this.settle(r);
+      r.expire();
+    }
+    // Compact now and then, so the queue does not grow with the run.
+    if (this.head > 1024 && this.head * 2 > q.length) {
+      q.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private async sweepLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      this.sweep();
+      await this.clock.sleep(DEADLINE_SWEEP_MS, signal).catch(() => undefined);
+    }
+  }
 
   keepsBody(request: OpenRequest): boolean {
     return request.status >= 200 && request.status < 300 && this.workload.isWrite(request.op);
   }
 
   completed(request: OpenRequest): void {
-    if (request.settled) return;
+    if (this.released(request)) return;
     const endMs = this.clock.now();
     if (this.keepsBody(request)) this.workload.acknowledge(request.op, request.id, request.bodyText(), endMs);
     this.sink.response(request.op, endMs, endMs - request.intendedMs, request.status);
@@ -101,17 +145,29 @@ class OpenRun implements LoadRun, OpenRequestOwner {
   }
 
   failed(request: OpenRequest, err: Error): void {
-    if (request.settled) return;
+    if (this.released(request)) return;
     const endMs = this.clock.now();
     this.sink.transportError(request.op, endMs, endMs - request.intendedMs, kindOfError(err));
     this.settle(request);
   }
 
+  /**
+   * undici is done with the request. When its outcome was already reported (it expired), it is
+   * only now free for reuse, and true is returned: nothing more to report.
+   */
+  private released(request: OpenRequest): boolean {
+    request.dispatched = false;
+    if (!request.settled) return false;
+    this.free.push(request);
+    return true;
+  }
+
+  /** Its outcome is reported: it no longer counts as in flight (reused once undici lets go of it). */
   private settle(request: OpenRequest): void {
     request.settled = true;
     this.inFlight--;
     this.completedCount++;
-    this.free.push(request);
+    if (!request.dispatched) this.free.push(request);
     if (this.inFlight === 0) this.onDrained?.();
   }
 
@@ -128,6 +184,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
       if (request.settled) continue;
       this.sink.transportError(request.op, endMs, endMs - request.intendedMs, 'timeout');
       this.settle(request);
+      request.expire();
     }
   }
 

@@ -21,6 +21,11 @@ export class OpenRequest {
   status = 0;
   /** True once its outcome was reported (late callbacks after a forced timeout are ignored). */
   settled = true;
+  /** True while undici holds it (dispatched, no onComplete/onError yet): it cannot be reused then. */
+  dispatched = false;
+  /** Its deadline passed and it was reported as a timeout; undici is told to abort it. */
+  expired = false;
+  private abortFn: ((err?: Error) => void) | undefined;
   private keepBody = false;
   private readonly chunks: Buffer[] = [];
 
@@ -33,11 +38,26 @@ export class OpenRequest {
     this.intendedMs = intendedMs;
     this.status = 0;
     this.settled = false;
+    this.dispatched = true;
+    this.expired = false;
+    this.abortFn = undefined;
     this.keepBody = false;
     this.chunks.length = 0;
   }
 
-  onConnect(): void {}
+  /** Called by undici when the request is written to a connection (it may wait in the pool's queue before). */
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.expired) abort();
+    else this.abortFn = abort;
+  }
+
+  /** Gives up on the request: undici errors it at once if it is on a connection, or when it reaches one. */
+  expire(): void {
+    this.expired = true;
+    const abort = this.abortFn;
+    this.abortFn = undefined;
+    abort?.();
+  }
 
   onHeaders(statusCode: number): boolean {
     this.status = statusCode;

@@ -95,7 +95,11 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const loadRun = createLoadDriver(plan.load, clock, lag).start({ url: deployment.serviceUrl, ids }, recorder, opts.signal);
     schedule.start();
     const ended = await waitForEnd(plan, clock, opts, live, journal);
-    if (ended === 'aborted') status = 'aborted';
+    if (ended === 'aborted') {
+      status = 'aborted';
+      // Stop hurting the service first: the load's drain may take up to its timeout.
+      await schedule.recoverAll();
+    }
     loadRun.stop();
     const summary = await loadRun.done;
     lag.stop();

@@ -13,11 +13,14 @@ class OutageServer {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private failing = false;
+  private hanging = false;
   port = 0;
 
   async listen(): Promise<void> {
     const server = createServer((req, res) => {
       if (this.failing) return void res.writeHead(503, { 'retry-after': '1' }).end('{"error":"down"}');
+      // A hang: the request is read and never answered; the client's timeout ends it.
+      if (this.hanging) return void req.resume();
       if (req.url === '/health') return void res.end('{"status":"ok"}');
       if (req.method === 'GET' && req.url?.startsWith('/tasks?')) return void res.end('{"items":[{"id":1},{"id":2},{"id":3}],"next_cursor":null}');
       if (req.method === 'POST') return void req.resume().on('end', () => res.writeHead(201).end('{"id":4,"title":"t"}'));
@@ -44,6 +47,10 @@ class OutageServer {
 
   serve503(on: boolean): void {
     this.failing = on;
+  }
+
+  hang(on: boolean): void {
+    this.hanging = on;
   }
 
   async close(): Promise<void> {
@@ -110,6 +117,61 @@ describe('client-observed disruption is measured within 100 ms of an outage of k
     expect(d.failures).toBeGreaterThan(0);
     if (mode === '503 responses') expect(d.status5xx).toBe(d.failures);
     else expect(d.transportErrors.total).toBe(d.failures);
+  });
+});
+
+/**
+ * Open model at 200 req/s with a client timeout of 1 s or 5 s; one connection per request that
+ * can be outstanding (rate × timeout), so each waits on its own and times out on its own.
+ */
+const openScenario = (url: string, timeout: string, connections: number) => `
+apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: calibration-hang }
+spec:
+  duration: 10s
+  warmup: 1s
+  target: { url: "${url}" }
+  load: { model: open, rate: 200, connections: ${connections}, timeout: ${timeout}, mix: { get: 90, list: 10 } }
+  checks: [{ id: P95, name: p95, metric: latency.p95, during: [baseline], target: "< 500ms" }]
+`;
+
+describe('an outage that hangs is measured within 100 ms, by when requests were meant to be sent', () => {
+  const out = mkdtempSync(join(tmpdir(), 'gd-cal-hang-'));
+  let server: OutageServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it.each([
+    { timeout: '1s', connections: 220 },
+    { timeout: '5s', connections: 1000 },
+  ])('4000 ms without answers, client timeout $timeout', async ({ timeout, connections }) => {
+    const srv = new OutageServer();
+    server = srv;
+    await srv.listen();
+    const { plan, problems } = planFromText(openScenario(`http://127.0.0.1:${srv.port}`, timeout, connections), { env: {} });
+    expect(problems).toBeUndefined();
+    const clock = new SystemClock();
+    let started!: () => void;
+    const loadStarted = new Promise<void>((r) => (started = r));
+    const running = runGameDay(plan!, { outDir: out, signal: new AbortController().signal, clock, onTick: () => started() });
+    await loadStarted;
+    const truthStart = await at(clock, 2_610);
+    srv.hang(true);
+    const truthEnd = await at(clock, 2_610 + 4_000);
+    srv.hang(false);
+    const outcome = await running;
+    expect(outcome.status).toBe('completed');
+    const [d, ...others] = outcome.analysis!.disruptions;
+    expect(others).toEqual([]);
+    expect(Math.abs(d!.startMs - truthStart)).toBeLessThan(100);
+    expect(Math.abs(d!.endMs - truthEnd)).toBeLessThan(100);
+    // Every request that met the hang failed: by timeout, or dropped when maxInFlight was reached.
+    expect(d!.transportErrors.timeout + (d!.failures - d!.transportErrors.total - d!.status5xx)).toBe(d!.failures);
+    expect(d!.failures).toBeGreaterThan(0.9 * 200 * 4);
   });
 });
 

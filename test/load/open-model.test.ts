@@ -167,4 +167,18 @@ describe('open model transport errors', () => {
     expect(sink.errors.length).toBeGreaterThan(30);
     for (const e of sink.errors) expect(e.latencyMs).toBeGreaterThanOrEqual(195);
   });
+
+  it('times out at the client deadline from the intended send, also for requests queued for a connection', async () => {
+    // 2 connections, 200 req/s, a server that never answers: nearly every request waits in the
+    // pool's queue; each must still be reported at its deadline (undici's own timers are coarse
+    // and start only on a connection).
+    const { sink, summary } = await runOpen({ blackhole: true }, 1_500, openPlan({ timeoutMs: 300, connections: 2 }));
+    expect(summary.completed).toBe(summary.sent);
+    expect(sink.errors.length).toBeGreaterThan(200);
+    const early = sink.errors.filter((e) => e.latencyMs < 300 - 1);
+    const late = sink.errors.filter((e) => e.latencyMs > 300 + 100);
+    expect(early).toEqual([]);
+    // A busy machine may delay a few sweeps; undici's timers alone would be late for most.
+    expect(late.length / sink.errors.length).toBeLessThan(0.03);
+  });
 });
