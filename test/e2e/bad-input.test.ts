@@ -78,7 +78,7 @@ describe('gameday validate with hostile files', () => {
     expect(r.stdout).toContain('scenarios/pod-kill.yaml: valid');
     expect(r.code).toBe(2);
     // Node's start-up dominates; reading the 20 MB file in full used to take minutes.
-    expect(r.ms).toBeLessThan(30_000);
+    expect(r.ms).toBeLessThan(50_000);
   });
 
   it('validates many files in one call, every one reported', async () => {
@@ -102,7 +102,7 @@ describe('gameday run with hostile files', () => {
   it.each([
     ['a FIFO', () => join(dir, 'fifo.yaml'), 'found a FIFO (named pipe)'],
     ['an alias bomb', () => file('bomb-run.yaml', BOMB), 'an alias bomb'],
-    ['a rate of 1,000,000 for 1000h', () => file('absurd-run.yaml', `${HEAD}metadata: { name: absurd }\nspec:\n  duration: 1000h\n  limits: { rate: 1000000 }\n  load: { model: open, rate: 1000000 }\n`), 'found "1000h"'],
+    ['a rate of 1,000,000 for 1000h', () => file('absurd-run.yaml', `${HEAD}metadata: { name: absurd }\nspec:\n  duration: 1000h\n  load: { model: open, rate: 1000000 }\n`), 'found "1000h"'],
   ])('%s: exit 2, nothing started (no output directory, no temp files)', async (_name, make, message) => {
     const scenario = make();
     const tmp = privateTmp();
