@@ -10,6 +10,8 @@ import { toPlan, type PlanContext } from './to-plan.js';
 
 export type PlanResult = { plan: Plan; problems?: undefined } | { plan?: undefined; problems: Problem[] };
 
+const NESTING = `mappings and sequences nested at most ${FILE_LIMITS.maxDepth} deep`;
+
 /** Parses and validates scenario text; every problem is reported at once (up to FILE_LIMITS.maxProblems). */
 export function planFromText(text: string, ctx: PlanContext): PlanResult {
   const result = judgeText(text, ctx);
@@ -19,7 +21,7 @@ export function planFromText(text: string, ctx: PlanContext): PlanResult {
 function judgeText(text: string, ctx: PlanContext): PlanResult {
   const file = ctx.file;
   const at = (path: string, expected: string, found: string): Problem => ({ ...(file ? { file } : {}), path, expected, found });
-  if (text.length > FILE_LIMITS.maxBytes) return { problems: [at('', `a scenario of at most ${FILE_LIMITS.maxBytes} bytes`, `${text.length} characters`)] };
+  if (text.length > FILE_LIMITS.maxBytes) return { problems: [at('', `a scenario of at most ${FILE_LIMITS.maxBytes} characters`, `${text.length}`)] };
   const lines = new LineCounter();
   // Duplicate keys are found below in one pass: the library's own check compares every pair.
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter: lines });
@@ -66,7 +68,6 @@ function capped(problems: Problem[], file: string | undefined): Problem[] {
 }
 
 type Shape = { path: string; expected: string; found: string };
-const NESTING = `mappings and sequences nested at most ${FILE_LIMITS.maxDepth} deep`;
 
 /**
  * One iterative walk over the parsed document (no recursion, so no stack overflow on deep input):
