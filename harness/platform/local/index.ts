@@ -69,7 +69,7 @@ export class LocalPlatform implements Platform {
     servicePort.catch(() => undefined);
     this.image = await imageBuilding;
     signal.throwIfAborted();
-    this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres(undefined, reaper) : existingDatabase(this.plan.database.url);
+    this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres(undefined, { reaping: reaper, signal }) : existingDatabase(this.plan.database.url);
     journal.record({ source: 'platform', type: 'database.ready', detail: { embedded: this.plan.database.kind === 'embedded', ms: Math.round(this.clock.now() - t0) } });
     signal.throwIfAborted();
     const seeded = await seedDatabase(this.image, this.database.url, this.plan.seedRows, { reaping: reaper });

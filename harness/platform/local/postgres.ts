@@ -34,7 +34,8 @@ const STOP_GRACE_MS = 10_000;
  * - stopping a server that already died never waits forever.
  * Clients connect over loopback TCP only: no Unix socket is left in /tmp by a killed server.
  */
-export async function startEmbeddedPostgres(maxConnections = 200, reaping?: Reaping): Promise<Database> {
+export async function startEmbeddedPostgres(maxConnections = 200, opts: { reaping?: Reaping; signal?: AbortSignal } = {}): Promise<Database> {
+  const { reaping, signal } = opts;
   const dir = join(tmpdir(), `gameday-pg-${randomBytes(6).toString('hex')}`);
   reaping?.watchPath(dir);
   const dataDir = join(dir, 'data');
@@ -60,11 +61,12 @@ export async function startEmbeddedPostgres(maxConnections = 200, reaping?: Reap
       await chown(pwfile, ids.uid, ids.gid);
     }
     const initdbArgs = [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--lc-messages=C', '--no-sync'];
-    await runGroup(bin.initdb, initdbArgs, ids, INITDB_TIMEOUT_MS, log, reaping);
+    signal?.throwIfAborted();
+    await runGroup(bin.initdb, initdbArgs, ids, INITDB_TIMEOUT_MS, log, reaping, signal);
     await rm(pwfile, { force: true });
     const port = await freePort();
     server = spawnGroup(bin.postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `max_connections=${maxConnections}`, '-c', 'fsync=off', '-c', 'unix_socket_directories='], ids, reaping, 'SIGINT');
-    await waitReady(server, log);
+    await waitReady(server, log, signal);
     return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, dir, ...(server.pid ? { pid: server.pid } : {}), stop };
   } catch (err) {
     await stop();
@@ -115,23 +117,30 @@ function spawnGroup(command: string, args: string[], ids: Ids, reaping: Reaping 
   return child;
 }
 
-/** Runs initdb to completion (its group killed at the timeout); rejects with its output unless it exits 0. */
-function runGroup(command: string, args: string[], ids: Ids, timeoutMs: number, log: string[], reaping: Reaping | undefined): Promise<void> {
+/** Runs initdb to completion (its group killed at the timeout or an abort); rejects unless it exits 0. */
+function runGroup(command: string, args: string[], ids: Ids, timeoutMs: number, log: string[], reaping: Reaping | undefined, signal: AbortSignal | undefined): Promise<void> {
   const child = spawnGroup(command, args, ids, reaping, 'SIGKILL');
   const keep = (c: Buffer): void => void (log.length < 200 && log.push(c.toString('utf8')));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), timeoutMs);
-    child.once('error', (err) => {
+    const kill = (): void => killGroup(child.pid, 'SIGKILL');
+    const timer = setTimeout(kill, timeoutMs);
+    signal?.addEventListener('abort', kill, { once: true });
+    const done = (): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', kill);
+    };
+    child.once('error', (err) => {
+      done();
       reject(err);
     });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
+    child.once('close', (code, sig) => {
+      done();
       if (child.pid) reaping?.forget({ pid: child.pid });
-      if (code === 0) resolve();
-      else reject(new Error(`initdb failed (code ${code}, signal ${signal})`));
+      if (signal?.aborted) reject(signal.reason);
+      else if (code === 0) resolve();
+      else reject(new Error(`initdb failed (code ${code}, signal ${sig})`));
     });
   });
 }
@@ -145,26 +154,27 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-function waitReady(server: ChildProcess, log: string[]): Promise<void> {
+/** Resolves when the server accepts connections; rejects if it exits, at the timeout, or on an abort (the caller stops it). */
+function waitReady(server: ChildProcess, log: string[], signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready within ${START_TIMEOUT_MS}ms`)), START_TIMEOUT_MS);
+    const onAbort = (): void => finish(signal?.reason);
+    const finish = (err?: unknown): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (err === undefined) resolve();
+      else reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    const timer = setTimeout(() => finish(new Error(`not ready within ${START_TIMEOUT_MS}ms`)), START_TIMEOUT_MS);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     server.stdout?.resume();
     server.stderr?.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       if (log.length < 200) log.push(text);
-      if (text.includes('database system is ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
+      if (text.includes('database system is ready to accept connections')) finish();
     });
-    server.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    server.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`postgres exited (code ${code}, signal ${signal})`));
-    });
+    server.once('error', (err) => finish(err));
+    server.once('exit', (code, sig) => finish(new Error(`postgres exited (code ${code}, signal ${sig})`)));
   });
 }
 
