@@ -11,7 +11,7 @@ export interface RunMeta {
   scenarioFile?: string;
   gameday: string;
   node: string;
-  autocannon: string;
+  undici: string;
   gitCommit: string | null;
   gitDirty: boolean | null;
   host: { platform: string; arch: string; cpus: number };
@@ -46,7 +46,7 @@ export async function runMeta(plan: Plan, startedAt: Date, argv: string[]): Prom
     ...(plan.source ? { scenarioFile: plan.source } : {}),
     gameday: await version(`${PROJECT_ROOT}package.json`),
     node: process.version,
-    autocannon: await version(`${PROJECT_ROOT}node_modules/autocannon/package.json`),
+    undici: await version(`${PROJECT_ROOT}node_modules/undici/package.json`),
     gitCommit: commit,
     gitDirty: status === null ? null : status.length > 0,
     host: { platform: process.platform, arch: process.arch, cpus: cpus().length },

@@ -7,7 +7,12 @@ import { TOTAL, type ResourceSeries } from '../observe/series.js';
  * replicas are replaced during a run and change names, their sum is what the checks judge.
  */
 
-/** Within tolerance means |value − baseline| ≤ max(abs, rel × |baseline|). */
+/**
+ * Back means value ≤ baseline + max(abs, rel × |baseline|). One-sided: every sampled resource is
+ * something held (connections, pool slots, memory, file descriptors), so holding less than before
+ * the fault is no leak — e.g. pool connections opened during start-up and closed later by the
+ * pool's idle timeout take the series below a baseline measured early.
+ */
 export interface Tolerance {
   abs: number;
   rel: number;
@@ -59,9 +64,9 @@ export interface ResourceRecovery {
   /** A replica name, or `total` for the sum over replicas. */
   replica: string;
   baseline: number | null;
-  /** The tolerance in the resource's unit, around the baseline. */
+  /** The tolerance in the resource's unit, above the baseline. */
   toleranceAbs: number | null;
-  /** From the fault's start on, the sampled value furthest from the baseline. */
+  /** From the fault's start on, the highest sampled value. */
   peak: number | null;
   recoveredAtMs: number | null;
   /** Fault end → recovered; 0 when the resource was already back when the fault ended. */
@@ -107,10 +112,10 @@ function judge(resource: string, replica: string, points: Points, o: ResourceRec
   if (baseline === null) return { ...none, status: 'no-baseline' };
   const tolerance = o.tolerances?.[resource] ?? DEFAULT_TOLERANCES[resource] ?? FALLBACK_TOLERANCE;
   const toleranceAbs = Math.max(tolerance.abs, tolerance.rel * Math.abs(baseline));
-  const judged = { ...none, baseline, toleranceAbs, peak: peakValue(points, o.faultAtMs, baseline) };
+  const judged = { ...none, baseline, toleranceAbs, peak: peakValue(points, o.faultAtMs) };
   const after = pointsFrom(points, o.faultEndMs);
   if (after.length === 0) return { ...judged, status: 'no-data' };
-  const recoveredAtMs = firstSustained(after, (v) => Math.abs(v - baseline) <= toleranceAbs, o.sustainMs);
+  const recoveredAtMs = firstSustained(after, (v) => v <= baseline + toleranceAbs, o.sustainMs);
   if (recoveredAtMs !== null) return { ...judged, recoveredAtMs, recoveryMs: recoveredAtMs - o.faultEndMs, status: 'recovered' };
   const gone = replica !== TOTAL && (points.at(-1)?.[0] ?? endMs) < endMs;
   return { ...judged, leaked: !gone, status: gone ? 'gone' : 'leaked' };
@@ -140,11 +145,9 @@ function firstSustained(points: Points, within: (v: number) => boolean, sustainM
   return runStart;
 }
 
-function peakValue(points: Points, fromMs: number, baseline: number): number | null {
+function peakValue(points: Points, fromMs: number): number | null {
   let peak: number | null = null;
-  for (const [t, v] of points) {
-    if (t >= fromMs && (peak === null || Math.abs(v - baseline) > Math.abs(peak - baseline))) peak = v;
-  }
+  for (const [t, v] of points) if (t >= fromMs && (peak === null || v > peak)) peak = v;
   return peak;
 }
 

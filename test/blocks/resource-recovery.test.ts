@@ -61,9 +61,17 @@ describe('resource recovery', () => {
       pool('d', 24, 40, () => 5),
     ];
     const results = analyzeResourceRecovery(data, { ...WINDOW, tolerances: { db_pool_active: { abs: 2, rel: 0 } } });
-    expect(total(results, 'db_pool_active')).toMatchObject({ baseline: 15, peak: 20, recoveredAtMs: 24_000, recoveryMs: 4000, leaked: false });
+    // The sum falls to 10 when c dies (22 s): holding less than before is back, not a leak.
+    expect(total(results, 'db_pool_active')).toMatchObject({ baseline: 15, peak: 20, recoveredAtMs: 22_000, recoveryMs: 2000, leaked: false });
     const byReplica = Object.fromEntries(results.filter((r) => r.replica !== 'total').map((r) => [r.replica, r.status]));
     expect(byReplica).toEqual({ a: 'recovered', b: 'recovered', c: 'gone' });
+  });
+
+  it('does not call a resource that ends below its baseline leaked (idle pool connections closed after start-up)', () => {
+    // 22 sessions while warm-up connections are still open, then the pools' idle timeout closes them.
+    const data = [series('db_connections', 'total', 0, 40, (t) => (t < 11 ? 22 : t < 20 ? 30 : 5))];
+    const [r] = analyzeResourceRecovery(data, { ...WINDOW, tolerances: { db_connections: { abs: 2, rel: 0.1 } } });
+    expect(r).toMatchObject({ baseline: 22, peak: 30, leaked: false, status: 'recovered', recoveredAtMs: 20_000 });
   });
 
   it('still flags a leak when the leaking replica is never replaced', () => {

@@ -23,7 +23,7 @@ function rerun(r: ResultDocument): Array<{ name: string; value: string }> {
     ['git commit', commit ? `${commit}${m['gitDirty'] ? ' (with uncommitted changes)' : ''}` : undefined],
     ['gameday', str(m['gameday'])],
     ['node', str(m['node'])],
-    ['autocannon', str(m['autocannon'])],
+    ['undici', str(m['undici'])],
     ['host', host ? `${host.platform}/${host.arch}, ${host.cpus} CPUs` : undefined],
     ['started', str(m['startedAt'])],
     ['result schema', String(r.schemaVersion)],
