@@ -10,6 +10,8 @@
  *  (g) the latency proxy's cost to the harness's event loop under pgbench -S through it, on this thread
  *      vs in its worker: the loop's busy share (goal: the worker's within 2 points of no proxy at all),
  *      with its delay p99 and the send lag alongside
+ *  (h) every shipped scenario under scenarios/, run BENCH_SCENARIO_RUNS times (default 5) through the CLI on
+ *      the embedded default: how many held (goal: every run)
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
@@ -19,6 +21,8 @@ import { aaRepetition } from './aa.js';
 import { catchRepetition } from './catch.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
 import { proxyLoopCost, proxyOverhead, type LoopCostRow } from './proxy.js';
+import { repeatScenario } from './scenarios.js';
+import { readdirSync } from 'node:fs';
 
 const CLIENTS = 16;
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -150,6 +154,15 @@ async function proxyLoop(): Promise<void> {
   }
 }
 
+async function shippedScenarios(): Promise<void> {
+  const runs = Number(process.env['BENCH_SCENARIO_RUNS'] ?? 5);
+  const files = (process.env['BENCH_SCENARIOS']?.split(',') ?? readdirSync('scenarios').filter((f) => f.endsWith('.yaml')).map((f) => `scenarios/${f}`)).sort();
+  for (const file of files) {
+    const r = await repeatScenario(file, runs, (line) => process.stdout.write(`${line}\n`));
+    rows.push({ name: `(h) ${file}: ${runs} runs on the embedded default`, value: `${r.passed}/${runs} held${r.failures.length ? ` — ${r.failures.join(' | ')}` : ''}`, reference: `goal ${runs}/${runs}`, ratio: r.passed / runs, goal: '= 1.0', met: r.passed === runs });
+  }
+}
+
 const only = process.env['BENCH_ONLY'];
 if (!only || only.includes('c')) await coldStart();
 if (!only || only.includes('a')) await serviceVsPgbench();
@@ -158,6 +171,7 @@ if (!only || only.includes('d')) await gateAa();
 if (!only || only.includes('e')) await gateCatch();
 if (!only || only.includes('f')) await proxyCost();
 if (!only || only.includes('g')) await proxyLoop();
+if (!only || only.includes('h')) await shippedScenarios();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {
