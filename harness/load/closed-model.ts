@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { LoadDriver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink, TransportErrorKind } from './types.js';
 import { kindOfError } from './transport-errors.js';
 import { Workload, type HttpRequestSpec } from './workload.js';
-import { assertLoopback } from './loopback.js';
+import { assertAllowedTarget, guardedConnector } from './loopback.js';
 import { MAX_RUN_MS } from './limits.js';
 
 type ClosedPlan = Extract<LoadPlan, { model: 'closed' }>;
@@ -40,6 +40,7 @@ class ClosedRun implements LoadRun {
   private stopping = false;
   private onIdle: (() => void) | undefined;
   private readonly origin: string;
+  private readonly connector: ReturnType<typeof guardedConnector>;
 
   constructor(
     readonly plan: ClosedPlan,
@@ -48,7 +49,8 @@ class ClosedRun implements LoadRun {
     private readonly sink: ResponseSink,
     signal: AbortSignal,
   ) {
-    this.origin = assertLoopback(target.url).origin;
+    this.origin = assertAllowedTarget(target.url, target).origin;
+    this.connector = guardedConnector(target, plan.timeoutMs);
     this.workload = new Workload(plan.mix, plan.seed, target.ids);
     for (let i = 0; i < plan.connections; i++) this.loops.push(new Loop(this));
     this.done = this.run(signal);
@@ -65,7 +67,8 @@ class ClosedRun implements LoadRun {
   }
 
   newClient(): Client {
-    return new Client(this.origin, { pipelining: 1, connectTimeout: this.plan.timeoutMs });
+    // The host policy again at every socket, with the target's TLS; the connect timeout is the client's.
+    return new Client(this.origin, { pipelining: 1, connect: this.connector });
   }
 
   countSent(): void {

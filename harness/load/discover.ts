@@ -1,5 +1,5 @@
 import { Client } from 'undici';
-import { assertLoopback } from './loopback.js';
+import { assertAllowedTarget, guardedConnector, type TargetAccess } from './loopback.js';
 
 export const DISCOVER_PAGE_SIZE = 100;
 /** A page request that takes longer than this fails discovery. */
@@ -12,9 +12,13 @@ export const DISCOVER_TOTAL_TIMEOUT_MS = 30_000;
  * last page, or the time limit. Pages are the Task API's: `{ items: [{ id, … }], next_cursor }`;
  * a null `next_cursor` ends the list.
  */
-export async function discoverIds(url: string, max: number): Promise<number[]> {
-  const origin = assertLoopback(url).origin;
-  const client = new Client(origin, { headersTimeout: DISCOVER_PAGE_TIMEOUT_MS, bodyTimeout: DISCOVER_PAGE_TIMEOUT_MS });
+export async function discoverIds(url: string, max: number, access: TargetAccess = {}): Promise<number[]> {
+  const origin = assertAllowedTarget(url, access).origin;
+  const client = new Client(origin, {
+    headersTimeout: DISCOVER_PAGE_TIMEOUT_MS,
+    bodyTimeout: DISCOVER_PAGE_TIMEOUT_MS,
+    connect: guardedConnector(access, DISCOVER_PAGE_TIMEOUT_MS),
+  });
   const deadline = AbortSignal.timeout(DISCOVER_TOTAL_TIMEOUT_MS);
   const ids: number[] = [];
   const maxPages = Math.ceil(max / DISCOVER_PAGE_SIZE) + 1;

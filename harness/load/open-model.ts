@@ -5,7 +5,7 @@ import { OpenRequest, type OpenRequestOwner } from './open-request.js';
 import { runArrivals } from './arrivals.js';
 import { kindOfError } from './transport-errors.js';
 import { Workload } from './workload.js';
-import { assertLoopback } from './loopback.js';
+import { assertAllowedTarget, guardedConnector } from './loopback.js';
 import { DRAIN_MARGIN_MS } from './limits.js';
 
 type OpenPlan = Extract<LoadPlan, { model: 'open' }>;
@@ -53,14 +53,15 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     signal: AbortSignal,
     private readonly observer?: LoadObserver,
   ) {
-    const origin = assertLoopback(target.url).origin;
+    const origin = assertAllowedTarget(target.url, target).origin;
     this.workload = new Workload(plan.mix, plan.seed, target.ids);
     this.pool = new Pool(origin, {
       connections: plan.connections,
       pipelining: 1,
       headersTimeout: plan.timeoutMs + BACKSTOP_MS,
       bodyTimeout: plan.timeoutMs + BACKSTOP_MS,
-      connectTimeout: plan.timeoutMs,
+      // The host policy again at every socket, with the target's TLS; the connect timeout is the client's.
+      connect: guardedConnector(target, plan.timeoutMs),
     });
     this.done = this.run(signal);
   }

@@ -1,3 +1,5 @@
+import type { TargetAccess } from './loopback.js';
+
 /**
  * The load stage: drives requests at the service and reports every outcome to a sink.
  * It never prints and never aggregates; the timeline stage implements the sink.
@@ -62,8 +64,9 @@ export interface AcknowledgedWrite {
   fields?: Record<string, unknown>;
 }
 
-export interface LoadTarget {
-  /** Base URL of the service, loopback only (validated before any load starts). */
+/** `allowHosts` and `tls` (TargetAccess): the host policy and TLS applied at every connection. */
+export interface LoadTarget extends TargetAccess {
+  /** Base URL of the service: loopback or an allowed host (validated before any load starts). */
   url: string;
   /** Ids of existing tasks the mix reads and updates. */
   ids: number[];

@@ -10,11 +10,11 @@ afterEach(async () => {
 });
 
 describe('loopback only', () => {
-  it.each(['http://127.0.0.1:3000', 'http://127.5.6.7', 'http://localhost:8080/x', 'http://[::1]:80', 'http://LOCALHOST'])('accepts %s', (url) => {
+  it.each(['http://127.0.0.1:3000', 'http://127.5.6.7', 'http://localhost:8080/x', 'http://[::1]:80', 'http://LOCALHOST', 'https://127.0.0.1'])('accepts %s', (url) => {
     expect(() => assertLoopback(url)).not.toThrow();
   });
 
-  it.each(['http://10.0.0.1', 'http://128.0.0.1', 'http://example.com', 'http://localhost.example.com', 'http://[::2]', 'https://127.0.0.1', 'nonsense'])(
+  it.each(['http://10.0.0.1', 'http://128.0.0.1', 'http://example.com', 'http://localhost.example.com', 'http://[::2]', 'ftp://127.0.0.1', 'nonsense'])(
     'refuses %s',
     (url) => {
       expect(() => assertLoopback(url)).toThrow(/load target/);
