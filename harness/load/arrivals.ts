@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { RampStage } from './types.js';
 import { MAX_RUN_MS } from './limits.js';
 
 /** The scheduler wakes at least this often (it sleeps less when the next arrival is sooner). */
@@ -10,13 +11,19 @@ export const MAX_BATCH = 5_000;
 export type OnArrival = (k: number, intendedMs: number, nowMs: number) => void;
 
 /**
+ * When arrival k is due, in ms after the schedule's start; Infinity when there is no arrival k.
+ * Called with k = 0, 1, 2… in order, once each.
+ */
+type DueAt = (k: number) => number;
+
+/**
  * A constant arrival rate, as wrk2 and k6's constant-arrival-rate: arrival k is due at
  * t0 + k * (1000 / ratePerSec), computed from k (no drift from summing intervals). Each wake-up
  * emits every arrival whose time has come, with its intended time, so a late wake-up or a stalled
  * event loop delays sends but never moves the times latency is measured from.
  * Resolves with the number of arrivals when `signal` aborts or `maxRunMs` has passed.
  */
-export async function runArrivals(
+export function runArrivals(
   clock: Clock,
   ratePerSec: number,
   onArrival: OnArrival,
@@ -24,25 +31,130 @@ export async function runArrivals(
   maxRunMs = MAX_RUN_MS,
 ): Promise<number> {
   const intervalMs = 1000 / ratePerSec;
+  return runSchedule(clock, (k) => k * intervalMs, onArrival, signal, maxRunMs);
+}
+
+/**
+ * A ramping arrival rate, as k6's ramping-arrival-rate (timeUnit 1s): the rate starts at
+ * `startPerSec` and moves linearly to each stage's `toPerSec` over its `overMs` (0: a jump).
+ * Arrival k is due when the expected arrivals, the integral of the rate from the start, reach
+ * k + 1 (k6 counts the same way: the first arrival once a whole one is due, so a stage at rate 0
+ * sends nothing); each time is solved from k and the stage's closed form, so nothing drifts.
+ * As in k6 the schedule ends with the last stage: resolves then, or earlier as `runArrivals`.
+ */
+export function runRampingArrivals(
+  clock: Clock,
+  ramp: { startPerSec: number; stages: readonly RampStage[] },
+  onArrival: OnArrival,
+  signal: AbortSignal,
+  maxRunMs = MAX_RUN_MS,
+): Promise<number> {
+  const curve = new RampCurve(ramp.startPerSec, ramp.stages);
+  return runSchedule(clock, (k) => curve.timeOf(k + 1), onArrival, signal, maxRunMs);
+}
+
+async function runSchedule(clock: Clock, dueAt: DueAt, onArrival: OnArrival, signal: AbortSignal, maxRunMs: number): Promise<number> {
   const t0 = clock.now();
   const endMs = t0 + maxRunMs;
   let k = 0;
+  let next = t0 + dueAt(0);
   while (!signal.aborted) {
     const now = Math.min(clock.now(), endMs);
-    k = emitDue(k, t0, intervalMs, now, onArrival, signal);
-    if (now >= endMs) break;
-    const untilNext = t0 + k * intervalMs - clock.now();
-    await clock.sleep(Math.min(TICK_MS, Math.max(1, untilNext)), signal);
+    // Emit arrivals due at or before `now` (at most MAX_BATCH, none once stopped).
+    for (const last = k + MAX_BATCH; next <= now && k < last && !signal.aborted; next = t0 + dueAt(k)) {
+      onArrival(k, next, now);
+      k++;
+    }
+    if (now >= endMs || next === Infinity) break;
+    await clock.sleep(Math.min(TICK_MS, Math.max(1, next - clock.now())), signal);
   }
   return k;
 }
 
-/** Emits arrivals k.. due at or before `now` (at most MAX_BATCH, none once stopped); returns the next k. */
-function emitDue(k: number, t0: number, intervalMs: number, now: number, onArrival: OnArrival, signal: AbortSignal): number {
-  const last = k + MAX_BATCH;
-  for (let t = t0 + k * intervalMs; t <= now && k < last && !signal.aborted; t = t0 + k * intervalMs) {
-    onArrival(k, t, now);
-    k++;
+/** One stage of a ramp, with what came before it. Rates per second, times in ms. */
+interface Segment {
+  startMs: number;
+  durationMs: number;
+  from: number;
+  to: number;
+  /** Expected arrivals before the stage, and by its end. */
+  before: number;
+  after: number;
+}
+
+/**
+ * The rate of a ramp, piecewise linear, and its integral N(t) (expected arrivals by t ms), which is
+ * piecewise quadratic: in a stage of d ms from rate a to b (per second), τ ms in,
+ * N = before + (a·τ + (b − a)·τ² / (2d)) / 1000.
+ */
+export class RampCurve {
+  private readonly segments: Segment[] = [];
+  /** Stage of the last `timeOf`: arrivals are asked for in order, so the search only moves forward. */
+  private cursor = 0;
+  /** Expected arrivals over the whole ramp. */
+  readonly total: number;
+  readonly durationMs: number;
+  /** The highest rate of the ramp, per second. */
+  readonly peakPerSec: number;
+
+  constructor(startPerSec: number, stages: readonly RampStage[]) {
+    let startMs = 0;
+    let before = 0;
+    let from = startPerSec;
+    let peak = startPerSec;
+    for (const s of stages) {
+      // Multiplied before divided: whole rates and durations give whole counts, exactly.
+      const after = before + ((from + s.toPerSec) * s.overMs) / 2000;
+      this.segments.push({ startMs, durationMs: s.overMs, from, to: s.toPerSec, before, after });
+      startMs += s.overMs;
+      before = after;
+      from = s.toPerSec;
+      peak = Math.max(peak, s.toPerSec);
+    }
+    this.total = before;
+    this.durationMs = startMs;
+    this.peakPerSec = peak;
   }
-  return k;
+
+  /** Expected arrivals by `tMs` after the start (the whole ramp's after its end). */
+  expected(tMs: number): number {
+    if (tMs <= 0) return 0;
+    for (const s of this.segments) {
+      if (tMs >= s.startMs + s.durationMs) continue;
+      const tau = tMs - s.startMs;
+      return s.before + (s.from * tau + ((s.to - s.from) * tau * tau) / (2 * s.durationMs)) / 1000;
+    }
+    return this.total;
+  }
+
+  /**
+   * The time (ms after the start) at which the expected arrivals reach n > 0; Infinity when the
+   * ramp never does. Calls must come with n increasing.
+   */
+  timeOf(n: number): number {
+    const segments = this.segments;
+    while (this.cursor < segments.length && (segments[this.cursor] as Segment).after < n) this.cursor++;
+    const s = segments[this.cursor];
+    if (!s) return Infinity;
+    const d = s.durationMs;
+    // Solved from the nearer end of the stage: near a rate of 0 the time is sensitive to rounding
+    // in the count, and counted from that end the count is small and exact (0 at a ramp's end).
+    const fromStart = n - s.before;
+    const fromEnd = s.after - n;
+    if (fromStart <= fromEnd) return s.startMs + Math.min(d, rootOf(s.from, s.to, d, fromStart));
+    return s.startMs + d - Math.min(d, rootOf(s.to, s.from, d, fromEnd));
+  }
+}
+
+/**
+ * The τ ≥ 0 (ms) at which a rate going linearly from a to b (per second) over d ms has brought m
+ * arrivals: the root of a·τ + (b − a)·τ²/(2d) = 1000·m, in the form without cancellation,
+ * 2·1000m / (a + √(a² + 2(b − a)·1000m/d)).
+ */
+function rootOf(a: number, b: number, d: number, m: number): number {
+  if (m <= 0) return 0;
+  const work = 1000 * m;
+  if (a === b) return work / a;
+  // Rounding may leave a hair below 0 where the exact value is 0 (where the rate reaches 0).
+  return (2 * work) / (a + Math.sqrt(Math.max(0, a * a + (2 * (b - a) * work) / d)));
 }

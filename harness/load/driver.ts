@@ -3,6 +3,7 @@ import type { LoadDriver, LoadObserver, LoadPlan } from './types.js';
 import { mixProblems } from './mix.js';
 import { createClosedDriver } from './closed-model.js';
 import { createOpenDriver } from './open-model.js';
+import { RampCurve } from './arrivals.js';
 
 /** The load driver for a plan. Throws, listing every problem, if the plan cannot be run. */
 export function createLoadDriver(plan: LoadPlan, clock: Clock, observer?: LoadObserver): LoadDriver {
@@ -23,7 +24,25 @@ export function loadPlanProblems(plan: LoadPlan): string[] {
   check('seed', plan.seed, Number.isSafeInteger(plan.seed), 'an integer');
   if (plan.model === 'open') {
     check('ratePerSec', plan.ratePerSec, Number.isFinite(plan.ratePerSec) && plan.ratePerSec > 0, 'a rate > 0');
-    check('maxInFlight', plan.maxInFlight, positiveInt(plan.maxInFlight), 'an integer >= 1');
+  }
+  if (plan.model === 'ramping') problems.push(...rampProblems(plan));
+  if (plan.model !== 'closed') check('maxInFlight', plan.maxInFlight, positiveInt(plan.maxInFlight), 'an integer >= 1');
+  return problems;
+}
+
+/** A ramp must have stages, finite rates ≥ 0 and durations ≥ 0, and plan at least one arrival. */
+function rampProblems(plan: Extract<LoadPlan, { model: 'ramping' }>): string[] {
+  const problems: string[] = [];
+  const rate = (v: number): boolean => Number.isFinite(v) && v >= 0;
+  if (!rate(plan.startRatePerSec)) problems.push(`load.startRatePerSec: expected a rate >= 0, found ${String(plan.startRatePerSec)}`);
+  if (plan.stages.length === 0) problems.push('load.stages: expected at least one stage, found none');
+  plan.stages.forEach((s, i) => {
+    if (!rate(s.toPerSec)) problems.push(`load.stages[${i}].toPerSec: expected a rate >= 0, found ${String(s.toPerSec)}`);
+    if (!(Number.isFinite(s.overMs) && s.overMs >= 0)) problems.push(`load.stages[${i}].overMs: expected a number of ms >= 0, found ${String(s.overMs)}`);
+  });
+  if (problems.length === 0) {
+    const total = new RampCurve(plan.startRatePerSec, plan.stages).total;
+    if (total < 1) problems.push(`load.stages: expected stages that plan at least one arrival, found ${String(total)} expected arrivals`);
   }
   return problems;
 }

@@ -2,13 +2,14 @@ import { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { LoadDriver, LoadObserver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink } from './types.js';
 import { OpenRequest, type OpenRequestOwner } from './open-request.js';
-import { runArrivals } from './arrivals.js';
+import { runArrivals, runRampingArrivals } from './arrivals.js';
 import { kindOfError } from './transport-errors.js';
 import { Workload } from './workload.js';
 import { assertAllowedTarget, guardedConnector } from './loopback.js';
 import { DRAIN_MARGIN_MS } from './limits.js';
 
-type OpenPlan = Extract<LoadPlan, { model: 'open' }>;
+/** Constant (open) or ramping rate: the same driver, only the arrival schedule differs. */
+type OpenPlan = Extract<LoadPlan, { model: 'open' | 'ramping' }>;
 
 /** How often outstanding requests are checked against their deadline. */
 export const DEADLINE_SWEEP_MS = 5;
@@ -77,7 +78,10 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     const sweeping = new AbortController();
     const sweeper = this.sweepLoop(sweeping.signal);
     try {
-      await runArrivals(this.clock, this.plan.ratePerSec, this.arrive, this.stopper.signal);
+      const plan = this.plan;
+      await (plan.model === 'ramping'
+        ? runRampingArrivals(this.clock, { startPerSec: plan.startRatePerSec, stages: plan.stages }, this.arrive, this.stopper.signal)
+        : runArrivals(this.clock, plan.ratePerSec, this.arrive, this.stopper.signal));
       await this.drain();
     } finally {
       sweeping.abort();

@@ -39,7 +39,27 @@ export type LoadPlan =
       timeoutMs: number;
       mix: MixEntry[];
       seed: number;
+    }
+  | {
+      /** The open model with a rate that ramps (k6's ramping-arrival-rate, timeUnit 1s). */
+      model: 'ramping';
+      /** The arrival rate at the start, per second. */
+      startRatePerSec: number;
+      /** In order; arrivals end with the last stage. */
+      stages: RampStage[];
+      connections: number;
+      /** As the open model's, for the ramp's peak rate. */
+      maxInFlight: number;
+      timeoutMs: number;
+      mix: MixEntry[];
+      seed: number;
     };
+
+/** The rate moves linearly from the previous stage's target (or the start rate) to `toPerSec` over `overMs` (0: a jump). */
+export interface RampStage {
+  toPerSec: number;
+  overMs: number;
+}
 
 /**
  * Receives every outcome. Called on the hot path: implementations must not allocate per call

@@ -88,11 +88,14 @@ export interface ResultDocument {
 
 const MEASURED = ['baseline', 'fault', 'recovery', 'after'] as const;
 
+const FROM_INTENDED =
+  'every request meant to be sent after warm-up: responses of any status and transport errors (a timeout at its elapsed time), ' +
+  'from the intended send time (coordinated omission corrected); dropped arrivals have no latency and count as failures';
+
 /** Which outcomes the headline percentiles cover, and from when latency is measured. */
 export const LATENCY_OVER: Record<Plan['load']['model'], string> = {
-  open:
-    'every request meant to be sent after warm-up: responses of any status and transport errors (a timeout at its elapsed time), ' +
-    'from the intended send time (coordinated omission corrected); dropped arrivals have no latency and count as failures',
+  open: FROM_INTENDED,
+  ramping: FROM_INTENDED,
   closed:
     'every request sent after warm-up: responses of any status and transport errors (a timeout at its elapsed time), ' +
     'from the actual send time (closed model: coordinated-omission bias)',

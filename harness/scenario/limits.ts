@@ -33,6 +33,8 @@ export const DURATION_BOUNDS = {
   poolTimeout: { min: 10, max: 5 * M },
   terminationGracePeriod: { min: 0, max: 5 * M },
   requestTimeout: { min: 10, max: 5 * M },
+  /** A ramping load's stage (spec.load.stages[].over); 0 jumps to the stage's rate, as in k6. */
+  rampStage: { min: 0, max: 24 * H },
   faultAt: { min: 0, max: 24 * H },
   /** A fault shorter than a timeline second cannot be observed as a phase of its own. */
   faultDuration: { min: 1 * S, max: 24 * H },
@@ -56,5 +58,8 @@ export const DEFAULT_RUN_LIMITS = {
   ratePerSec: 10_000,
 } as const;
 
-/** The hard ceiling of `spec.load.rate` and `spec.limits.rate`, arrivals per second. */
+/** The hard ceiling of `spec.load.rate` (and a ramp's rates) and `spec.limits.rate`, arrivals per second. */
 export const MAX_RATE = 1_000_000;
+
+/** Stages of a ramping load (spec.load.stages). */
+export const MAX_RAMP_STAGES = 100;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatDuration, parseDurationMs } from '../core/duration.js';
 import { OPERATION_NAMES } from '../load/types.js';
-import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS, MAX_RATE } from './limits.js';
+import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS, MAX_RAMP_STAGES, MAX_RATE } from './limits.js';
 import { PHASE_NAMES, RESOURCE_NAMES } from './plan.js';
 
 /**
@@ -71,9 +71,12 @@ function buildSchema(obj: ObjectFactory) {
     .refine((m) => Object.values(m).some((w) => (w ?? 0) > 0), { message: 'at least one operation with weight > 0' });
 
   const load = obj({
-    model: z.enum(['closed', 'open']).default('closed'),
+    model: z.enum(['closed', 'open', 'ramping']).default('closed'),
     connections: positiveInt.max(10_000).default(16),
     rate: z.number().positive().max(MAX_RATE).optional(),
+    /** ramping (k6's ramping-arrival-rate, per second): the rate at the start, then linear to each stage's `to` over its `over`. */
+    startRate: z.number().min(0).max(MAX_RATE).optional(),
+    stages: z.array(obj({ to: z.number().min(0).max(MAX_RATE), over: duration(B.rampStage) })).min(1).max(MAX_RAMP_STAGES).optional(),
     maxInFlight: positiveInt.max(100_000).optional(),
     timeout: duration(B.requestTimeout).default('5s'),
     mix: mix.default({ get: 80, create: 10, update: 5, list: 5 }),

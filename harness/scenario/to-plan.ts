@@ -9,6 +9,7 @@ import { faultPlan, platformNeeds } from './fault-plans.js';
 import { defaultLocalPlatform, type CheckDocument, type ScenarioDocument } from './schema.js';
 import { METRIC_UNITS, parseTarget } from './target.js';
 import { regressionPlan } from './regression.js';
+import { RampCurve } from '../load/arrivals.js';
 
 export interface PlanContext {
   file?: string;
@@ -135,15 +136,43 @@ function loadPlan(doc: ScenarioDocument, problem: Report): LoadPlan {
     .filter(([, w]) => (w ?? 0) > 0)
     .map(([op, weight]) => ({ op: op as OperationName, weight: weight as number }));
   const timeoutMs = ms(l.timeout);
+  if (l.model !== 'ramping') {
+    if (l.startRate !== undefined) problem('spec.load.startRate', `no startRate for model "${l.model}" (use model: ramping)`, String(l.startRate));
+    if (l.stages !== undefined) problem('spec.load.stages', `no stages for model "${l.model}" (use model: ramping)`, `${l.stages.length} stage(s)`);
+  }
   if (l.model === 'closed') {
     if (l.rate !== undefined) problem('spec.load.rate', 'no rate for model "closed" (use model: open)', String(l.rate));
     if (l.maxInFlight !== undefined) problem('spec.load.maxInFlight', 'no maxInFlight for model "closed"', String(l.maxInFlight));
     return { model: 'closed', connections: l.connections, timeoutMs, mix, seed: l.seed };
   }
+  if (l.model === 'ramping') return rampingPlan(doc, { connections: l.connections, timeoutMs, mix, seed: l.seed }, problem);
   if (l.rate === undefined) problem('spec.load.rate', 'an arrival rate per second for model "open"', 'nothing');
   const ratePerSec = l.rate ?? 1;
   const maxInFlight = l.maxInFlight ?? Math.max(l.connections * 4, Math.ceil((ratePerSec * timeoutMs) / 1000));
   return { model: 'open', ratePerSec, connections: l.connections, maxInFlight, timeoutMs, mix, seed: l.seed };
+}
+
+/**
+ * k6's ramping-arrival-rate: the rate starts at `startRate` and moves linearly to each stage's
+ * `to` over its `over`. As in k6 the arrivals end with the last stage, so the stages must fit in
+ * spec.duration. maxInFlight defaults as the open model's, for the peak rate.
+ */
+function rampingPlan(doc: ScenarioDocument, common: { connections: number; timeoutMs: number; mix: MixEntry[]; seed: number }, problem: Report): LoadPlan {
+  const l = doc.spec.load;
+  if (l.rate !== undefined) problem('spec.load.rate', 'no rate for model "ramping" (use startRate and stages)', String(l.rate));
+  if (l.stages === undefined) problem('spec.load.stages', 'at least one stage { to: <rate>, over: <duration> } for model "ramping"', 'nothing');
+  const startRatePerSec = l.startRate ?? 0;
+  const stages = (l.stages ?? []).map((s) => ({ toPerSec: s.to, overMs: ms(s.over) }));
+  const curve = new RampCurve(startRatePerSec, stages);
+  const durationMs = ms(doc.spec.duration);
+  if (curve.durationMs > durationMs) {
+    problem('spec.load.stages', `stages lasting at most spec.duration (${doc.spec.duration}) in all: the load ends with the last stage`, `${formatDuration(curve.durationMs)} in all`);
+  }
+  if (l.stages !== undefined && curve.total < 1) {
+    problem('spec.load.stages', 'stages that plan at least one arrival (a rate above 0 for long enough)', `${Number(curve.total.toPrecision(3))} expected arrivals`);
+  }
+  const maxInFlight = l.maxInFlight ?? Math.max(common.connections * 4, Math.ceil((curve.peakPerSec * common.timeoutMs) / 1000));
+  return { model: 'ramping', startRatePerSec, stages, maxInFlight, ...common };
 }
 
 /** A run longer than an hour, or an arrival rate above 10 000/s, only with an explicit spec.limits. */
@@ -158,11 +187,17 @@ function checkRunLimits(doc: ScenarioDocument, durationMs: number, problem: Repo
     problem('spec.duration', expected, doc.spec.duration);
   }
   const maxRate = limits?.rate ?? DEFAULT_RUN_LIMITS.ratePerSec;
-  if (load.rate !== undefined && load.rate > maxRate) {
+  const rates: Array<[string, number | undefined]> = [
+    ['spec.load.rate', load.rate],
+    ['spec.load.startRate', load.startRate],
+    ...(load.stages ?? []).map((s, i): [string, number] => [`spec.load.stages[${i}].to`, s.to]),
+  ];
+  for (const [path, rate] of rates) {
+    if (rate === undefined || rate <= maxRate) continue;
     const expected = limits?.rate === undefined
       ? `at most ${DEFAULT_RUN_LIMITS.ratePerSec} arrivals/s unless spec.limits.rate allows more`
       : `at most spec.limits.rate (${limits.rate})`;
-    problem('spec.load.rate', expected, String(load.rate));
+    problem(path, expected, String(rate));
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type Clock } from '../../harness/core/clock.js';
-import { MAX_BATCH, runArrivals } from '../../harness/load/arrivals.js';
+import { MAX_BATCH, RampCurve, TICK_MS, runArrivals, runRampingArrivals } from '../../harness/load/arrivals.js';
+import type { RampStage } from '../../harness/load/types.js';
 
 /** A clock whose every sleep oversleeps by `lateMs`: a slow, stalled event loop. */
 function lateClock(lateMs: number): Clock & { t: number } {
@@ -65,5 +66,132 @@ describe('constant arrival rate', () => {
     const total = await runArrivals(clock, 1_000, () => inBatch++, new AbortController().signal, 30_000);
     expect(Math.max(...batches)).toBe(MAX_BATCH);
     expect(total).toBeLessThanOrEqual(30_001); // ended by maxRunMs, backlog or not
+  });
+});
+
+/**
+ * The exact integral of a piecewise-linear rate, written independently of the scheduler: whole
+ * stages as trapezoids, then the trapezoid up to t under the interpolated rate.
+ */
+function integral(startPerSec: number, stages: readonly RampStage[], tMs: number): number {
+  let n = 0;
+  let from = startPerSec;
+  let at = 0;
+  for (const s of stages) {
+    const end = at + s.overMs;
+    if (tMs < end) {
+      const rate = from + ((s.toPerSec - from) * (tMs - at)) / s.overMs;
+      return n + ((from + rate) / 2) * ((tMs - at) / 1000);
+    }
+    n += ((from + s.toPerSec) / 2) * (s.overMs / 1000);
+    from = s.toPerSec;
+    at = end;
+  }
+  return n;
+}
+
+const totalMs = (stages: readonly RampStage[]): number => stages.reduce((sum, s) => sum + s.overMs, 0);
+
+/** Runs a ramp to its end in fake time; every arrival's intended and emitted time. */
+async function rampInFakeTime(startPerSec: number, stages: RampStage[]): Promise<{ intended: number[]; emitted: number[]; count: number }> {
+  const clock = new ManualClock();
+  const intended: number[] = [];
+  const emitted: number[] = [];
+  const done = runRampingArrivals(clock, { startPerSec, stages }, (k, t, now) => {
+    expect(k).toBe(intended.length);
+    intended.push(t);
+    emitted.push(now);
+  }, new AbortController().signal);
+  await clock.advance(totalMs(stages) + 10);
+  // It ends by itself with the last stage, like k6's executor: no abort needed.
+  return { intended, emitted, count: await done };
+}
+
+describe('ramping arrival rate', () => {
+  const cases: Array<[string, number, RampStage[]]> = [
+    ['a ramp from 0', 0, [{ toPerSec: 100, overMs: 2_000 }]],
+    ['a ramp down to 0', 100, [{ toPerSec: 0, overMs: 2_000 }]],
+    ['a flat stage', 50, [{ toPerSec: 50, overMs: 2_000 }]],
+    ['fractional rates, a carried fraction, a jump', 0.5, [
+      { toPerSec: 2.5, overMs: 3_000 },
+      { toPerSec: 2.5, overMs: 1_500 },
+      { toPerSec: 0.25, overMs: 2_000 },
+      { toPerSec: 7.3, overMs: 0 },
+      { toPerSec: 7.3, overMs: 1_100 },
+    ]],
+    ['up, hold, down (k6 shape)', 0, [{ toPerSec: 800, overMs: 3_000 }, { toPerSec: 800, overMs: 2_000 }, { toPerSec: 0, overMs: 1_000 }]],
+  ];
+
+  it.each(cases)('%s: arrival k is due exactly when the integral of the rate reaches k + 1', async (_name, start, stages) => {
+    const { intended, emitted, count } = await rampInFakeTime(start, stages);
+    const total = integral(start, stages, totalMs(stages));
+    expect(count).toBe(Math.floor(total + 1e-9));
+    expect(intended.length).toBe(count);
+    intended.forEach((t, k) => {
+      expect(integral(start, stages, t)).toBeCloseTo(k + 1, 6);
+      expect(t).toBeGreaterThanOrEqual(k === 0 ? 0 : (intended[k - 1] as number));
+      expect(t).toBeLessThanOrEqual(totalMs(stages));
+      const lag = (emitted[k] as number) - t;
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThanOrEqual(TICK_MS);
+    });
+  });
+
+  it('a ramp from 0 sends its first arrival when one is due (k6), not at the start', async () => {
+    // rate = 0.05·t per s (t in ms): N(t) = t² / 40 000, so N = 1 at 200 ms, N = n at 200·√n ms.
+    const { intended } = await rampInFakeTime(0, [{ toPerSec: 100, overMs: 2_000 }]);
+    expect(intended[0]).toBeCloseTo(200, 9);
+    expect(intended[3]).toBeCloseTo(400, 9);
+    expect(intended.filter((t) => t < 1_000)).toHaveLength(24); // N(1 s) = 25: arrivals 1..24 before it, the 25th at 1 s
+    expect(intended[99]).toBeCloseTo(2_000, 9); // N = 100 exactly at the end
+  });
+
+  it('a ramp down to 0 ends with the last whole arrival; a flat stage is evenly spaced', async () => {
+    const down = await rampInFakeTime(100, [{ toPerSec: 0, overMs: 2_000 }]);
+    expect(down.count).toBe(100);
+    expect(down.intended[99]).toBeCloseTo(2_000, 9);
+    expect(down.intended[0]).toBeCloseTo((2 - Math.sqrt(3.96)) * 1000, 9); // N(t) = 100 t − 25 t² = 1 (t in s)
+    const flat = await rampInFakeTime(50, [{ toPerSec: 50, overMs: 2_000 }]);
+    expect(flat.intended).toEqual(Array.from({ length: 100 }, (_, k) => expect.closeTo((k + 1) * 20, 9)));
+  });
+
+  it('a stage at rate 0 sends nothing', async () => {
+    const stages = [{ toPerSec: 10, overMs: 1_000 }, { toPerSec: 0, overMs: 0 }, { toPerSec: 0, overMs: 5_000 }, { toPerSec: 10, overMs: 1_000 }];
+    const { intended } = await rampInFakeTime(0, stages);
+    expect(intended).toHaveLength(10);
+    expect(intended.filter((t) => t > 1_000 + 1e-9 && t < 6_000)).toEqual([]);
+  });
+
+  it('keeps intended times when wake-ups are late', async () => {
+    const clock = lateClock(250);
+    const stages = [{ toPerSec: 400, overMs: 3_000 }, { toPerSec: 100, overMs: 2_000 }];
+    const intended: number[] = [];
+    await runRampingArrivals(clock, { startPerSec: 20, stages }, (_k, t) => intended.push(t), new AbortController().signal);
+    expect(intended.length).toBe(Math.floor(integral(20, stages, 5_000)));
+    intended.forEach((t, k) => expect(integral(20, stages, t)).toBeCloseTo(k + 1, 6));
+  });
+
+  it('does not drift: over a 24 h ramp, arrival n is where the integral says', () => {
+    const stages = [{ toPerSec: 1_000, overMs: 12 * 3_600_000 }, { toPerSec: 3.7, overMs: 12 * 3_600_000 }];
+    const curve = new RampCurve(0.3, stages);
+    const total = integral(0.3, stages, 24 * 3_600_000);
+    expect(curve.total).toBeCloseTo(total, 3);
+    for (const n of [1, 2, 1_000, 1e6, 2.16e7, 2.16e7 + 1, 3e7, Math.floor(total)]) {
+      const t = curve.timeOf(n);
+      expect(integral(0.3, stages, t) / n).toBeCloseTo(1, 11);
+    }
+    expect(curve.timeOf(Math.floor(total) + 1)).toBe(Infinity);
+  });
+
+  it('stops when aborted mid-ramp, and within maxRunMs', async () => {
+    const clock = new ManualClock();
+    const stop = new AbortController();
+    const done = runRampingArrivals(clock, { startPerSec: 0, stages: [{ toPerSec: 100, overMs: 10_000 }] }, () => undefined, stop.signal);
+    await clock.advance(2_050);
+    stop.abort();
+    expect(await done).toBe(Math.floor(integral(0, [{ toPerSec: 100, overMs: 10_000 }], 2_050))); // N(2.05 s) = 21.01
+    const late = lateClock(10_000);
+    const count = await runRampingArrivals(late, { startPerSec: 1_000, stages: [{ toPerSec: 1_000, overMs: 3_600_000 }] }, () => undefined, new AbortController().signal, 30_000);
+    expect(count).toBeLessThanOrEqual(30_000);
   });
 });
