@@ -28,9 +28,26 @@ export interface ProbePlan {
 
 export type DatabasePlan = { kind: 'embedded' } | { kind: 'url'; url: string };
 
+/** Any HTTP service as the replicas (spec.platform.local.app), instead of the reference Task API. */
+export interface AppPlan {
+  /** Replica names are `<name>-<hash>-<suffix>`. */
+  name: string;
+  /** argv; `node` as the first word is the Node.js running gameday. */
+  command: string[];
+  env: Record<string, string>;
+  /** The replicas' working directory, absolute; absent: where gameday runs. */
+  workingDir?: string;
+  /** Path of the readiness (and liveness) probe. */
+  readinessPath: string;
+  /** The platform starts PostgreSQL and sets DATABASE_URL. */
+  database: boolean;
+}
+
 export interface LocalPlatformPlan {
   kind: 'local';
   replicas: number;
+  /** Absent: the reference Task API (bundled, seeded, on PostgreSQL). */
+  app?: AppPlan;
   database: DatabasePlan;
   readinessProbe: ProbePlan;
   livenessProbe?: ProbePlan;

@@ -49,8 +49,25 @@ function buildSchema(obj: ObjectFactory) {
 
   const database = z.union([z.literal('embedded'), obj({ url: z.string().min(1) })]);
 
+  /** Any HTTP service as the replicas; PORT (and DATABASE_URL with database: true) set per replica. */
+  const app = obj({
+    /** Replica names are `<name>-<hash>-<suffix>`. */
+    name: dnsLabel.max(40).default('app'),
+    /** argv, no shell; `node` as the first word is the Node.js running gameday. */
+    command: z.array(z.string().min(1).max(4096)).min(1).max(256),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string().max(16_384))
+      .refine((e) => Object.keys(e).length <= 100, { message: 'at most 100 variables' })
+      .default({}),
+    /** Relative to the scenario file's directory (default: that directory). */
+    workingDir: z.string().min(1).max(4096).optional(),
+    readinessPath: z.string().max(2048).regex(/^\/[\x21-\x7e]*$/, 'a path starting with / (printable ASCII, no spaces)').default('/health'),
+    database: z.boolean().default(false),
+  });
+
   const localPlatform = obj({
     replicas: positiveInt.max(32).default(3),
+    app: app.optional(),
     database: database.default('embedded'),
     readinessProbe: probe.default(probe.parse({})),
     /** Like a pod's livenessProbe: a replica failing it `failureThreshold` times is restarted. Off unless given. */

@@ -4,8 +4,9 @@ import type { LoadPlan, MixEntry, OperationName } from '../load/types.js';
 import { isLoopbackHost } from '../core/loopback.js';
 import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS } from './limits.js';
 import { layoutPhases } from './phases.js';
-import type { CheckPlan, ExternalPlatformPlan, FaultPlan, LocalPlatformPlan, PhaseName, Plan, PlatformPlan, ProbePlan } from './plan.js';
+import type { AppPlan, CheckPlan, ExternalPlatformPlan, FaultPlan, LocalPlatformPlan, PhaseName, Plan, PlatformPlan, ProbePlan } from './plan.js';
 import { faultPlan, platformNeeds } from './fault-plans.js';
+import { dirname, resolve } from 'node:path';
 import { defaultLocalPlatform, type CheckDocument, type ScenarioDocument } from './schema.js';
 import { METRIC_UNITS, parseTarget } from './target.js';
 import { regressionPlan } from './regression.js';
@@ -52,6 +53,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   checks.forEach((c, i) => {
     if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);
   });
+  if (platform.kind === 'local' && platform.app) checkAppNeeds(platform.app, faults, checks, problem);
   const ids = new Set<string>();
   checks.forEach((c, i) => {
     if (ids.has(c.id)) problem(`spec.checks[${i}].id`, 'a check id used once', `"${c.id}" again`);
@@ -106,9 +108,14 @@ function platformPlan(doc: ScenarioDocument, ctx: PlanContext, problem: Report):
       problem(where, 'a postgres:// URL', 'an unparsable string');
     }
   }
+  const app = l.app ? appPlan(l.app, ctx, problem) : undefined;
+  if (app && !app.database && typeof l.database === 'object') {
+    problem('spec.platform.local.database', 'no database for an app with database: false (set spec.platform.local.app.database: true)', 'a url');
+  }
   return {
     kind: 'local',
     replicas: l.replicas,
+    ...(app ? { app } : {}),
     database,
     readinessProbe: probePlan(l.readinessProbe),
     ...(l.livenessProbe ? { livenessProbe: probePlan(l.livenessProbe) } : {}),
@@ -119,6 +126,47 @@ function platformPlan(doc: ScenarioDocument, ctx: PlanContext, problem: Report):
 }
 
 type ProbeDocument = ReturnType<typeof defaultLocalPlatform>['readinessProbe'];
+type AppDocument = NonNullable<ReturnType<typeof defaultLocalPlatform>['app']>;
+
+/** Variables the platform sets for each replica: the app may not set them itself. */
+const PLATFORM_ENV = ['PORT', 'DATABASE_URL', 'REPLICA_NAME'];
+
+/** spec.platform.local.app: its working directory resolved against the scenario file's directory. */
+function appPlan(a: AppDocument, ctx: PlanContext, problem: Report): AppPlan {
+  for (const key of Object.keys(a.env)) {
+    if (PLATFORM_ENV.includes(key)) problem(`spec.platform.local.app.env.${key}`, `no ${PLATFORM_ENV.join(', ')}: the platform sets them for each replica`, key);
+  }
+  const baseDir = ctx.file ? dirname(resolve(ctx.file)) : process.cwd();
+  return {
+    name: a.name,
+    command: a.command,
+    env: a.env,
+    workingDir: a.workingDir === undefined ? baseDir : resolve(baseDir, a.workingDir),
+    readinessPath: a.readinessPath,
+    database: a.database,
+  };
+}
+
+/**
+ * An app is not the Task API: faults and checks that rely on the Task API's endpoints or schema
+ * are refused, and those that need the database only when the app has one.
+ */
+function checkAppNeeds(app: AppPlan, faults: readonly FaultPlan[], checks: readonly CheckPlan[], problem: Report): void {
+  const noDb = 'spec.platform.local.app has database: false; set it to true';
+  faults.forEach((f, i) => {
+    const path = `spec.faults[${i}]`;
+    if (f.kind === 'pool-exhaustion' && (f.mode === 'leak' || f.mode === 'lock')) {
+      const why = f.mode === 'leak' ? "the Task API's leak endpoint" : "the Task API's tasks table";
+      problem(`${path}.mode`, `pool-exhaustion mode "hold" with an app (mode "${f.mode}" needs ${why})`, `"${f.mode}"`);
+    } else if (!app.database && (f.kind === 'network-delay' || f.kind === 'pool-exhaustion')) {
+      problem(`${path}.kind`, `a fault that needs no database (${noDb})`, `"${f.kind}"`);
+    }
+  });
+  checks.forEach((c, i) => {
+    if (c.metric === 'durability.lostWrites') problem(`spec.checks[${i}].metric`, "durability.lostWrites only with the Task API (it reads the tasks table); not with spec.platform.local.app", c.metric);
+    else if (c.metric.startsWith('resources.') && !app.database) problem(`spec.checks[${i}].metric`, `${c.metric} only with a database (${noDb})`, c.metric);
+  });
+}
 
 function probePlan(p: ProbeDocument): ProbePlan {
   return {

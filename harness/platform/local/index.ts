@@ -5,19 +5,22 @@ import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { LocalPlatformPlan } from '../../scenario/plan.js';
 import type { Deployment, NetworkControl, Platform, PlatformContext, ReplicaControl } from '../types.js';
+import { appTemplate } from './app.js';
 import { LatencyProxy } from './latency-proxy.js';
 import { existingDatabase, startEmbeddedPostgres, type Database } from './postgres.js';
 import { Reaper } from './reaper.js';
 import { ServiceProcess } from './service-process.js';
 import { Supervisor } from './supervisor.js';
+import type { ReplicaTemplate } from './replica.js';
 import { buildTaskApiImage, seedDatabase, taskApiTemplate, type TaskApiImage } from './task-api.js';
 
 const READY_TIMEOUT_MS = 60_000;
 
 /**
- * The embedded default: PostgreSQL (embedded or an existing server), N Task API replica
- * processes under a supervisor, and a Service in front of them. Teardown runs in reverse order
- * and is safe at any point of deploy.
+ * The embedded default: PostgreSQL (embedded or an existing server), N replica processes under a
+ * supervisor, and a Service in front of them. The replicas are the reference Task API (bundled,
+ * database seeded) unless the plan names an app: any HTTP service, given PORT, and PostgreSQL only
+ * if it asked for the database. Teardown runs in reverse order and is safe at any point of deploy.
  */
 export class LocalPlatform implements Platform {
   readonly kind = 'local';
@@ -51,7 +54,8 @@ export class LocalPlatform implements Platform {
     // or the instant it is spawned: a harness killed at any point of deploy leaves nothing behind.
     // Only the in-memory bundle (no file yet) is built meanwhile.
     const reaperStarting = Reaper.start();
-    const imageBuilding = buildTaskApiImage(reaperStarting);
+    const { app } = this.plan;
+    const imageBuilding = app ? Promise.resolve(undefined) : buildTaskApiImage(reaperStarting);
     imageBuilding.catch(() => undefined);
     const reaper = (this.reaper = await reaperStarting);
     signal.throwIfAborted();
@@ -69,23 +73,33 @@ export class LocalPlatform implements Platform {
     servicePort.catch(() => undefined);
     this.image = await imageBuilding;
     signal.throwIfAborted();
-    this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres(undefined, { reaping: reaper, signal }) : existingDatabase(this.plan.database.url);
-    journal.record({ source: 'platform', type: 'database.ready', detail: { embedded: this.plan.database.kind === 'embedded', ms: Math.round(this.clock.now() - t0) } });
-    signal.throwIfAborted();
-    const seeded = await seedDatabase(this.image, this.database.url, this.plan.seedRows, { reaping: reaper });
-    journal.record({ source: 'platform', type: 'database.seeded', detail: { rows: seeded.rows } });
-    signal.throwIfAborted();
+    if (!app || app.database) {
+      this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres(undefined, { reaping: reaper, signal }) : existingDatabase(this.plan.database.url);
+      journal.record({ source: 'platform', type: 'database.ready', detail: { embedded: this.plan.database.kind === 'embedded', ms: Math.round(this.clock.now() - t0) } });
+      signal.throwIfAborted();
+    }
+    let seeded: Awaited<ReturnType<typeof seedDatabase>> | undefined;
+    if (this.image && this.database) {
+      seeded = await seedDatabase(this.image, this.database.url, this.plan.seedRows, { reaping: reaper });
+      journal.record({ source: 'platform', type: 'database.seeded', detail: { rows: seeded.rows } });
+      signal.throwIfAborted();
+    }
 
-    const replicaDatabaseUrl = await this.replicaDatabaseUrl(this.database.url);
+    const replicaDatabaseUrl = this.database ? await this.replicaDatabaseUrl(this.database.url) : undefined;
     const port = await servicePort;
+    let template: ReplicaTemplate;
+    if (app) template = appTemplate(app, replicaDatabaseUrl);
+    else if (this.image && replicaDatabaseUrl) template = taskApiTemplate(this.image, this.plan, replicaDatabaseUrl);
+    else throw new Error('the Task API needs its image and a database');
     this.supervisor = new Supervisor(
       {
-        app: 'task-api',
+        app: app?.name ?? 'task-api',
         replicas: this.plan.replicas,
         probe: this.plan.readinessProbe,
+        ...(app ? { probePath: app.readinessPath } : {}),
         ...(this.plan.livenessProbe ? { liveness: this.plan.livenessProbe } : {}),
         terminationGraceMs: this.plan.terminationGracePeriodMs,
-        template: taskApiTemplate(this.image, this.plan, replicaDatabaseUrl),
+        template,
         logDir: this.logDir,
         reaping: reaper,
       },
@@ -103,9 +117,8 @@ export class LocalPlatform implements Platform {
     const supervisor = this.supervisor;
     return {
       serviceUrl: `http://127.0.0.1:${port}`,
-      databaseUrl: this.database.url,
-      seededIds: seeded.ids,
-      poolSize: this.plan.pool.size,
+      ...(this.database ? { databaseUrl: this.database.url } : {}),
+      ...(seeded ? { seededIds: seeded.ids, poolSize: this.plan.pool.size } : {}),
       replicas: () => supervisor.statuses(),
     };
   }

@@ -4,6 +4,7 @@ import { HarnessError } from '../../core/errors.js';
 import type { EventSink } from '../../core/journal.js';
 import type { ProbePlan } from '../../scenario/plan.js';
 import type { ReplicaStatus } from '../types.js';
+import { freePort } from './free-port.js';
 import { httpProbe } from './probe.js';
 import type { Reaping } from './reaper.js';
 import { ReplicaProcess, type ReplicaTemplate } from './replica.js';
@@ -14,6 +15,8 @@ export interface SupervisorOptions {
   app: string;
   replicas: number;
   probe: ProbePlan;
+  /** The path both probes GET; default /health. */
+  probePath?: string;
   /** A liveness probe restarts (replaces) a replica that keeps failing it; none when absent. */
   liveness?: ProbePlan;
   terminationGraceMs: number;
@@ -35,10 +38,14 @@ interface Managed {
   probing: boolean;
   /** Became ready at least once: its exit is a replica lost, not a failed start (no crash backoff). */
   everReady: boolean;
+  /** The port the platform set as PORT (templates with `port: 'assign'`). */
+  assignedPort?: number;
   liveness?: { timer?: NodeJS.Timeout; failures: number; probing: boolean; restarting: boolean };
 }
 
 const CRASH_BACKOFF_MS = [0, 1000, 2000, 4000, 8000, 10_000];
+/** Tries at a free port no live replica holds, for templates with `port: 'assign'`. */
+const PORT_TRIES = 20;
 
 /**
  * ReplicaSet semantics for local processes: keeps `replicas` running, replaces any that dies,
@@ -61,7 +68,13 @@ export class Supervisor {
 
   /** Starts the replicas; resolves when every one is ready, rejects (with its stderr) if one fails. */
   async start(timeoutMs: number): Promise<void> {
-    const first = Array.from({ length: this.opts.replicas }, () => this.spawn());
+    const first: Managed[] = [];
+    // One at a time, so that no two replicas are assigned the same free port.
+    for (let i = 0; i < this.opts.replicas; i++) {
+      const m = await this.launch();
+      if (!m) throw new HarnessError('the supervisor stopped while starting replicas');
+      first.push(m);
+    }
     const deadline = this.clock.now() + timeoutMs;
     for (const m of first) {
       await m.proc.listening.catch((err: Error) => {
@@ -100,14 +113,31 @@ export class Supervisor {
     );
   }
 
-  private spawn(replaces?: string): Managed {
+  /** Spawns a replica, first picking its port when the platform assigns it; undefined once stopping. */
+  private async launch(replaces?: string): Promise<Managed | undefined> {
+    const port = this.opts.template.port === 'assign' ? await this.unusedPort() : undefined;
+    if (this.stopping) return undefined;
+    return this.spawn(replaces, port);
+  }
+
+  /** A loopback port free right now and not assigned to a live replica (a replica may not listen yet). */
+  private async unusedPort(): Promise<number> {
+    const taken = new Set([...this.managed.values()].flatMap((m) => (m.assignedPort === undefined ? [] : [m.assignedPort])));
+    for (let i = 0; i < PORT_TRIES; i++) {
+      const port = await freePort();
+      if (!taken.has(port)) return port;
+    }
+    throw new HarnessError(`no free loopback port for a replica after ${PORT_TRIES} tries`);
+  }
+
+  private spawn(replaces?: string, assignedPort?: number): Managed {
     const name = `${this.opts.app}-${this.hash}-${randomBytes(3).toString('hex').slice(0, 5)}`;
-    const proc = new ReplicaProcess(name, this.opts.template, this.opts.logDir);
+    const proc = new ReplicaProcess(name, this.opts.template, this.opts.logDir, assignedPort);
     // A replica exits by itself when the harness goes away, but only once its handler is installed.
     if (proc.pid) this.opts.reaping?.watchGroup(proc.pid, 'SIGKILL');
     const status: ReplicaStatus = { name, ready: false, startedAtMs: this.clock.now(), ...(replaces ? { replaces } : {}) };
     if (proc.pid) status.pid = proc.pid;
-    const m: Managed = { proc, status, successes: 0, failures: 0, probing: false, everReady: false };
+    const m: Managed = { proc, status, successes: 0, failures: 0, probing: false, everReady: false, ...(assignedPort !== undefined ? { assignedPort } : {}) };
     this.managed.set(name, m);
     this.journal.record({ source: 'platform', type: 'replica.started', target: name, detail: { pid: proc.pid ?? null, replaces: replaces ?? null } });
     proc.listening.then(
@@ -133,7 +163,7 @@ export class Supervisor {
     m.timer = setTimeout(() => this.probe(m), this.opts.probe.periodMs);
     if (m.probing) return;
     m.probing = true;
-    const result = m.port === undefined ? Promise.resolve(false) : httpProbe(m.port, '/health', this.opts.probe.timeoutMs);
+    const result = m.port === undefined ? Promise.resolve(false) : httpProbe(m.port, this.opts.probePath ?? '/health', this.opts.probe.timeoutMs);
     void result.then((ok) => {
       m.probing = false;
       if (this.stopping || !m.proc.alive) return;
@@ -147,7 +177,7 @@ export class Supervisor {
     live.timer = setTimeout(() => this.probeLiveness(m, plan), plan.periodMs);
     if (live.probing || m.port === undefined) return;
     live.probing = true;
-    void httpProbe(m.port, '/health', plan.timeoutMs).then((ok) => {
+    void httpProbe(m.port, this.opts.probePath ?? '/health', plan.timeoutMs).then((ok) => {
       live.probing = false;
       live.failures = ok ? 0 : live.failures + 1;
       if (live.failures < plan.failureThreshold || live.restarting || this.stopping || !m.proc.alive) return;
@@ -197,7 +227,10 @@ export class Supervisor {
     const delay = CRASH_BACKOFF_MS[Math.min(m.everReady ? 0 : this.crashes, CRASH_BACKOFF_MS.length - 1)] ?? 0;
     const timer = setTimeout(() => {
       this.pending.delete(timer);
-      if (!this.stopping) this.spawn(name);
+      if (this.stopping) return;
+      this.launch(name).catch((err: unknown) => {
+        this.journal.record({ source: 'platform', type: 'replica.start-failed', target: name, detail: { error: (err as Error).message } });
+      });
     }, delay);
     this.pending.add(timer);
   }
