@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
 import { InputError } from '../core/errors.js';
+import { canonicalHost } from '../core/loopback.js';
 import { compareCommand } from './compare-command.js';
 import { consoleOutput } from './output.js';
 import { choosePrinter } from './printer.js';
@@ -21,6 +22,15 @@ function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
   return n;
 }
+
+/** --allow-host, repeatable: each value a bare host (no scheme, port, path or wildcard). */
+function allowHost(value: string, previous: string[] = []): string[] {
+  if (canonicalHost(value) === undefined) {
+    throw new InvalidArgumentError(`expected a host name or IP address (no scheme, port, path or wildcard), such as orders.staging.example.com, found ${JSON.stringify(value)}`);
+  }
+  return [...previous, value];
+}
+const ALLOW_HOST_HELP = 'let traffic go to this non-loopback host too (exact match; repeatable), as spec.target.allowHosts does';
 
 function stepSummary(): { stepSummary?: string } {
   const file = process.env['GITHUB_STEP_SUMMARY'];
@@ -45,9 +55,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'print machine events as JSON lines on stdout (nothing else on stdout)')
     .option('--baseline <result>', 'compare with a baseline result.json (or run directory); exit 1 on a regression')
     .option('--repeat <n>', 'run the Game Day n times; the regression gate pools the repetitions', positiveInt, 1)
-    .action(async (file: string, o: { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number }) => {
+    .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
+    .action(async (file: string, o: { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number; allowHost?: string[] }) => {
       const printer = choosePrinter({ quiet: o.quiet, json: o.json }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
-      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...stepSummary() }, printer);
+      const allowHosts = o.allowHost ? { allowHosts: o.allowHost } : {};
+      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...allowHosts, ...stepSummary() }, printer);
     });
 
   program
@@ -73,8 +85,9 @@ async function main(argv: string[]): Promise<number> {
     .command('validate')
     .description('validate scenario files; starts nothing')
     .argument('<scenarios...>', 'scenario files (YAML)')
-    .action(async (files: string[]) => {
-      code = await validateCommand(files, consoleOutput());
+    .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
+    .action(async (files: string[], o: { allowHost?: string[] }) => {
+      code = await validateCommand(files, consoleOutput(), o.allowHost ?? []);
     });
 
   try {

@@ -22,6 +22,8 @@ export interface RunCommandOptions {
   repeat?: number;
   /** $GITHUB_STEP_SUMMARY, appended to when set. */
   stepSummary?: string;
+  /** --allow-host: non-loopback hosts that may receive traffic, besides spec.target.allowHosts. */
+  allowHosts?: string[];
 }
 
 /** The worst of several exit codes: interrupted > harness error > spec failed / regressed > passed. */
@@ -31,7 +33,7 @@ function worst(codes: ExitCode[]): ExitCode {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions, printer: RunPrinter): Promise<ExitCode> {
-  const plan = await loadPlan(file, process.env);
+  const plan = await loadPlan(file, process.env, { allowHosts: opts.allowHosts ?? [] });
   // Every input is checked before anything starts: a bad baseline is exit 2 with nothing run.
   const baseline = opts.baseline ? await loadSide(opts.baseline) : undefined;
   const repeat = opts.repeat ?? 1;

@@ -1,3 +1,4 @@
+import type { TargetTls } from '../load/loopback.js';
 import type { LoadPlan } from '../load/types.js';
 
 /**
@@ -64,6 +65,10 @@ export interface LocalPlatformPlan {
 export interface ExternalPlatformPlan {
   kind: 'external';
   url: string;
+  /** Non-loopback hosts that may be reached (as Plan.allowHosts): the URL's host when it is not loopback. */
+  allowHosts?: string[];
+  /** https: the CA, client certificate and server name read from spec.target.tls (key material is a Secret). */
+  tls?: TargetTls;
 }
 
 export type PlatformPlan = LocalPlatformPlan | ExternalPlatformPlan;
@@ -214,4 +219,9 @@ export interface Plan {
   regression?: RegressionPlan;
   /** The phase spans of the run, in order, covering [0, durationMs). */
   phases: PhaseSpan[];
+  /**
+   * Canonical non-loopback hosts that may receive traffic (spec.target.allowHosts and --allow-host);
+   * absent or empty: loopback only. Every sender applies it at its sockets.
+   */
+  allowHosts?: string[];
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatDuration, parseDurationMs } from '../core/duration.js';
+import { canonicalHost } from '../core/loopback.js';
 import { OPERATION_NAMES } from '../load/types.js';
 import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS, MAX_RAMP_STAGES, MAX_RATE } from './limits.js';
 import { PHASE_NAMES, RESOURCE_NAMES } from './plan.js';
@@ -143,6 +144,10 @@ function buildSchema(obj: ObjectFactory) {
   /** A discriminated union on `kind`: a new fault kind adds a member here and in FAULT_KINDS. */
   const fault = z.discriminatedUnion('kind', [podKill, networkDelay, poolExhaustion]);
 
+  /** A bare host, as `URL.hostname` would hold it: no scheme, port, path or wildcard. */
+  const allowHost = z.string().max(253).refine((h) => canonicalHost(h) !== undefined, { message: 'a host name or IP address (no scheme, port, path or wildcard), such as orders.staging.example.com' });
+  const pemFile = z.string().min(1).max(4096);
+
   const metric = z.enum([
     'rto.platform',
     'rto.client',
@@ -199,7 +204,18 @@ function buildSchema(obj: ObjectFactory) {
       duration: duration(B.run, ` (over ${formatDuration(DEFAULT_RUN_LIMITS.durationMs)} only with spec.limits.duration)`),
       warmup: duration(B.warmup).default('3s'),
       platform: obj({ local: localPlatform }).optional(),
-      target: obj({ url: z.url() }).optional(),
+      target: obj({
+        url: z.url().max(4096),
+        /** Non-loopback hosts this scenario may send to (exact, case-insensitive); --allow-host adds more. */
+        allowHosts: z.array(allowHost).max(100).optional(),
+        /** https: trust `ca` instead of the system CAs, present a client certificate; files relative to the scenario. */
+        tls: obj({
+          ca: pemFile.optional(),
+          cert: pemFile.optional(),
+          key: pemFile.optional(),
+          serverName: z.string().max(253).regex(/^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i, 'a DNS name such as orders.staging.example.com').optional(),
+        }).optional(),
+      }).optional(),
       load: load.default(load.parse({})),
       faults: z.array(fault).max(100).default([]),
       slo: obj({ latencyP95: duration(B.slo).default('500ms') }).default({ latencyP95: '500ms' }),

@@ -1,7 +1,8 @@
 import { formatDuration, parseDurationMs } from '../core/duration.js';
 import type { Problem } from '../core/errors.js';
 import type { LoadPlan, MixEntry, OperationName } from '../load/types.js';
-import { isLoopbackHost } from '../core/loopback.js';
+import { canonicalHost, isHostAllowed, isLoopbackHost } from '../core/loopback.js';
+import { readTargetTls } from './tls-files.js';
 import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS } from './limits.js';
 import { layoutPhases } from './phases.js';
 import type { AppPlan, CheckPlan, ExternalPlatformPlan, FaultPlan, LocalPlatformPlan, PhaseName, Plan, PlatformPlan, ProbePlan } from './plan.js';
@@ -16,6 +17,8 @@ export interface PlanContext {
   file?: string;
   /** Environment consulted for DATABASE_URL (passed in, never read here from process.env). */
   env: Readonly<Record<string, string | undefined>>;
+  /** Non-loopback hosts allowed on the command line (--allow-host), besides spec.target.allowHosts. */
+  allowHosts?: readonly string[];
 }
 
 /** The seed's resilience criteria, used when a scenario lists no checks of its own. */
@@ -43,7 +46,8 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     problem('spec.recovery.sustain', `at most spec.recovery.window (${spec.recovery.window}): recovery must be sustained within its window`, spec.recovery.sustain);
   }
 
-  const platformBase = platformPlan(doc, ctx, problem);
+  const allowHosts = allowedHosts(doc, ctx);
+  const platformBase = platformPlan(doc, ctx, allowHosts, problem);
   const load = loadPlan(doc, problem);
   const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase, problem));
   const platform: PlatformPlan = platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase;
@@ -80,20 +84,31 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     },
     regression: regressionPlan(spec.regression),
     phases: layoutPhases(durationMs, warmupMs, faults, recovery.windowMs),
+    ...(allowHosts.length > 0 ? { allowHosts } : {}),
   };
   return { plan: deepFreeze(plan) };
 }
 
 type Report = (path: string, expected: string, found: string) => void;
 
-function platformPlan(doc: ScenarioDocument, ctx: PlanContext, problem: Report): ExternalPlatformPlan | Omit<LocalPlatformPlan, 'faultInjection' | 'databaseProxy'> {
+/** spec.target.allowHosts and --allow-host, canonical (as URL.hostname writes them), each once. */
+function allowedHosts(doc: ScenarioDocument, ctx: PlanContext): string[] {
+  const given = [...(doc.spec.target?.allowHosts ?? []), ...(ctx.allowHosts ?? [])];
+  return [...new Set(given.map(canonicalHost).filter((h): h is string => h !== undefined))];
+}
+
+function platformPlan(doc: ScenarioDocument, ctx: PlanContext, allowHosts: readonly string[], problem: Report): ExternalPlatformPlan | Omit<LocalPlatformPlan, 'faultInjection' | 'databaseProxy'> {
   const { platform, target } = doc.spec;
   if (platform && target) problem('spec.target', 'either spec.platform or spec.target, not both', 'both');
   if (target) {
     const url = new URL(target.url);
-    if (url.protocol !== 'http:') problem('spec.target.url', 'an http:// URL', url.protocol);
-    if (!isLoopbackHost(url.hostname)) problem('spec.target.url', 'a loopback host (127.0.0.0/8, ::1, localhost)', url.hostname);
-    return { kind: 'external', url: target.url.replace(/\/+$/, '') };
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') problem('spec.target.url', 'an http:// or https:// URL', url.protocol);
+    if (url.username || url.password) problem('spec.target.url', 'no credentials in the URL', 'user info');
+    // Nothing is sent to a host nobody allowed: loopback, or listed in the scenario or on the command line.
+    if (!isHostAllowed(url.hostname, allowHosts)) problem('spec.target.url', 'a loopback host, or a host listed in spec.target.allowHosts / --allow-host', url.hostname);
+    if (target.tls && url.protocol !== 'https:') problem('spec.target.tls', 'tls only with an https:// spec.target.url', url.protocol);
+    const tls = target.tls ? readTargetTls(target.tls, ctx.file ? dirname(resolve(ctx.file)) : process.cwd(), problem) : undefined;
+    return { kind: 'external', url: target.url.replace(/\/+$/, ''), ...(allowHosts.length > 0 ? { allowHosts: [...allowHosts] } : {}), ...(tls ? { tls } : {}) };
   }
   const l = platform?.local ?? defaultLocalPlatform();
   const envUrl = ctx.env['DATABASE_URL'];

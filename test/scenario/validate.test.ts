@@ -78,7 +78,7 @@ spec:
   it('refuses non-loopback targets and platform faults against an existing service', () => {
     const external = VALID.replace('warmup: 2s', 'warmup: 2s\n  target: { url: "http://10.1.2.3:8000" }');
     const found = problems(external);
-    expect(found).toContain('x.yaml: spec.target.url: expected a loopback host (127.0.0.0/8, ::1, localhost), found 10.1.2.3');
+    expect(found).toContain('x.yaml: spec.target.url: expected a loopback host, or a host listed in spec.target.allowHosts / --allow-host, found 10.1.2.3');
     expect(found.some((p) => p.startsWith('x.yaml: spec.faults[0].kind: expected a fault that does not need a platform'))).toBe(true);
     expect(problems(VALID, { DATABASE_URL: 'postgres://u:p@db.example.com/x' })).toEqual([
       'x.yaml: env DATABASE_URL: expected a loopback database host (127.0.0.0/8, ::1, localhost), found db.example.com',
