@@ -14,7 +14,9 @@ export const SLOT_DROPPED = 11;
 export const SLOT_CLAMPED = 12;
 /** Sum of the recorded latencies in µs (after clamping), for an exact mean. */
 export const SLOT_SUM_US = 13;
-export const SLOT_COUNT = 14;
+/** Responses whose status the request does not expect (never a 5xx: those are failures, counted apart). */
+export const SLOT_UNEXPECTED = 14;
+export const SLOT_COUNT = 15;
 
 export function newCounterSlots(): Float64Array {
   return new Float64Array(SLOT_COUNT);
@@ -73,6 +75,7 @@ export function toOutcomeCounts(slots: Float64Array): OutcomeCounts {
     slow: at(slots, SLOT_SLOW),
     dropped,
     clamped: at(slots, SLOT_CLAMPED),
+    unexpected: at(slots, SLOT_UNEXPECTED),
   };
 }
 
@@ -85,6 +88,7 @@ export function sumOutcomeCounts(parts: readonly OutcomeCounts[]): OutcomeCounts
     slots[SLOT_SLOW] = at(slots, SLOT_SLOW) + p.slow;
     slots[SLOT_DROPPED] = at(slots, SLOT_DROPPED) + p.dropped;
     slots[SLOT_CLAMPED] = at(slots, SLOT_CLAMPED) + p.clamped;
+    slots[SLOT_UNEXPECTED] = at(slots, SLOT_UNEXPECTED) + p.unexpected;
   }
   return toOutcomeCounts(slots);
 }

@@ -8,9 +8,10 @@ import type { LatencySummary } from './types.js';
  * 10 s range) but read about 50× slower, so that summarising, copying and logging a long run
  * would take seconds. The kinds are kept apart so that this trade can be revisited per use.
  */
-export type HistogramKind = 'window' | 'phase';
+export type HistogramKind = 'window' | 'phase' | 'request';
 
-const BUCKETS: Record<HistogramKind, BitBucketSize> = { window: 32, phase: 32 };
+/** `request`: one request's phase spans and its still-open seconds (see timeline/requests.ts). */
+const BUCKETS: Record<HistogramKind, BitBucketSize> = { window: 32, phase: 32, request: 32 };
 
 export function maxTrackableMicros(maxLatencyMs: number): number {
   return Math.ceil(maxLatencyMs * 1000);

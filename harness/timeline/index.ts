@@ -4,16 +4,20 @@ export type {
   LatencySummary,
   OutcomeCounts,
   PhaseStats,
+  RequestPhaseStats,
+  RequestSecondColumns,
+  RequestTimeline,
   SecondWindow,
   StatusClass,
   TickSeries,
   TimelineData,
   TransportErrorCounts,
 } from './types.js';
-export { STATUS_CLASSES } from './types.js';
+export { REQUEST_SECOND_COLUMNS, STATUS_CLASSES } from './types.js';
 export { createLatencyHistogram, mergeHistograms, summarize, toMicros } from './histogram.js';
-export { mergePhaseHistograms, phasesNamed, selectPhases } from './merge.js';
-export type { PhaseSelection } from './merge.js';
+export { mergePhaseHistograms, mergeSelection, phasesNamed, selectPhases, selectRequest } from './merge.js';
+export type { PhaseSelection, Selection } from './merge.js';
+export type { RequestSpec } from './requests.js';
 export { isHealthyWindow, judgedWindowCount, slowExceedsP95, warmupEndMs, windowHealth } from './health.js';
 export { detectDisruptions } from './disruption.js';
 export type { Disruption } from './disruption.js';

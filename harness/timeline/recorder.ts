@@ -4,6 +4,8 @@ import { addDrop, addOutcome, newBucket } from './bucket.js';
 import type { Bucket } from './bucket.js';
 import { SLOT_STATUS, statusSlot, toOutcomeCounts, transportSlot } from './counters.js';
 import { copyHistogram, maxTrackableMicros, toMicros } from './histogram.js';
+import { RequestTrack, checkRequestSpecs } from './requests.js';
+import type { RequestSpec } from './requests.js';
 import { buildSnapshot } from './snapshot.js';
 import { TickCounters } from './ticks.js';
 import type { TimelineData } from './types.js';
@@ -27,6 +29,12 @@ export interface TimelineRecorderOptions {
   tickMs?: number;
   /** Latencies above this are recorded as this and counted as clamped. Use ≥ the load timeout. */
   maxLatencyMs: number;
+  /**
+   * The workload's requests, indexed by the `op` the load driver reports: each gets its own
+   * figures per phase and per second, and its expected statuses (default: any status below 400).
+   * Absent: one unnamed request, the totals only (every op expects a status below 400).
+   */
+  requests?: readonly RequestSpec[];
 }
 
 /**
@@ -38,6 +46,9 @@ export interface TimelineRecorderOptions {
  * once (503, refused) or hung until the client's timeout.
  * Every outcome is timed: responses of any status and transport errors (a timeout at its elapsed
  * time). Dropped arrivals have no latency; they are counted as failures at their intended time.
+ * Each named request of the workload (`requests`, indexed by op) gets the same figures per phase
+ * and per second; its seconds are sealed into counters and percentiles once no outcome can reach
+ * them, so its memory does not grow with the run beyond 32 bytes a second (see requests.ts).
  * The hot path allocates only when a new second starts, when the tick arrays double, or when an
  * outcome lands in a second already handed out by a snapshot (copy on write).
  */
@@ -49,6 +60,8 @@ export class TimelineRecorder implements ResponseSink {
   private readonly windows: Array<Bucket | undefined> = [];
   private readonly phaseBuckets: Bucket[];
   private readonly ticks: TickCounters;
+  /** Indexed by op; an op without one is in the totals only. */
+  private readonly tracks: RequestTrack[];
   private outcomes = 0;
   private failures = 0;
   private drops = 0;
@@ -68,37 +81,48 @@ export class TimelineRecorder implements ResponseSink {
     this.maxUs = maxTrackableMicros(options.maxLatencyMs);
     this.phaseBuckets = this.phases.map(() => newBucket(options.maxLatencyMs, 'phase'));
     this.ticks = new TickCounters(tickMs);
+    checkRequestSpecs(options.requests ?? []);
+    // A second stays open (a histogram) while outcomes can still reach it: up to the longest latency back, plus reporting skew.
+    const ringSize = Math.ceil(options.maxLatencyMs / WINDOW_MS) + 3;
+    this.tracks = (options.requests ?? []).map((spec) => new RequestTrack(spec, this.phases.length, ringSize, options.maxLatencyMs));
   }
 
-  response(_op: number, endMs: number, latencyMs: number, status: number): void {
+  response(op: number, endMs: number, latencyMs: number, status: number): void {
     const slot = statusSlot(status);
     const failed = slot === SLOT_STATUS + 4 ? 1 : 0;
-    this.record(endMs, latencyMs, slot, failed, 1 - failed);
+    // A 5xx is a failure, counted as such; unexpected are the other statuses the request does not expect.
+    const track = this.tracks[op];
+    const unexpected = failed === 0 && !(track ? track.expects(status) : status < 400) ? 1 : 0;
+    this.record(op, endMs, latencyMs, slot, failed, 1 - failed, unexpected);
   }
 
-  transportError(_op: number, endMs: number, latencyMs: number, kind: TransportErrorKind): void {
-    this.record(endMs, latencyMs, transportSlot(kind), 1, 0);
+  transportError(op: number, endMs: number, latencyMs: number, kind: TransportErrorKind): void {
+    this.record(op, endMs, latencyMs, transportSlot(kind), 1, 0, 0);
   }
 
-  dropped(_op: number, atMs: number): void {
+  dropped(op: number, atMs: number): void {
     const t = runTime(atMs);
     addDrop(this.windowAt(t));
-    const phase = this.phaseAt(t);
-    if (phase) addDrop(phase);
+    const phase = this.phaseIndex(t);
+    const bucket = this.phaseBuckets[phase];
+    if (bucket) addDrop(bucket);
+    this.tracks[op]?.drop(Math.floor(t / WINDOW_MS), phase);
     this.ticks.add(t, 1, 0);
     this.drops++;
     this.failures++;
   }
 
-  private record(endMs: number, latencyMs: number, slot: number, failed: number, served: number): void {
+  private record(op: number, endMs: number, latencyMs: number, slot: number, failed: number, served: number, unexpected: number): void {
     const t = runTime(endMs - latencyMs);
     const raw = toMicros(latencyMs);
     const clamped = raw > this.maxUs ? 1 : 0;
     const us = clamped ? this.maxUs : raw;
     const slow = latencyMs > this.sloLatencyMs ? 1 : 0;
-    addOutcome(this.windowAt(t), slot, us, slow, clamped, served);
-    const phase = this.phaseAt(t);
-    if (phase) addOutcome(phase, slot, us, slow, clamped, served);
+    addOutcome(this.windowAt(t), slot, us, slow, clamped, served, unexpected);
+    const phase = this.phaseIndex(t);
+    const bucket = this.phaseBuckets[phase];
+    if (bucket) addOutcome(bucket, slot, us, slow, clamped, served, unexpected);
+    this.tracks[op]?.outcome(Math.floor(t / WINDOW_MS), phase, slot, us, slow, clamped, unexpected);
     this.ticks.add(t, failed, slow);
     this.outcomes++;
     if (failed) this.failures++;
@@ -138,6 +162,7 @@ export class TimelineRecorder implements ResponseSink {
       sloLatencyMs: this.sloLatencyMs,
       maxLatencyMs: this.maxLatencyMs,
       windowMs: WINDOW_MS,
+      requests: this.tracks,
     });
   }
 
@@ -154,11 +179,12 @@ export class TimelineRecorder implements ResponseSink {
     return w;
   }
 
-  private phaseAt(t: number): Bucket | undefined {
+  /** The index of the phase span an instant belongs to (see the class comment); 0 without spans. */
+  private phaseIndex(t: number): number {
     for (let i = this.phases.length - 1; i > 0; i--) {
-      if ((this.phases[i]?.startMs ?? 0) <= t) return this.phaseBuckets[i];
+      if ((this.phases[i]?.startMs ?? 0) <= t) return i;
     }
-    return this.phaseBuckets[0];
+    return 0;
   }
 }
 

@@ -3,6 +3,7 @@ import type { PhaseSpan } from '../scenario/plan.js';
 import type { Bucket } from './bucket.js';
 import { SLOT_SUM_US, newCounterSlots, toOutcomeCounts } from './counters.js';
 import { copyHistogram, createLatencyHistogram, summarize } from './histogram.js';
+import type { RequestTrack } from './requests.js';
 import type { PhaseStats, SecondWindow, TickSeries, TimelineData } from './types.js';
 
 export interface SnapshotInput {
@@ -15,6 +16,8 @@ export interface SnapshotInput {
   sloLatencyMs: number;
   maxLatencyMs: number;
   windowMs: number;
+  /** The workload's named requests, in op order. */
+  requests: readonly RequestTrack[];
 }
 
 /** The span containing `t`, or undefined in a gap or outside the run. */
@@ -24,13 +27,15 @@ export function spanAt(phases: readonly PhaseSpan[], t: number): PhaseSpan | und
 
 /** Plain data: recording may go on without changing a snapshot already taken. */
 export function buildSnapshot(input: SnapshotInput): TimelineData {
+  const seconds = secondsOf(input);
   return {
     windowMs: input.windowMs,
     sloLatencyMs: input.sloLatencyMs,
     maxLatencyMs: input.maxLatencyMs,
-    seconds: secondsOf(input),
+    seconds,
     phases: input.phases.map((span, i) => phaseStats(input, span, i)),
     ticks: input.ticks,
+    requests: input.requests.map((r) => r.snapshot(seconds.length)),
   };
 }
 

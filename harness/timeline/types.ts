@@ -36,6 +36,11 @@ export interface OutcomeCounts {
   dropped: number;
   /** Outcomes slower than the histogram's range, recorded as its highest trackable value. */
   clamped: number;
+  /**
+   * Responses whose status is not one the request expects (default: any status below 400).
+   * A 5xx is never counted here (it is a failure, in `status5xx`), nor a transport error.
+   */
+  unexpected: number;
 }
 
 /**
@@ -85,6 +90,46 @@ export interface TickSeries {
   slow: Uint32Array;
 }
 
+/** One request of the workload in one phase span (aligned with TimelineData.phases by index). */
+export interface RequestPhaseStats extends OutcomeCounts, LatencySummary {
+  index: number;
+  /** Latencies in µs of every outcome of this request in the span. */
+  histogram: Histogram;
+}
+
+/**
+ * One request's figures per second, column-wise and aligned with TimelineData.seconds by index:
+ * a second holds 32 bytes per request once sealed, not a histogram. Percentiles are in µs, as
+ * HdrHistogram reports them (the top of the value's bucket), 0 when the second had no outcome.
+ */
+export interface RequestSecondColumns {
+  /** Timed outcomes: responses of any status and transport errors. */
+  count: Uint32Array;
+  dropped: Uint32Array;
+  status5xx: Uint32Array;
+  transportErrors: Uint32Array;
+  unexpected: Uint32Array;
+  p50Us: Uint32Array;
+  p95Us: Uint32Array;
+  p99Us: Uint32Array;
+}
+
+export const REQUEST_SECOND_COLUMNS: ReadonlyArray<keyof RequestSecondColumns> = ['count', 'dropped', 'status5xx', 'transportErrors', 'unexpected', 'p50Us', 'p95Us', 'p99Us'];
+
+/** Everything recorded about one named request of the workload. */
+export interface RequestTimeline {
+  name: string;
+  /** The statuses this request expects; null: any status below 400. */
+  expectedStatuses: number[] | null;
+  phases: RequestPhaseStats[];
+  seconds: RequestSecondColumns;
+  /**
+   * Outcomes that reached a second already sealed (slower than the recorder's maximum latency,
+   * or reported that late): counted in the second, but not in its percentiles. Phases are exact.
+   */
+  late: number;
+}
+
 export interface TimelineData {
   windowMs: number;
   sloLatencyMs: number;
@@ -92,4 +137,6 @@ export interface TimelineData {
   seconds: SecondWindow[];
   phases: PhaseStats[];
   ticks: TickSeries;
+  /** Per named request of the workload, in workload order (empty when the recorder was given no names). */
+  requests: RequestTimeline[];
 }

@@ -58,11 +58,13 @@ export function generate(spec: StreamSpec): Outcome[] {
   return out.sort((a, b) => a.endMs - b.endMs);
 }
 
-export function feed(sink: ResponseSink, outcomes: readonly Outcome[]): void {
+/** Reports every outcome to `sink`, as request `op` (default: every outcome is request 0). */
+export function feed(sink: ResponseSink, outcomes: readonly Outcome[], opOf: (o: Outcome) => number = () => 0): void {
   for (const o of outcomes) {
-    if (o.kind === 'response') sink.response(0, o.endMs, o.latencyMs, o.status);
-    else if (o.kind === 'error') sink.transportError(0, o.endMs, o.latencyMs, o.error);
-    else sink.dropped?.(0, o.endMs);
+    const op = opOf(o);
+    if (o.kind === 'response') sink.response(op, o.endMs, o.latencyMs, o.status);
+    else if (o.kind === 'error') sink.transportError(op, o.endMs, o.latencyMs, o.error);
+    else sink.dropped?.(op, o.endMs);
   }
 }
 
