@@ -1,4 +1,6 @@
 import type { FaultKind, FaultPlan } from '../scenario/plan.js';
+import { ExecFault } from './exec.js';
+import { HttpFault } from './http.js';
 import { NetworkDelay } from './network-delay.js';
 import { PodKill } from './pod-kill.js';
 import { PoolExhaustion } from './pool-exhaustion.js';
@@ -11,6 +13,8 @@ const INJECTORS: { [K in FaultKind]: (plan: Extract<FaultPlan, { kind: K }>) => 
   'pod-kill': (plan) => new PodKill(plan),
   'network-delay': (plan) => new NetworkDelay(plan),
   'pool-exhaustion': (plan) => new PoolExhaustion(plan),
+  exec: (plan) => new ExecFault(plan),
+  http: (plan) => new HttpFault(plan),
 };
 
 export function createInjector(plan: FaultPlan): FaultInjector {

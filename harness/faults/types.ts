@@ -21,6 +21,8 @@ export interface FaultContext {
   journal: EventSink;
   clock: Clock;
   random: () => number;
+  /** The run's logs directory: exec faults write their commands' output there (discarded without it). */
+  logDir?: string;
 }
 
 export interface FaultInjector<P extends FaultPlan = FaultPlan> {

@@ -84,7 +84,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const snapshotter = sampler;
     schedule = new FaultSchedule(
       plan.faults.map(createInjector),
-      { platform, deployment, journal, clock, random: seededRandom(plan.load.seed ^ 0x9e3779b9) },
+      { platform, deployment, journal, clock, random: seededRandom(plan.load.seed ^ 0x9e3779b9), logDir: join(opts.outDir, 'logs') },
       clock,
       journal,
       snapshotter ? (fault) => forensicSnapshot(snapshotter, fault.plan.name, journal) : undefined,

@@ -39,6 +39,8 @@ export const DURATION_BOUNDS = {
   /** A fault shorter than a timeline second cannot be observed as a phase of its own. */
   faultDuration: { min: 1 * S, max: 24 * H },
   networkLatency: { min: 0, max: 1 * M },
+  /** exec and http faults: each command or request is bounded (the process group is killed at its timeout). */
+  faultActionTimeout: { min: 100, max: 5 * M },
   slo: { min: 1, max: 1 * M },
   /** Recovery is judged on whole seconds of the timeline. */
   recoveryWindow: { min: 1 * S, max: 1 * H },

@@ -115,10 +115,56 @@ export interface PoolExhaustionFaultPlan {
   replicas: { mode: SelectorMode; value?: number };
 }
 
+/** One command of an exec fault: argv run without a shell, or one string run by /bin/sh -c. */
+export type ExecCommand = { shell: false; argv: string[] } | { shell: true; script: string };
+
+export interface ExecActionPlan {
+  command: ExecCommand;
+  timeoutMs: number;
+  /** Added to the harness's environment. Secret: never journalled. */
+  env: Record<string, string>;
+  /** Absolute working directory. */
+  cwd: string;
+}
+
+/** Runs `inject` at the fault's start and `recover` at its end; needs no platform. */
+export interface ExecFaultPlan {
+  kind: 'exec';
+  name: string;
+  atMs: number;
+  durationMs: number;
+  inject: ExecActionPlan;
+  recover?: ExecActionPlan;
+}
+
+export interface HttpActionPlan {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  /** Secret: never journalled. */
+  headers: Record<string, string>;
+  /** Secret: never journalled. */
+  body?: string;
+  /** Accepted statuses; absent: any 2xx. */
+  expectStatus?: number[];
+  timeoutMs: number;
+}
+
+/** Sends the `inject` request at the fault's start and `recover` at its end; needs no platform. */
+export interface HttpFaultPlan {
+  kind: 'http';
+  name: string;
+  atMs: number;
+  durationMs: number;
+  inject: HttpActionPlan;
+  recover?: HttpActionPlan;
+}
+
 /** A discriminated union: new fault kinds are added here and in the fault registry. */
-export type FaultPlan = PodKillFaultPlan | NetworkDelayFaultPlan | PoolExhaustionFaultPlan;
+export type FaultPlan = PodKillFaultPlan | NetworkDelayFaultPlan | PoolExhaustionFaultPlan | ExecFaultPlan | HttpFaultPlan;
 export type FaultKind = FaultPlan['kind'];
-export const FAULT_KINDS: readonly FaultKind[] = ['pod-kill', 'network-delay', 'pool-exhaustion'];
+export const FAULT_KINDS: readonly FaultKind[] = ['pod-kill', 'network-delay', 'pool-exhaustion', 'exec', 'http'];
+/** Fault kinds that act through no platform, so they run with spec.target too. */
+export const PLATFORM_FREE_FAULT_KINDS: readonly FaultKind[] = ['exec', 'http'];
 
 /** Resources sampled through a run (sums over replicas), whose recovery after a fault is judged. */
 export const RESOURCE_NAMES = ['db_connections', 'db_pool_total', 'db_pool_active', 'db_pool_idle', 'db_pool_wait_count', 'rss_bytes', 'open_fds'] as const;

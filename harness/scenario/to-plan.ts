@@ -49,7 +49,8 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const allowHosts = allowedHosts(doc, ctx);
   const platformBase = platformPlan(doc, ctx, allowHosts, problem);
   const load = loadPlan(doc, problem);
-  const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase, problem));
+  const faultWhere = { baseDir: ctx.file ? dirname(resolve(ctx.file)) : process.cwd(), allowHosts };
+  const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase, problem, faultWhere));
   const platform: PlatformPlan = platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase;
   checkFaultTiming(faults, warmupMs, durationMs, recovery, problem);
   const hasPodKill = faults.some((f) => f.kind === 'pod-kill');
