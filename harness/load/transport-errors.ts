@@ -16,8 +16,16 @@ const BY_CODE: Readonly<Record<string, TransportErrorKind>> = {
   UND_ERR_CONNECT_TIMEOUT: 'timeout',
 };
 
+/**
+ * A TLS handshake that failed: the server's certificate not trusted or not for this name
+ * (OpenSSL's X509 verify codes, Node's ERR_TLS_*), or an OpenSSL protocol error or alert
+ * (ERR_SSL_*: a refused client certificate, no common protocol version or cipher).
+ */
+const TLS_CODE = /^(ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/;
+
 export function kindOfCode(code: string | undefined): TransportErrorKind {
-  return (code !== undefined && BY_CODE[code]) || 'other';
+  if (code === undefined) return 'other';
+  return BY_CODE[code] ?? (TLS_CODE.test(code) ? 'tls' : 'other');
 }
 
 /** The error code of a socket or undici error, looking through AggregateError (happy eyeballs). */

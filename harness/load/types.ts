@@ -6,8 +6,8 @@ import type { TargetAccess } from './loopback.js';
  */
 
 /** How a request failed below HTTP. Kept apart from HTTP statuses everywhere. */
-export type TransportErrorKind = 'refused' | 'reset' | 'timeout' | 'closed' | 'other';
-export const TRANSPORT_ERROR_KINDS: readonly TransportErrorKind[] = ['refused', 'reset', 'timeout', 'closed', 'other'];
+export type TransportErrorKind = 'refused' | 'reset' | 'timeout' | 'closed' | 'other' | 'tls';
+export const TRANSPORT_ERROR_KINDS: readonly TransportErrorKind[] = ['refused', 'reset', 'timeout', 'closed', 'other', 'tls'];
 
 /** The operations of the reference Task API that a request mix draws from. */
 export type OperationName = 'get' | 'list' | 'create' | 'update' | 'delete';

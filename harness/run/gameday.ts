@@ -6,6 +6,7 @@ import { Journal } from '../core/journal.js';
 import { seededRandom } from '../core/random.js';
 import { createInjector } from '../faults/index.js';
 import { createLoadDriver, discoverIds } from '../load/index.js';
+import type { TargetAccess } from '../load/loopback.js';
 import type { LoadSummary } from '../load/types.js';
 import { createPlatform, type Deployment } from '../platform/index.js';
 import type { Plan } from '../scenario/plan.js';
@@ -74,7 +75,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   try {
     journal.record({ source: 'harness', type: 'run.deploying', detail: { platform: plan.platform.kind } });
     const deployment = await platform.deploy(opts.signal);
-    const ids = await targetIds(deployment, opts.signal);
+    const ids = await targetIds(deployment, opts.signal, targetAccess(plan));
     opts.signal.throwIfAborted();
 
     journal.shift(clock.restart());
@@ -92,7 +93,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const live = new LiveStats(recorder);
     lag = new LagMonitor(clock);
     lag.start();
-    const loadRun = createLoadDriver(plan.load, clock, lag).start({ url: deployment.serviceUrl, ids }, recorder, opts.signal);
+    const loadRun = createLoadDriver(plan.load, clock, lag).start({ url: deployment.serviceUrl, ...targetAccess(plan), ids }, recorder, opts.signal);
     schedule.start();
     const ended = await waitForEnd(plan, clock, opts, live, journal);
     if (ended === 'aborted') {
@@ -133,14 +134,19 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
 }
 
-async function targetIds(deployment: Deployment, signal: AbortSignal): Promise<number[]> {
+/** Who may be reached and how: the allowed hosts, and spec.target's TLS (a local platform serves plain http on loopback). */
+function targetAccess(plan: Plan): TargetAccess {
+  return { allowHosts: plan.allowHosts ?? [], ...(plan.platform.kind === 'external' && plan.platform.tls ? { tls: plan.platform.tls } : {}) };
+}
+
+async function targetIds(deployment: Deployment, signal: AbortSignal, access: TargetAccess): Promise<number[]> {
   const seeded = deployment.seededIds;
   if (seeded && seeded.max >= seeded.min) {
     const count = Math.min(seeded.max - seeded.min + 1, MAX_IDS);
     return Array.from({ length: count }, (_, i) => seeded.min + i);
   }
   signal.throwIfAborted();
-  const ids = await discoverIds(deployment.serviceUrl, MAX_IDS);
+  const ids = await discoverIds(deployment.serviceUrl, MAX_IDS, access);
   if (ids.length === 0) throw new HarnessError(`no tasks found at ${deployment.serviceUrl}/tasks to read; seed the target first`);
   return ids;
 }

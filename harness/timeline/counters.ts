@@ -16,7 +16,9 @@ export const SLOT_CLAMPED = 12;
 export const SLOT_SUM_US = 13;
 /** Responses whose status the request does not expect (never a 5xx: those are failures, counted apart). */
 export const SLOT_UNEXPECTED = 14;
-export const SLOT_COUNT = 15;
+/** TLS handshake failures: the transport kind added last, so the slots before it keep their places. */
+export const SLOT_TLS = 15;
+export const SLOT_COUNT = 16;
 
 export function newCounterSlots(): Float64Array {
   return new Float64Array(SLOT_COUNT);
@@ -43,6 +45,8 @@ export function transportSlot(kind: TransportErrorKind): number {
       return SLOT_TRANSPORT + 2;
     case 'closed':
       return SLOT_TRANSPORT + 3;
+    case 'tls':
+      return SLOT_TLS;
     default:
       return SLOT_TRANSPORT + 4;
   }
@@ -84,7 +88,7 @@ export function sumOutcomeCounts(parts: readonly OutcomeCounts[]): OutcomeCounts
   const slots = newCounterSlots();
   for (const p of parts) {
     STATUS_CLASSES.forEach((cls, i) => (slots[SLOT_STATUS + i] = at(slots, SLOT_STATUS + i) + p.status[cls]));
-    for (const kind of TRANSPORT_ERROR_KINDS) slots[transportSlot(kind)] = at(slots, transportSlot(kind)) + p.transportErrors[kind];
+    for (const kind of TRANSPORT_ERROR_KINDS) slots[transportSlot(kind)] = at(slots, transportSlot(kind)) + (p.transportErrors[kind] ?? 0); // absent in results written before the kind existed
     slots[SLOT_SLOW] = at(slots, SLOT_SLOW) + p.slow;
     slots[SLOT_DROPPED] = at(slots, SLOT_DROPPED) + p.dropped;
     slots[SLOT_CLAMPED] = at(slots, SLOT_CLAMPED) + p.clamped;

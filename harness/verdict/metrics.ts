@@ -91,6 +91,7 @@ const TRANSPORT_WORDS: Record<string, [string, string]> = {
   timeout: ['timeout', 'timeouts'],
   closed: ['connection closed', 'connections closed'],
   other: ['other transport error', 'other transport errors'],
+  tls: ['TLS handshake failure', 'TLS handshake failures'],
 };
 
 /** "0 5xx (1 connection reset, 3 dropped)": every way a client was not served, by kind. */
