@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import { HarnessError } from '../core/errors.js';
+import { guardedConnector } from '../load/loopback.js';
 import type { HttpActionPlan, HttpFaultPlan } from '../scenario/plan.js';
 import type { FaultContext, FaultInjector, FaultRecord } from './types.js';
 
@@ -32,7 +33,8 @@ export function journalUrl(url: string): string {
 export async function sendRequest(action: HttpActionPlan, signal?: AbortSignal): Promise<RequestResult> {
   const started = performance.now();
   const timeout = AbortSignal.timeout(action.timeoutMs);
-  const agent = new Agent({ connections: 1, pipelining: 0, connectTimeout: action.timeoutMs });
+  // The host policy again at the socket (validation checked the URL already), as for the load.
+  const agent = new Agent({ connections: 1, pipelining: 0, connect: guardedConnector({ allowHosts: action.allowHosts ?? [] }, action.timeoutMs) });
   const result = (r: Omit<RequestResult, 'durationMs' | 'timedOut' | 'interrupted'>): RequestResult => ({
     ...r,
     timedOut: timeout.aborted,

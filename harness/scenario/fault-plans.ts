@@ -95,6 +95,7 @@ function httpAction(a: HttpDocument, path: string, where: FaultPlanContext, prob
     ...(a.body !== undefined ? { body: a.body } : {}),
     ...(a.expect ? { expectStatus: a.expect.status } : {}),
     timeoutMs: ms(a.timeout),
+    ...(allowed.length > 0 ? { allowHosts: allowed } : {}),
   };
 }
 

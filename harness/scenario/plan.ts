@@ -147,6 +147,8 @@ export interface HttpActionPlan {
   /** Accepted statuses; absent: any 2xx. */
   expectStatus?: number[];
   timeoutMs: number;
+  /** Non-loopback hosts it may reach (Plan.allowHosts), enforced again at its socket. */
+  allowHosts?: string[];
 }
 
 /** Sends the `inject` request at the fault's start and `recover` at its end; needs no platform. */

@@ -3,6 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Client } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { sendRequest } from '../../harness/faults/http.js';
 import { createLoadDriver } from '../../harness/load/index.js';
 import { guardedConnector, HostNotAllowedError, Secret, type TargetAccess, type TargetTls } from '../../harness/load/loopback.js';
 import type { LoadPlan, LoadSummary } from '../../harness/load/types.js';
@@ -184,5 +185,15 @@ describe('host policy at the drivers: a host that was not allowed is refused bef
     await expect(client.request({ method: 'GET', path: '/' })).rejects.toThrow(HostNotAllowedError);
     await client.destroy();
     expect(connectAttempts()).toEqual([]);
+  });
+
+  it('an http fault request is held to the same policy at its socket, even in a plan that skipped validation', async () => {
+    const action = { method: 'POST' as const, url: 'https://flags.staging.example.com/toggle', headers: {}, timeoutMs: 1_000, allowHosts: ['orders.staging.example.com'] };
+    const result = await sendRequest(action);
+    expect(result).toMatchObject({ ok: false, error: 'GAMEDAY_HOST_NOT_ALLOWED' });
+    expect(connectAttempts()).toEqual([]);
+    // The same sender reaches an allowed host: loopback here, over TLS with the system CAs refusing the private CA.
+    expect(await sendRequest({ ...action, url: `${url}/ping` })).toMatchObject({ ok: false, error: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    expect(connectAttempts().length).toBeGreaterThan(0);
   });
 });
