@@ -79,13 +79,13 @@ function execAction(a: ExecDocument, path: string, where: FaultPlanContext, prob
   };
 }
 
-/** http(s) to loopback, or to a host listed in spec.target.allowHosts. */
+/** http(s) to loopback, or to a host allowed by spec.target.allowHosts or --allow-host (canonical, from toPlan). */
 function httpAction(a: HttpDocument, path: string, where: FaultPlanContext, problem: Report): HttpActionPlan {
   const url = new URL(a.url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') problem(`${path}.url`, 'an http:// or https:// URL', url.protocol);
   const allowed = where.allowHosts.map(canonicalHost).filter((h): h is string => h !== undefined);
   if (!isHostAllowed(url.hostname, allowed)) {
-    problem(`${path}.url`, 'a loopback host (127.0.0.0/8, [::1], localhost) or one listed in spec.target.allowHosts', url.hostname);
+    problem(`${path}.url`, 'a loopback host (127.0.0.0/8, [::1], localhost) or a host listed in spec.target.allowHosts / --allow-host', url.hostname);
   }
   if (url.username || url.password) problem(`${path}.url`, 'no credentials in the URL (use headers: they are never journalled)', 'user info');
   return {

@@ -342,10 +342,11 @@ ${faults}
   it('refuses a non-loopback fault URL unless spec.target.allowHosts lists its host', () => {
     const flag = `    - { name: flag, kind: http, at: 5s, duration: 5s, inject: { method: POST, url: "https://flags.example.com/api/flags/x?on=1" } }`;
     expect(problems(scenario(flag))).toEqual([
-      '/srv/gd/scenario.yaml: spec.faults[0].inject.url: expected a loopback host (127.0.0.0/8, [::1], localhost) or one listed in spec.target.allowHosts, found flags.example.com',
+      '/srv/gd/scenario.yaml: spec.faults[0].inject.url: expected a loopback host (127.0.0.0/8, [::1], localhost) or a host listed in spec.target.allowHosts / --allow-host, found flags.example.com',
     ]);
     expect(problems(scenario(flag, 'target: { url: "http://127.0.0.1:8080", allowHosts: [other.example.com] }'))).toHaveLength(1);
     expect(problems(scenario(flag, 'target: { url: "http://127.0.0.1:8080", allowHosts: [FLAGS.example.com] }'))).toEqual([]);
+    expect(planFromText(scenario(flag), { env: {}, allowHosts: ['flags.example.com'] }).problems).toBeUndefined(); // --allow-host
     expect(problems(scenario(`    - { name: flag, kind: http, at: 5s, duration: 5s, inject: { method: POST, url: "ftp://127.0.0.1/x" } }`))).toEqual([
       '/srv/gd/scenario.yaml: spec.faults[0].inject.url: expected an http:// or https:// URL, found ftp:',
     ]);
