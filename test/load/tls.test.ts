@@ -3,7 +3,14 @@ import net, { type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Client } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SystemClock } from '../../harness/core/clock.js';
+import { Journal } from '../../harness/core/journal.js';
 import { sendRequest } from '../../harness/faults/http.js';
+import { ExternalPlatform } from '../../harness/platform/external.js';
+import { runCli } from '../helpers/cli.js';
 import { createLoadDriver } from '../../harness/load/index.js';
 import { guardedConnector, HostNotAllowedError, Secret, type TargetAccess, type TargetTls } from '../../harness/load/loopback.js';
 import type { LoadPlan, LoadSummary } from '../../harness/load/types.js';
@@ -196,4 +203,54 @@ describe('host policy at the drivers: a host that was not allowed is refused bef
     expect(await sendRequest({ ...action, url: `${url}/ping` })).toMatchObject({ ok: false, error: 'SELF_SIGNED_CERT_IN_CHAIN' });
     expect(connectAttempts().length).toBeGreaterThan(0);
   });
+});
+
+describe('the whole path: spec.target over https with a client certificate', () => {
+  it('ExternalPlatform waits for /health through the policy and TLS; refuses a host not allowed without a socket', async () => {
+    const clock = new SystemClock();
+    const ok = new ExternalPlatform({ kind: 'external', url, tls: fullTls() }, { journal: new Journal(clock) }, clock);
+    await expect(ok.deploy(AbortSignal.timeout(5_000))).resolves.toMatchObject({ serviceUrl: url });
+    expect(served).toBe(1);
+    connectSpy.mockClear();
+    const refused = new ExternalPlatform({ kind: 'external', url: 'https://orders.staging.example.com', tls: fullTls() }, { journal: new Journal(clock) }, clock);
+    await expect(refused.deploy(AbortSignal.timeout(5_000))).rejects.toThrow(/not loopback and not an allowed host/);
+    expect(connectAttempts()).toEqual([]);
+  });
+
+  it('gameday run loads it end to end (validation reads the PEM files next to the scenario; exit 0; every request served)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-tls-run-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), pki.read(pki.caCert));
+      writeFileSync(join(dir, 'client.crt'), pki.read(pki.clientCert));
+      writeFileSync(join(dir, 'client.key'), pki.read(pki.clientKey));
+      writeFileSync(
+        join(dir, 'https.yaml'),
+        `apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: https-target }
+spec:
+  duration: 4s
+  warmup: 1s
+  target: { url: "${url}", tls: { ca: ./ca.pem, cert: ./client.crt, key: ./client.key, serverName: ${pki.serverName} } }
+  workload:
+    requests: [{ name: ping, method: GET, path: /ping, expect: { status: [200] } }]
+  load: { model: open, rate: 50, connections: 4 }
+  checks:
+    - { id: TLS-1, name: every request served, metric: requests.failures, during: [warmup, baseline], target: "== 0" }
+`,
+      );
+      const r = await runCli(['run', join(dir, 'https.yaml'), '--out', join(dir, 'out'), '--quiet']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const result = JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8')) as { requests: { responses: number; failures: number } };
+      expect(result.requests.failures).toBe(0);
+      expect(result.requests.responses).toBeGreaterThan(100);
+      expect([...clientNames]).toEqual(['gameday load client']);
+      // The key never reaches the outputs.
+      const keyLine = pki.read(pki.clientKey).split('\n')[1] as string;
+      for (const f of ['result.json', 'summary.md', 'report.html']) expect(readFileSync(join(dir, 'out', f), 'utf8')).not.toContain(keyLine);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
