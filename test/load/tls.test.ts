@@ -35,6 +35,8 @@ let served = 0;
 const clientNames = new Set<string>();
 /** Handshakes the server refused, by error code. */
 const refusedHandshakes: string[] = [];
+/** Values the end-to-end run sent in /ping/<id> (discovered from /items). */
+const pinged = new Set<string>();
 
 beforeAll(async () => {
   pki = makeTestPki();
@@ -44,7 +46,13 @@ beforeAll(async () => {
       served++;
       const peer = (req.socket as TLSSocket).getPeerCertificate();
       if (peer.subject) clientNames.add(String(peer.subject.CN));
-      res.end('pong');
+      if (req.url === '/items') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ items: [{ id: 'a1' }, { id: 'b2' }] }));
+      } else {
+        if (req.url?.startsWith('/ping/')) pinged.add(req.url.slice('/ping/'.length));
+        res.end('pong');
+      }
     },
   );
   server.on('tlsClientError', (err: NodeJS.ErrnoException) => refusedHandshakes.push(err.code ?? err.message));
@@ -217,7 +225,7 @@ describe('the whole path: spec.target over https with a client certificate', () 
     expect(connectAttempts()).toEqual([]);
   });
 
-  it('gameday run loads it end to end (validation reads the PEM files next to the scenario; exit 0; every request served)', async () => {
+  it('gameday run loads it end to end: PEM files next to the scenario, pool values discovered over the same TLS, exit 0, every request served', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gameday-tls-run-'));
     try {
       writeFileSync(join(dir, 'ca.pem'), pki.read(pki.caCert));
@@ -233,7 +241,8 @@ spec:
   warmup: 1s
   target: { url: "${url}", tls: { ca: ./ca.pem, cert: ./client.crt, key: ./client.key, serverName: ${pki.serverName} } }
   workload:
-    requests: [{ name: ping, method: GET, path: /ping, expect: { status: [200] } }]
+    pools: { ids: { discover: { path: /items, items: /items/*/id } } }
+    requests: [{ name: ping, method: GET, path: "/ping/{{pick ids}}", expect: { status: [200] } }]
   load: { model: open, rate: 50, connections: 4 }
   checks:
     - { id: TLS-1, name: every request served, metric: requests.failures, during: [warmup, baseline], target: "== 0" }
@@ -246,6 +255,7 @@ spec:
       expect(result.requests.failures).toBe(0);
       expect(result.requests.responses).toBeGreaterThan(100);
       expect([...clientNames]).toEqual(['gameday load client']);
+      expect([...pinged].sort()).toEqual(['a1', 'b2']);
       // The key never reaches the outputs.
       const keyLine = pki.read(pki.clientKey).split('\n')[1] as string;
       for (const f of ['result.json', 'summary.md', 'report.html']) expect(readFileSync(join(dir, 'out', f), 'utf8')).not.toContain(keyLine);
