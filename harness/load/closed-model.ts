@@ -2,7 +2,10 @@ import { Client } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { LoadDriver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink, TransportErrorKind } from './types.js';
 import { kindOfError } from './transport-errors.js';
-import { Workload, type HttpRequestSpec } from './workload.js';
+import { SKIPPED, Workload, type HttpRequestSpec } from './workload.js';
+
+/** A loop whose request found a pool empty waits this long before drawing the next. */
+const SKIP_PAUSE_MS = 10;
 import { assertAllowedTarget, guardedConnector } from './loopback.js';
 import { MAX_RUN_MS } from './limits.js';
 
@@ -51,7 +54,8 @@ class ClosedRun implements LoadRun {
   ) {
     this.origin = assertAllowedTarget(target.url, target).origin;
     this.connector = guardedConnector(target, plan.timeoutMs);
-    this.workload = new Workload(plan.mix, plan.seed, target.ids);
+    this.workload = new Workload(plan.workload, plan.seed, target.pools);
+    if (target.onPoolEmpty) this.workload.onPoolEmpty(target.onPoolEmpty);
     for (let i = 0; i < plan.connections; i++) this.loops.push(new Loop(this));
     this.done = this.run(signal);
   }
@@ -103,7 +107,7 @@ class ClosedRun implements LoadRun {
       await Promise.all(this.loops.map((loop) => loop.close()));
     }
     const { sent, completed } = this;
-    return { sent, completed, dropped: 0, acknowledgedWrites: this.workload.writes };
+    return { sent, completed, dropped: 0, acknowledgedWrites: this.workload.writes, skipped: this.workload.emptied() };
   }
 }
 
@@ -134,7 +138,13 @@ class Loop {
     if (this.run.isStopping) return this.goIdle();
     const { workload } = this.run;
     const op = workload.nextOp();
-    const request = new Attempt(this, op, workload.fill(this.spec, op), this.now());
+    const picked = workload.fill(this.spec, op);
+    if (picked === SKIPPED) {
+      // A pool the request needs is empty: nothing is sent; try again shortly (counted per pool).
+      setTimeout(() => this.next(), SKIP_PAUSE_MS).unref();
+      return;
+    }
+    const request = new Attempt(this, op, picked, this.now());
     this.current = request;
     this.timeout.refresh();
     this.run.countSent();
@@ -149,12 +159,12 @@ class Loop {
   }
 
   keepsBody(request: Attempt): boolean {
-    return request.status >= 200 && request.status < 300 && this.run.workload.isWrite(request.op);
+    return this.run.workload.keepsBody(request.op, request.status);
   }
 
   completed(request: Attempt): void {
     if (!this.settle(request)) return;
-    if (this.keepsBody(request)) this.run.workload.acknowledge(request.op, request.id, request.bodyText(), this.now());
+    if (this.keepsBody(request)) this.run.workload.acknowledge(request.op, request.picked, request.bodyText(), this.now());
     this.answeredSinceError = true;
     this.run.report(request, request.status, undefined);
     this.next();
@@ -228,7 +238,7 @@ class Attempt {
   constructor(
     private readonly loop: Loop,
     readonly op: number,
-    readonly id: number,
+    readonly picked: string | null,
     /** Run-clock time of the send: the dispatch, then the write to the socket. */
     public sentMs: number,
   ) {}

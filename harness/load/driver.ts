@@ -14,7 +14,7 @@ export function createLoadDriver(plan: LoadPlan, clock: Clock, observer?: LoadOb
 
 /** Every problem with a load plan, as `path: expected, found`. Empty when it can run. */
 export function loadPlanProblems(plan: LoadPlan): string[] {
-  const problems = [...mixProblems(plan.mix, 'load.mix')];
+  const problems = [...mixProblems(plan.workload.requests, 'workload.requests')];
   const check = (path: string, value: number, ok: boolean, expected: string): void => {
     if (!ok) problems.push(`load.${path}: expected ${expected}, found ${String(value)}`);
   };

@@ -12,6 +12,7 @@ export type {
 } from './types.js';
 export { OPERATION_NAMES, TRANSPORT_ERROR_KINDS } from './types.js';
 export { createLoadDriver, loadPlanProblems } from './driver.js';
-export { DEFAULT_MIX, mixProblems } from './mix.js';
+export { mixProblems } from './mix.js';
+export { DEFAULT_TASK_API_MIX, taskApiWorkload } from './presets/task-api.js';
+export { fillPools } from './pools.js';
 export { assertLoopback, isLoopbackHost } from './loopback.js';
-export { discoverIds } from './discover.js';

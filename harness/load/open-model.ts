@@ -4,7 +4,7 @@ import type { LoadDriver, LoadObserver, LoadPlan, LoadRun, LoadSummary, LoadTarg
 import { OpenRequest, type OpenRequestOwner } from './open-request.js';
 import { runArrivals, runRampingArrivals } from './arrivals.js';
 import { kindOfError } from './transport-errors.js';
-import { Workload } from './workload.js';
+import { SKIPPED, Workload } from './workload.js';
 import { assertAllowedTarget, guardedConnector } from './loopback.js';
 import { DRAIN_MARGIN_MS } from './limits.js';
 
@@ -55,7 +55,8 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     private readonly observer?: LoadObserver,
   ) {
     const origin = assertAllowedTarget(target.url, target).origin;
-    this.workload = new Workload(plan.mix, plan.seed, target.ids);
+    this.workload = new Workload(plan.workload, plan.seed, target.pools);
+    if (target.onPoolEmpty) this.workload.onPoolEmpty(target.onPoolEmpty);
     this.pool = new Pool(origin, {
       connections: plan.connections,
       pipelining: 1,
@@ -90,7 +91,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
       await this.pool.destroy();
     }
     const { sent, completedCount: completed, dropped } = this;
-    return { sent, completed, dropped, acknowledgedWrites: this.workload.writes };
+    return { sent, completed, dropped, acknowledgedWrites: this.workload.writes, skipped: this.workload.emptied() };
   }
 
   /** Called by the scheduler for every arrival, in order, with its intended send time. */
@@ -103,7 +104,13 @@ class OpenRun implements LoadRun, OpenRequestOwner {
       return;
     }
     const request = this.free.pop() ?? this.newRequest();
-    request.arm(op, this.workload.fill(request.spec, op), intendedMs);
+    const picked = this.workload.fill(request.spec, op);
+    if (picked === SKIPPED) {
+      // A pool the request needs is empty: not sent, counted per pool (LoadSummary.skipped).
+      this.free.push(request);
+      return;
+    }
+    request.arm(op, picked, intendedMs);
     this.inFlight++;
     this.sent++;
     this.outstanding.push(request);
@@ -138,13 +145,13 @@ class OpenRun implements LoadRun, OpenRequestOwner {
   }
 
   keepsBody(request: OpenRequest): boolean {
-    return request.status >= 200 && request.status < 300 && this.workload.isWrite(request.op);
+    return this.workload.keepsBody(request.op, request.status);
   }
 
   completed(request: OpenRequest): void {
     if (this.released(request)) return;
     const endMs = this.clock.now();
-    if (this.keepsBody(request)) this.workload.acknowledge(request.op, request.id, request.bodyText(), endMs);
+    if (this.keepsBody(request)) this.workload.acknowledge(request.op, request.picked, request.bodyText(), endMs);
     this.sink.response(request.op, endMs, endMs - request.intendedMs, request.status);
     this.settle(request);
   }

@@ -16,7 +16,8 @@ export class OpenRequest {
   /** Passed to `dispatch` as its options; refilled in place for every use. */
   readonly spec: HttpRequestSpec = { method: 'GET', path: '/', body: undefined, headers: {} };
   op = 0;
-  id = -1;
+  /** The pool value the request's path picked first (its entity), or null. */
+  picked: string | null = null;
   intendedMs = 0;
   status = 0;
   /** True once its outcome was reported (late callbacks after a forced timeout are ignored). */
@@ -32,9 +33,9 @@ export class OpenRequest {
   constructor(private readonly owner: OpenRequestOwner) {}
 
   /** Arms the request for a new arrival. */
-  arm(op: number, id: number, intendedMs: number): void {
+  arm(op: number, picked: string | null, intendedMs: number): void {
     this.op = op;
-    this.id = id;
+    this.picked = picked;
     this.intendedMs = intendedMs;
     this.status = 0;
     this.settled = false;

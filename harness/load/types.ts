@@ -1,3 +1,4 @@
+import type { WorkloadPlan } from './workload-plan.js';
 import type { TargetAccess } from './loopback.js';
 
 /**
@@ -13,6 +14,7 @@ export const TRANSPORT_ERROR_KINDS: readonly TransportErrorKind[] = ['refused', 
 export type OperationName = 'get' | 'list' | 'create' | 'update' | 'delete';
 export const OPERATION_NAMES: readonly OperationName[] = ['get', 'list', 'create', 'update', 'delete'];
 
+/** A weight for one request of the Task API preset (`load.mix` in a scenario). */
 export interface MixEntry {
   op: OperationName;
   /** Relative weight (the default mix uses percentages: get 80, create 10, update 5, list 5). */
@@ -25,7 +27,7 @@ export type LoadPlan =
       /** Concurrent connections, each with one request in flight. */
       connections: number;
       timeoutMs: number;
-      mix: MixEntry[];
+      workload: WorkloadPlan;
       seed: number;
     }
   | {
@@ -37,7 +39,7 @@ export type LoadPlan =
       /** Arrivals beyond this many outstanding requests are dropped and counted (k6's dropped_iterations). */
       maxInFlight: number;
       timeoutMs: number;
-      mix: MixEntry[];
+      workload: WorkloadPlan;
       seed: number;
     }
   | {
@@ -51,7 +53,7 @@ export type LoadPlan =
       /** As the open model's, for the ramp's peak rate. */
       maxInFlight: number;
       timeoutMs: number;
-      mix: MixEntry[];
+      workload: WorkloadPlan;
       seed: number;
     };
 
@@ -66,7 +68,7 @@ export interface RampStage {
  * beyond what they need, and must not throw.
  * - `endMs`: run-clock time the outcome was observed.
  * - `latencyMs`: from the intended send time (open model) or the actual send time (closed model).
- * - `op`: index into the plan's mix.
+ * - `op`: index of the request in the plan's workload.
  */
 export interface ResponseSink {
   response(op: number, endMs: number, latencyMs: number, status: number): void;
@@ -78,6 +80,8 @@ export interface ResponseSink {
 /** A write the service acknowledged with 2xx: what the durability check verifies after the run. */
 export interface AcknowledgedWrite {
   op: 'create' | 'update' | 'delete';
+  /** The workload request that made it. */
+  request?: string;
   id: number;
   atMs: number;
   /** The task fields as acknowledged by the service (absent for delete). */
@@ -88,8 +92,10 @@ export interface AcknowledgedWrite {
 export interface LoadTarget extends TargetAccess {
   /** Base URL of the service: loopback or an allowed host (validated before any load starts). */
   url: string;
-  /** Ids of existing tasks the mix reads and updates. */
-  ids: number[];
+  /** Starting values of the workload's pools, by pool name (see pools.ts fillPools). */
+  pools: ReadonlyMap<string, readonly string[]>;
+  /** Told when a request finds a pool empty (the arrival is not sent; counted in `skipped`). */
+  onPoolEmpty?: (pool: string) => void;
 }
 
 export interface LoadSummary {
@@ -104,6 +110,8 @@ export interface LoadSummary {
   dropped: number;
   /** In the order acknowledged. */
   acknowledgedWrites: AcknowledgedWrite[];
+  /** Arrivals not sent because a pool their request needs was empty, by pool. */
+  skipped: Record<string, number>;
 }
 
 export interface LoadRun {

@@ -1,145 +1,182 @@
-import type { AcknowledgedWrite, MixEntry, OperationName } from './types.js';
-import { Mix } from './mix.js';
+import { Faker, base, en } from '@faker-js/faker';
 import { seededRandom } from '../core/random.js';
-import { createBodyPool, type BodyPool } from './bodies.js';
+import { compilePointer, scalarText, select, type Pointer } from './json-pointer.js';
+import { Mix } from './mix.js';
+import { ValuePool } from './pools.js';
+import { analyzeTemplate, PoolEmptyError, TemplateCompiler, type RenderFn, type TemplateInfo } from './template.js';
+import type { AcknowledgedWrite } from './types.js';
+import { isSuccess, type RequestPlan, type WorkloadPlan } from './workload-plan.js';
 
-/** Created ids join the pool of ids to read and update, up to this many (bounded memory). */
-export const MAX_ID_POOL = 100_000;
-export const LIST_PATH = '/tasks?limit=20';
-const ID_OPS: readonly OperationName[] = ['get', 'update', 'delete'];
-
-/** The fields both HTTP clients need; filled in place so no object is allocated per request. */
+/** The fields both HTTP clients need; filled in place for every request. */
 export interface HttpRequestSpec {
   method: string;
   path: string;
-  body: Buffer | undefined;
+  body: Buffer | string | undefined;
   headers: Record<string, string>;
 }
 
+/** What `fill` returns when a pool the request needs is empty: the arrival is not sent. */
+export const SKIPPED = undefined;
+
+interface CompiledRequest {
+  plan: RequestPlan;
+  path: RenderFn;
+  /** Static headers are one shared object; templated ones are rendered per request. */
+  headers: Record<string, string> | Array<[string, RenderFn]>;
+  body?: RenderFn;
+  captures: Array<[ValuePool, Pointer]>;
+  idPointer?: Pointer;
+  keepsBody: boolean;
+}
+
 /**
- * The request mix bound to a target: draws ops, picks ids, fills requests, and keeps the
- * acknowledged writes. One per run and per driver (its header objects are not shared).
+ * A workload bound to one run: draws requests by weight, renders them from their compiled
+ * templates, feeds captures back into pools and keeps the acknowledged writes. Seeded: the same
+ * seed gives the same requests in the same order (timing aside). One per driver.
  */
 export class Workload {
   readonly mix: Mix;
   readonly writes: AcknowledgedWrite[] = [];
-  private readonly ids: number[];
-  private readonly paths: string[];
-  private readonly pick: () => number;
-  private readonly bodies: BodyPool;
-  private readonly jsonHeaders: Record<string, string> = { 'content-type': 'application/json' };
-  private readonly noHeaders: Record<string, string> = {};
+  readonly pools = new Map<string, ValuePool>();
+  private readonly requests: CompiledRequest[];
+  private readonly random: () => number;
+  /** The first value the request being filled picked (its entity, for writes). */
+  private picked: string | null = null;
+  private onEmpty: ((pool: string) => void) | undefined;
 
-  constructor(entries: readonly MixEntry[], seed: number, ids: readonly number[]) {
-    this.mix = new Mix(entries, seed);
-    if (ids.length === 0 && ID_OPS.some((op) => this.mix.has(op))) {
-      throw new Error('the request mix reads or writes existing tasks but the target has no known ids: seed rows or use discoverIds()');
-    }
-    this.ids = ids.slice(0, MAX_ID_POOL);
-    this.paths = this.ids.map(taskPath);
-    // A separate stream: id and body picks never shift the op sequence.
-    this.pick = seededRandom((seed ^ 0x9e3779b9) >>> 0);
-    this.bodies = createBodyPool(seed);
+  constructor(plan: WorkloadPlan, seed: number, poolValues: ReadonlyMap<string, readonly string[]>, env: Readonly<Record<string, string | undefined>> = process.env) {
+    this.mix = new Mix(plan.requests.map((r) => ({ name: r.name, weight: r.weight })), seed);
+    // A separate stream: template and pool picks never shift the request sequence.
+    this.random = seededRandom((seed ^ 0x9e3779b9) >>> 0);
+    for (const p of plan.pools) this.pools.set(p.name, new ValuePool(p.name, p.capacity, poolValues.get(p.name) ?? p.values ?? []));
+    const faker = new Faker({ locale: [en, base] });
+    faker.seed(seed);
+    const compiler = new TemplateCompiler({
+      random: this.random,
+      faker,
+      pick: (name, remove) => this.pickFrom(name, remove),
+      env: (name) => env[name] ?? '',
+    });
+    this.requests = plan.requests.map((r) => this.compile(r, compiler));
+  }
+
+  /** Called (once per pool and emptying) when a request finds a pool empty. */
+  onPoolEmpty(listener: (pool: string) => void): void {
+    this.onEmpty = listener;
   }
 
   nextOp(): number {
     return this.mix.next();
   }
 
-  opName(op: number): OperationName {
-    return this.mix.ops[op] as OperationName;
+  requestName(op: number): string {
+    return (this.requests[op] as CompiledRequest).plan.name;
   }
 
-  isWrite(op: number): boolean {
-    const name = this.opName(op);
-    return name === 'create' || name === 'update' || name === 'delete';
-  }
-
-  /** Fills `req` for `op` and returns the id it targets (-1 for list and create). */
-  fill(req: HttpRequestSpec, op: number): number {
-    switch (this.opName(op)) {
-      case 'get':
-        return this.target(req, 'GET', this.pickIndex(), undefined);
-      case 'update':
-        return this.target(req, 'PATCH', this.pickIndex(), this.pickBody(this.bodies.update));
-      case 'delete':
-        return this.deleteOne(req);
-      case 'create':
-        return this.set(req, 'POST', '/tasks', this.pickBody(this.bodies.create), -1);
-      case 'list':
-        return this.set(req, 'GET', LIST_PATH, undefined, -1);
+  /**
+   * Fills `req` for request `op`. Returns the value its path picked first (its entity), null when
+   * it picked none, or SKIPPED (undefined) when a pool it needs is empty: then nothing is sent.
+   */
+  fill(req: HttpRequestSpec, op: number): string | null | undefined {
+    const r = this.requests[op] as CompiledRequest;
+    this.picked = null;
+    try {
+      req.method = r.plan.method;
+      req.path = r.path();
+      req.headers = Array.isArray(r.headers) ? renderHeaders(r.headers) : r.headers;
+      req.body = r.body ? r.body() : undefined;
+    } catch (err) {
+      if (err instanceof PoolEmptyError) return SKIPPED;
+      throw err;
     }
+    return this.picked;
   }
 
-  /** Records a 2xx write. Parses the response only here: read responses are never parsed. */
-  acknowledge(op: number, id: number, responseText: string, atMs: number): void {
-    const name = this.opName(op);
-    if (name === 'delete') {
-      this.writes.push({ op: 'delete', id, atMs });
-      return;
+  /** True when a response to `op` with this status must be read (captures, acknowledged writes). */
+  keepsBody(op: number, status: number): boolean {
+    const r = this.requests[op] as CompiledRequest;
+    return r.keepsBody && isSuccess(r.plan, status);
+  }
+
+  /** A successful response whose body was kept: captures into pools, records an acknowledged write. */
+  acknowledge(op: number, picked: string | null, responseText: string, atMs: number): void {
+    const r = this.requests[op] as CompiledRequest;
+    const doc = responseText ? parseJson(responseText) : undefined;
+    for (const [pool, pointer] of r.captures) {
+      for (const v of select(pointer, doc, pool.capacity)) {
+        const text = scalarText(v);
+        if (text !== undefined) pool.add(text, this.random);
+      }
     }
-    const fields = parseObject(responseText);
-    if (name === 'update') {
-      this.writes.push(fields ? { op: 'update', id, atMs, fields } : { op: 'update', id, atMs });
-    } else if (name === 'create' && fields && typeof fields.id === 'number') {
-      this.writes.push({ op: 'create', id: fields.id, atMs, fields });
-      this.addId(fields.id);
+    const write = r.plan.write;
+    if (!write) return;
+    const fields = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
+    const idText = r.idPointer ? scalarText(select(r.idPointer, doc, 1)[0]) : picked;
+    const id = idText === null || idText === undefined ? Number.NaN : Number(idText);
+    if (!Number.isSafeInteger(id)) return;
+    if (write.op === 'delete') this.writes.push({ op: 'delete', id, atMs, request: r.plan.name });
+    else this.writes.push(fields ? { op: write.op, id, atMs, fields, request: r.plan.name } : { op: write.op, id, atMs, request: r.plan.name });
+  }
+
+  /** Arrivals not sent because a pool was empty, per pool. */
+  emptied(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of this.pools.values()) if (p.emptied > 0) out[p.name] = p.emptied;
+    return out;
+  }
+
+  private pickFrom(name: string, remove: boolean): string {
+    const pool = this.pools.get(name);
+    const v = pool?.pick(this.random, remove);
+    if (v === undefined) {
+      if (pool) {
+        if (pool.emptied === 0) this.onEmpty?.(name);
+        pool.emptied++;
+      }
+      throw new PoolEmptyError(name);
     }
+    this.picked ??= v;
+    return v;
   }
 
-  get knownIds(): number {
-    return this.ids.length;
+  private compile(r: RequestPlan, compiler: TemplateCompiler): CompiledRequest {
+    const render = (source: string): RenderFn => compiler.compile(source, checked(source, r.name));
+    const templated = Object.entries(r.headers).filter(([, v]) => v.includes('{{'));
+    const captures: Array<[ValuePool, Pointer]> = Object.entries(r.capture).map(([pool, ptr]) => [this.pools.get(pool) ?? this.addPool(pool), compilePointer(ptr) as Pointer]);
+    const idPointer = r.write?.idPointer !== undefined ? (compilePointer(r.write.idPointer) as Pointer) : undefined;
+    return {
+      plan: r,
+      path: render(r.path),
+      headers: templated.length > 0 ? Object.entries(r.headers).map(([k, v]): [string, RenderFn] => [k, render(v)]) : { ...r.headers },
+      ...(r.body !== undefined ? { body: render(r.body) } : {}),
+      captures,
+      ...(idPointer ? { idPointer } : {}),
+      keepsBody: captures.length > 0 || r.write !== undefined,
+    };
   }
 
-  private target(req: HttpRequestSpec, method: string, i: number, body: Buffer | undefined): number {
-    return this.set(req, method, this.paths[i] as string, body, this.ids[i] as number);
-  }
-
-  /** Deletes take their id out of the pool (except the last one) so later reads do not 404. */
-  private deleteOne(req: HttpRequestSpec): number {
-    const i = this.pickIndex();
-    const id = this.target(req, 'DELETE', i, undefined);
-    const last = this.ids.length - 1;
-    if (last > 0) {
-      this.ids[i] = this.ids[last] as number;
-      this.paths[i] = this.paths[last] as string;
-      this.ids.pop();
-      this.paths.pop();
-    }
-    return id;
-  }
-
-  private set(req: HttpRequestSpec, method: string, path: string, body: Buffer | undefined, id: number): number {
-    req.method = method;
-    req.path = path;
-    req.body = body;
-    req.headers = body ? this.jsonHeaders : this.noHeaders;
-    return id;
-  }
-
-  private pickIndex(): number {
-    return Math.floor(this.pick() * this.ids.length);
-  }
-
-  private pickBody(pool: readonly Buffer[]): Buffer {
-    return pool[Math.floor(this.pick() * pool.length)] as Buffer;
-  }
-
-  private addId(id: number): void {
-    if (this.ids.length >= MAX_ID_POOL) return;
-    this.ids.push(id);
-    this.paths.push(taskPath(id));
+  private addPool(name: string): ValuePool {
+    const pool = new ValuePool(name, 100_000);
+    this.pools.set(name, pool);
+    return pool;
   }
 }
 
-function taskPath(id: number): string {
-  return `/tasks/${id}`;
+function checked(source: string, request: string): TemplateInfo {
+  const info = analyzeTemplate(source);
+  if ('error' in info) throw new Error(`request ${request}: template ${JSON.stringify(source)}: expected ${info.error.expected}, found ${info.error.found}`);
+  return info;
 }
 
-function parseObject(text: string): Record<string, unknown> | undefined {
+function renderHeaders(headers: Array<[string, RenderFn]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, render] of headers) out[k] = render();
+  return out;
+}
+
+function parseJson(text: string): unknown {
   try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@ import { HarnessError } from '../core/errors.js';
 import { Journal } from '../core/journal.js';
 import { seededRandom } from '../core/random.js';
 import { createInjector } from '../faults/index.js';
-import { createLoadDriver, discoverIds } from '../load/index.js';
+import { createLoadDriver, fillPools } from '../load/index.js';
 import type { TargetAccess } from '../load/loopback.js';
 import type { LoadSummary } from '../load/types.js';
 import { createPlatform, type Deployment } from '../platform/index.js';
@@ -14,6 +14,7 @@ import { TimelineRecorder } from '../timeline/recorder.js';
 import type { RunAnalysis } from '../report/result.js';
 import { analyse } from './analyse.js';
 import { AbortGuard } from './abort-guard.js';
+import { plansArrivalBetween } from '../load/arrivals.js';
 import { FaultSchedule } from './fault-schedule.js';
 import { forensicSnapshot, startSampler, verifyDurability } from './observers.js';
 import type { ResourceSampler } from '../observe/resources.js';
@@ -75,7 +76,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   try {
     journal.record({ source: 'harness', type: 'run.deploying', detail: { platform: plan.platform.kind } });
     const deployment = await platform.deploy(opts.signal);
-    const ids = await targetIds(deployment, opts.signal, targetAccess(plan));
+    const pools = await startingPools(plan, deployment, opts.signal);
     opts.signal.throwIfAborted();
 
     journal.shift(clock.restart());
@@ -93,7 +94,11 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const live = new LiveStats(recorder);
     lag = new LagMonitor(clock);
     lag.start();
-    const loadRun = createLoadDriver(plan.load, clock, lag).start({ url: deployment.serviceUrl, ...targetAccess(plan), ids }, recorder, opts.signal);
+    const loadRun = createLoadDriver(plan.load, clock, lag).start(
+      { url: deployment.serviceUrl, ...targetAccess(plan), pools, onPoolEmpty: (pool) => journal.record({ source: 'load', type: 'pool.empty', detail: { pool } }) },
+      recorder,
+      opts.signal,
+    );
     schedule.start();
     const ended = await waitForEnd(plan, clock, opts, live, journal);
     if (ended === 'aborted') {
@@ -139,16 +144,20 @@ function targetAccess(plan: Plan): TargetAccess {
   return { allowHosts: plan.allowHosts ?? [], ...(plan.platform.kind === 'external' && plan.platform.tls ? { tls: plan.platform.tls } : {}) };
 }
 
-async function targetIds(deployment: Deployment, signal: AbortSignal, access: TargetAccess): Promise<number[]> {
+/** The workload's pools before the run: seeded rows the platform knows, data files, or discovered from the target. */
+async function startingPools(plan: Plan, deployment: Deployment, signal: AbortSignal): Promise<Map<string, string[]>> {
   const seeded = deployment.seededIds;
-  if (seeded && seeded.max >= seeded.min) {
-    const count = Math.min(seeded.max - seeded.min + 1, MAX_IDS);
-    return Array.from({ length: count }, (_, i) => seeded.min + i);
+  const seededValues = seeded && seeded.max >= seeded.min ? Array.from({ length: Math.min(seeded.max - seeded.min + 1, MAX_IDS) }, (_, i) => String(seeded.min + i)) : undefined;
+  const pools = await fillPools(plan.load.workload.pools, deployment.serviceUrl, seededValues ? { seeded: seededValues } : {}, signal, targetAccess(plan));
+  // A pool that requests pick from but that nothing filled and no request captures into: nothing could be sent.
+  const captured = new Set(plan.load.workload.requests.flatMap((r) => Object.keys(r.capture)));
+  for (const pool of plan.load.workload.pools) {
+    const picked = plan.load.workload.requests.some((r) => r.weight > 0 && (r.path.includes(pool.name) || (r.body ?? '').includes(pool.name)));
+    if (picked && !captured.has(pool.name) && (pools.get(pool.name)?.length ?? 0) === 0) {
+      throw new HarnessError(`pool ${pool.name} is empty after filling it from ${deployment.serviceUrl}${pool.discover ? pool.discover.path : ''}; seed the target first`);
+    }
   }
-  signal.throwIfAborted();
-  const ids = await discoverIds(deployment.serviceUrl, MAX_IDS, access);
-  if (ids.length === 0) throw new HarnessError(`no tasks found at ${deployment.serviceUrl}/tasks to read; seed the target first`);
-  return ids;
+  return pools;
 }
 
 /** Waits out the run, ticking progress; ends early when the abort guard trips. */
@@ -161,7 +170,10 @@ async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions, live
     const last = live.lastSecond(elapsed);
     // The guard judges a second only once every request sent in it has had time to time out.
     const settled = guard ? live.lastSecond(elapsed, plan.load.timeoutMs + DRAIN_MARGIN_MS) : undefined;
-    if (guard && settled && settled.second * 1000 >= plan.warmupMs && guard.observe(settled.second, settled.requestsPerSec, settled.failures)) {
+    // A second in which a ramping load plans no arrival (rate 0, or after its last stage) has no outcomes by design: not judged.
+    // (The load's clock starts a little after the run's: the second is narrowed by 100 ms at its end.)
+    const planned = settled && plansArrivalBetween(plan.load, settled.second * 1000, (settled.second + 1) * 1000 - 100);
+    if (guard && settled && planned && settled.second * 1000 >= plan.warmupMs && guard.observe(settled.second, settled.requestsPerSec, settled.failures)) {
       journal.record({ source: 'harness', type: 'run.aborted', detail: { reason: guard.describe(), second: settled.second } });
       return 'aborted';
     }

@@ -97,8 +97,48 @@ function buildSchema(obj: ObjectFactory) {
     stages: z.array(obj({ to: z.number().min(0).max(MAX_RATE), over: duration(B.rampStage) })).min(1).max(MAX_RAMP_STAGES).optional(),
     maxInFlight: positiveInt.max(100_000).optional(),
     timeout: duration(B.requestTimeout).default('5s'),
-    mix: mix.default({ get: 80, create: 10, update: 5, list: 5 }),
+    /** Weights of the Task API preset's requests (get, create, update, list, delete); default 80/10/5/5/0. */
+    mix: mix.optional(),
     seed: nonNegativeInt.default(1),
+  });
+
+  /** A bare word usable in templates ({{pick orderIds}}). */
+  const poolName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a name of letters, digits and _ (not starting with a digit)');
+  const pointer = z.string().max(512);
+  const template = z.string().max(65_536);
+  const pool = obj({
+    /** Read before the run from a paged list endpoint of the target. */
+    discover: obj({
+      path: z.string().min(1).max(2048).startsWith('/', 'a path starting with "/"'),
+      items: pointer,
+      next: pointer.optional(),
+      cursorParam: z.string().min(1).max(64).default('cursor'),
+      max: positiveInt.max(1_000_000).default(100_000),
+    }).optional(),
+    /** A CSV (with a header row) or JSON data file next to the scenario. */
+    file: z.string().min(1).max(4096).optional(),
+    /** The CSV column, or the field of the JSON file's objects; a single-column CSV or a JSON array of values needs none. */
+    column: z.string().min(1).max(256).optional(),
+    values: z.array(z.string().max(4096)).max(100_000).optional(),
+    capacity: positiveInt.max(1_000_000).default(100_000),
+  });
+  const request = obj({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a name of letters, digits, ".", "_" and "-"'),
+    weight: z.number().min(0).max(1_000_000).default(1),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+    path: template,
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name'), template).optional(),
+    body: template.optional(),
+    expect: obj({ status: z.array(z.number().int().min(100).max(599)).min(1).max(50) }).optional(),
+    /** Values captured from a successful response into pools: pool → JSON Pointer. */
+    capture: z.record(poolName, pointer).optional(),
+    /** A write to verify after the run (durability): create takes its id from the response (`id`, a JSON Pointer). */
+    write: obj({ op: z.enum(['create', 'update', 'delete']), id: pointer.optional() }).optional(),
+  });
+  const workload = obj({
+    preset: z.enum(['task-api']).optional(),
+    pools: z.record(poolName, pool).optional(),
+    requests: z.array(request).min(1).max(200).optional(),
   });
 
   const selectorMode = z.enum(['one', 'all', 'fixed', 'fixed-percent']);
@@ -203,6 +243,7 @@ function buildSchema(obj: ObjectFactory) {
     'requests.dropped',
     'requests.failures',
     'requests.failureRatio',
+    'requests.unexpected',
     'latency.p50',
     'latency.p95',
     'latency.p99',
@@ -236,6 +277,8 @@ function buildSchema(obj: ObjectFactory) {
     resource: z.enum(RESOURCE_NAMES).optional(),
     /** Judge only this fault's spans (and its RTO). */
     fault: dnsLabel.optional(),
+    /** Request and latency metrics: judge only this workload request (its name). */
+    request: z.string().min(1).max(64).optional(),
     target: z.string().min(1).max(64),
   });
 
@@ -264,6 +307,7 @@ function buildSchema(obj: ObjectFactory) {
         }).optional(),
       }).optional(),
       load: load.default(load.parse({})),
+      workload: workload.optional(),
       faults: z.array(fault).max(100).default([]),
       slo: obj({ latencyP95: duration(B.slo).default('500ms') }).default({ latencyP95: '500ms' }),
       recovery: z
@@ -296,4 +340,5 @@ export function defaultLocalPlatform(): NonNullable<ScenarioDocument['spec']['pl
 export type ScenarioDocument = z.infer<typeof scenarioSchema>;
 export type FaultDocument = ScenarioDocument['spec']['faults'][number];
 export type RegressionDocument = NonNullable<ScenarioDocument['spec']['regression']>;
+export type WorkloadDocument = NonNullable<ScenarioDocument['spec']['workload']>;
 export type CheckDocument = NonNullable<ScenarioDocument['spec']['checks']>[number];

@@ -1,6 +1,8 @@
 import { formatDuration, parseDurationMs } from '../core/duration.js';
 import type { Problem } from '../core/errors.js';
-import type { LoadPlan, MixEntry, OperationName } from '../load/types.js';
+import type { LoadPlan } from '../load/types.js';
+import type { WorkloadPlan } from '../load/workload-plan.js';
+import { workloadPlan } from './workload-plan.js';
 import { canonicalHost, isHostAllowed, isLoopbackHost } from '../core/loopback.js';
 import { readTargetTls } from './tls-files.js';
 import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS } from './limits.js';
@@ -11,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { defaultLocalPlatform, type CheckDocument, type ScenarioDocument } from './schema.js';
 import { METRIC_UNITS, parseTarget } from './target.js';
 import { regressionPlan } from './regression.js';
+import { workloadRequestNames } from './request-names.js';
 import { RampCurve } from '../load/arrivals.js';
 
 export interface PlanContext {
@@ -48,7 +51,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
 
   const allowHosts = allowedHosts(doc, ctx);
   const platformBase = platformPlan(doc, ctx, allowHosts, problem);
-  const load = loadPlan(doc, problem);
+  const load = loadPlan(doc, ctx, problem);
   const faultWhere = { baseDir: ctx.file ? dirname(resolve(ctx.file)) : process.cwd(), allowHosts };
   const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase, problem, faultWhere));
   const platform: PlatformPlan = platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase;
@@ -57,6 +60,12 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem));
   checks.forEach((c, i) => {
     if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);
+  });
+  const requestNames = workloadRequestNames(load);
+  checks.forEach((c, i) => {
+    if (c.request === undefined) return;
+    if (!isRequestMetric(c.metric)) problem(`spec.checks[${i}].request`, 'a request only for requests.*, latency.* and throughput.rps metrics', `"${c.request}" with ${c.metric}`);
+    else if (!requestNames.includes(c.request)) problem(`spec.checks[${i}].request`, `the name of a workload request (${requestNames.join(', ')})`, `"${c.request}"`);
   });
   if (platform.kind === 'local' && platform.app) checkAppNeeds(platform.app, faults, checks, problem);
   const ids = new Set<string>();
@@ -194,11 +203,9 @@ function probePlan(p: ProbeDocument): ProbePlan {
   };
 }
 
-function loadPlan(doc: ScenarioDocument, problem: Report): LoadPlan {
+function loadPlan(doc: ScenarioDocument, ctx: PlanContext, problem: Report): LoadPlan {
   const l = doc.spec.load;
-  const mix: MixEntry[] = Object.entries(l.mix)
-    .filter(([, w]) => (w ?? 0) > 0)
-    .map(([op, weight]) => ({ op: op as OperationName, weight: weight as number }));
+  const workload = workloadPlan(doc, ctx, problem);
   const timeoutMs = ms(l.timeout);
   if (l.model !== 'ramping') {
     if (l.startRate !== undefined) problem('spec.load.startRate', `no startRate for model "${l.model}" (use model: ramping)`, String(l.startRate));
@@ -207,13 +214,13 @@ function loadPlan(doc: ScenarioDocument, problem: Report): LoadPlan {
   if (l.model === 'closed') {
     if (l.rate !== undefined) problem('spec.load.rate', 'no rate for model "closed" (use model: open)', String(l.rate));
     if (l.maxInFlight !== undefined) problem('spec.load.maxInFlight', 'no maxInFlight for model "closed"', String(l.maxInFlight));
-    return { model: 'closed', connections: l.connections, timeoutMs, mix, seed: l.seed };
+    return { model: 'closed', connections: l.connections, timeoutMs, workload, seed: l.seed };
   }
-  if (l.model === 'ramping') return rampingPlan(doc, { connections: l.connections, timeoutMs, mix, seed: l.seed }, problem);
+  if (l.model === 'ramping') return rampingPlan(doc, { connections: l.connections, timeoutMs, workload, seed: l.seed }, problem);
   if (l.rate === undefined) problem('spec.load.rate', 'an arrival rate per second for model "open"', 'nothing');
   const ratePerSec = l.rate ?? 1;
   const maxInFlight = l.maxInFlight ?? Math.max(l.connections * 4, Math.ceil((ratePerSec * timeoutMs) / 1000));
-  return { model: 'open', ratePerSec, connections: l.connections, maxInFlight, timeoutMs, mix, seed: l.seed };
+  return { model: 'open', ratePerSec, connections: l.connections, maxInFlight, timeoutMs, workload, seed: l.seed };
 }
 
 /**
@@ -221,7 +228,7 @@ function loadPlan(doc: ScenarioDocument, problem: Report): LoadPlan {
  * `to` over its `over`. As in k6 the arrivals end with the last stage, so the stages must fit in
  * spec.duration. maxInFlight defaults as the open model's, for the peak rate.
  */
-function rampingPlan(doc: ScenarioDocument, common: { connections: number; timeoutMs: number; mix: MixEntry[]; seed: number }, problem: Report): LoadPlan {
+function rampingPlan(doc: ScenarioDocument, common: { connections: number; timeoutMs: number; workload: WorkloadPlan; seed: number }, problem: Report): LoadPlan {
   const l = doc.spec.load;
   if (l.rate !== undefined) problem('spec.load.rate', 'no rate for model "ramping" (use startRate and stages)', String(l.rate));
   if (l.stages === undefined) problem('spec.load.stages', 'at least one stage { to: <rate>, over: <duration> } for model "ramping"', 'nothing');
@@ -324,6 +331,7 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
   return {
     ...(c.resource ? { resource: c.resource } : {}),
     ...(c.fault ? { fault: c.fault } : {}),
+    ...(c.request ? { request: c.request } : {}),
     id: c.id,
     name: c.name,
     metric: c.metric,
@@ -332,6 +340,11 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
     threshold: 'error' in parsed ? 0 : parsed.threshold,
     targetText: c.target,
   };
+}
+
+/** Metrics computed from the outcomes of requests, which a check may narrow to one request. */
+function isRequestMetric(metric: CheckPlan['metric']): boolean {
+  return metric.startsWith('requests.') || metric.startsWith('latency.') || metric === 'throughput.rps';
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,3 +1,4 @@
+import { taskApiWorkload } from '../../harness/load/presets/task-api.js';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
@@ -22,9 +23,9 @@ export async function harnessLoad(url: string, connections: number, seconds: num
   const clock = new SystemClock();
   const durationMs = seconds * 1000;
   const recorder = new TimelineRecorder({ phases: [{ phase: 'baseline', startMs: 0, endMs: durationMs }], sloLatencyMs: 500, maxLatencyMs: 20_000 });
-  const plan: LoadPlan = { model: 'closed', connections, timeoutMs: 10_000, mix: [{ op: 'get', weight: 1 }], seed: 1 };
-  const ids = Array.from({ length: maxId }, (_, i) => i + 1);
-  const run = createLoadDriver(plan, clock).start({ url, ids }, recorder, new AbortController().signal);
+  const plan: LoadPlan = { model: 'closed', connections, timeoutMs: 10_000, workload: taskApiWorkload([{ op: 'get', weight: 1 }]), seed: 1 };
+  const ids = Array.from({ length: maxId }, (_, i) => String(i + 1));
+  const run = createLoadDriver(plan, clock).start({ url, pools: new Map([['taskIds', ids]]) }, recorder, new AbortController().signal);
   await clock.sleep(durationMs);
   run.stop();
   await run.done;

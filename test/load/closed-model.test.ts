@@ -3,9 +3,9 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { readFile, readdir } from 'node:fs/promises';
 import { createLoadDriver } from '../../harness/load/index.js';
-import type { LoadPlan, LoadSummary, MixEntry } from '../../harness/load/types.js';
-import { DEFAULT_MIX } from '../../harness/load/mix.js';
-import { RecordingSink, countBy, delay, realClock } from './recording-sink.js';
+import type { LoadPlan, LoadSummary } from '../../harness/load/types.js';
+import { DEFAULT_TASK_API_MIX as DEFAULT_MIX, taskApiWorkload } from '../../harness/load/presets/task-api.js';
+import { RecordingSink, countBy, delay, realClock, taskIds } from './recording-sink.js';
 import { startTaskServer, type Faults, type TaskServer } from './task-server.js';
 
 let server: TaskServer | undefined;
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 function closedPlan(over: Partial<Extract<LoadPlan, { model: 'closed' }>> = {}): LoadPlan {
-  return { model: 'closed', connections: 8, timeoutMs: 2_000, mix: [...DEFAULT_MIX], seed: 1, ...over };
+  return { model: 'closed', connections: 8, timeoutMs: 2_000, workload: taskApiWorkload(), seed: 1, ...over };
 }
 
 /**
@@ -31,7 +31,7 @@ async function runClosed(
   const s = await startTaskServer(faults);
   server = s;
   const sink = new RecordingSink();
-  const run = createLoadDriver(plan, realClock()).start({ url: s.url, ids: [...s.tasks.keys()] }, sink, new AbortController().signal);
+  const run = createLoadDriver(plan, realClock()).start({ url: s.url, pools: taskIds([...s.tasks.keys()]) }, sink, new AbortController().signal);
   await delay(ms);
   for (let waited = 0; !enough(s) && waited < 10_000; waited += 20) await delay(20);
   run.stop();
@@ -62,7 +62,7 @@ describe('closed model', () => {
   it('draws the mix in its proportions and records acknowledged writes', async () => {
     const { sink, summary, s } = await runClosed({}, 1_000, (t) => t.stats.responded > 1_000);
     const n = sink.responses.length;
-    const byOp = countBy(sink.responses.map((r) => DEFAULT_MIX[r.op]?.op ?? '?'));
+    const byOp = countBy(sink.responses.map((r) => DEFAULT_MIX[r.op]?.op ?? '?')); // the preset keeps the mix's order
     expect(n).toBeGreaterThan(1_000);
     expect(Math.abs((byOp.get ?? 0) / n - 0.8)).toBeLessThan(0.04);
     expect((byOp.create ?? 0) / n).toBeGreaterThan(0.07);
@@ -117,8 +117,8 @@ describe('closed model', () => {
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
-      const plan = closedPlan({ connections: 5, mix: [{ op: 'get', weight: 1 }] });
-      const run = createLoadDriver(plan, realClock()).start({ url, ids: [1] }, new RecordingSink(), new AbortController().signal);
+      const plan = closedPlan({ connections: 5, workload: taskApiWorkload([{ op: 'get', weight: 1 }]) });
+      const run = createLoadDriver(plan, realClock()).start({ url, pools: taskIds([1]) }, new RecordingSink(), new AbortController().signal);
       await delay(600);
       run.stop();
       const summary = await run.done;
@@ -136,7 +136,7 @@ describe('closed model', () => {
     const s = await startTaskServer({});
     server = s;
     const aborted = AbortSignal.abort();
-    const summary = await createLoadDriver(closedPlan(), realClock()).start({ url: s.url, ids: [1] }, new RecordingSink(), aborted).done;
+    const summary = await createLoadDriver(closedPlan(), realClock()).start({ url: s.url, pools: taskIds([1]) }, new RecordingSink(), aborted).done;
     expect(summary).toMatchObject({ sent: 0, completed: 0 });
     expect(s.stats.received).toBe(0);
   });
@@ -154,14 +154,23 @@ describe('closed model', () => {
     expect(pkg['devDependencies']?.['autocannon']).toBeDefined();
   });
 
-  it('refuses a mix that needs ids when the target has none', () => {
-    const mix: MixEntry[] = [{ op: 'get', weight: 1 }];
-    const driver = createLoadDriver(closedPlan({ mix }), realClock());
-    expect(() => driver.start({ url: 'http://127.0.0.1:1', ids: [] }, new RecordingSink(), new AbortController().signal)).toThrow(/no known ids/);
+  it('sends nothing for a request whose pool is empty, counts it per pool and says so once', async () => {
+    const s = await startTaskServer({}, 10);
+    server = s;
+    const empty: string[] = [];
+    const driver = createLoadDriver(closedPlan({ connections: 2, workload: taskApiWorkload([{ op: 'get', weight: 1 }]) }), realClock());
+    const run = driver.start({ url: s.url, pools: taskIds([]), onPoolEmpty: (p) => empty.push(p) }, new RecordingSink(), new AbortController().signal);
+    await delay(200);
+    run.stop();
+    const summary = await run.done;
+    expect(summary.sent).toBe(0);
+    expect(summary.skipped['taskIds']).toBeGreaterThan(5);
+    expect(empty).toEqual(['taskIds']);
+    expect(s.stats.responded).toBe(0);
   });
 
   it('refuses a non-loopback target before sending anything', () => {
     const driver = createLoadDriver(closedPlan(), realClock());
-    expect(() => driver.start({ url: 'http://10.0.0.1:80', ids: [1] }, new RecordingSink(), new AbortController().signal)).toThrow(/not loopback/);
+    expect(() => driver.start({ url: 'http://10.0.0.1:80', pools: taskIds([1]) }, new RecordingSink(), new AbortController().signal)).toThrow(/not loopback/);
   });
 });

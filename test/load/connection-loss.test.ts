@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLoadDriver } from '../../harness/load/index.js';
-import { DEFAULT_MIX } from '../../harness/load/mix.js';
+import { DEFAULT_TASK_API_MIX as DEFAULT_MIX, taskApiWorkload } from '../../harness/load/presets/task-api.js';
 import { RECONNECT_DELAY_MS } from '../../harness/load/closed-model.js';
 import type { LoadPlan, LoadSummary } from '../../harness/load/types.js';
 import { RecordingSink, delay, percentile, realClock } from './recording-sink.js';
+import { taskIds } from './recording-sink.js';
 import { startTaskServer, type Faults, type TaskServer } from './task-server.js';
 
 let server: TaskServer | undefined;
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 const CONNECTIONS = 10;
-const plan = (timeoutMs = 2_000): LoadPlan => ({ model: 'closed', connections: CONNECTIONS, timeoutMs, mix: [...DEFAULT_MIX], seed: 3 });
+const plan = (timeoutMs = 2_000): LoadPlan => ({ model: 'closed', connections: CONNECTIONS, timeoutMs, workload: taskApiWorkload(), seed: 3 });
 
 /** Waits until `enough` holds, at most 10 s: a busy shared machine slows the traffic. */
 async function until(enough: () => boolean): Promise<void> {
@@ -23,7 +24,7 @@ async function until(enough: () => boolean): Promise<void> {
 /** Runs for `ms`, then on until `enough` holds (the assertions need a minimum of traffic, not a rate). */
 async function runClosed(s: TaskServer, ms: number, timeoutMs?: number, enough: () => boolean = () => true): Promise<{ sink: RecordingSink; summary: LoadSummary }> {
   const sink = new RecordingSink();
-  const run = createLoadDriver(plan(timeoutMs), realClock()).start({ url: s.url, ids: [...s.tasks.keys()] }, sink, new AbortController().signal);
+  const run = createLoadDriver(plan(timeoutMs), realClock()).start({ url: s.url, pools: taskIds([...s.tasks.keys()]) }, sink, new AbortController().signal);
   await delay(ms);
   await until(enough);
   run.stop();
@@ -97,7 +98,7 @@ describe('closed model: connection loss', () => {
     const first = await start({ delayMs: 50 });
     const port = Number(new URL(first.url).port);
     const sink = new RecordingSink();
-    const run = createLoadDriver(plan(), realClock()).start({ url: first.url, ids: [1, 2, 3] }, sink, new AbortController().signal);
+    const run = createLoadDriver(plan(), realClock()).start({ url: first.url, pools: taskIds([1, 2, 3]) }, sink, new AbortController().signal);
     await delay(300);
     await first.refuse(); // kills the 10 requests in flight
     await delay(300);

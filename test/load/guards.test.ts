@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertLoopback, discoverIds } from '../../harness/load/index.js';
+import { assertLoopback } from '../../harness/load/index.js';
+import { discover } from '../../harness/load/pools.js';
 import { kindOfError } from '../../harness/load/transport-errors.js';
 import { startTaskServer, type TaskServer } from './task-server.js';
 
@@ -38,20 +39,22 @@ describe('transport error kinds', () => {
   });
 });
 
-describe('discoverIds', () => {
-  it('pages through the list up to max ids', async () => {
+describe('discover (a pool from a paged list)', () => {
+  const taskPages = { path: '/tasks?limit=100', items: '/items/*/id', next: '/next_cursor', cursorParam: 'cursor', max: 100_000 };
+
+  it('pages through the list up to max values, following the cursor', async () => {
     server = await startTaskServer({}, 250);
-    expect(await discoverIds(server.url, 230)).toEqual(Array.from({ length: 230 }, (_, i) => i + 1));
-    expect(await discoverIds(server.url, 10_000)).toHaveLength(250);
+    expect(await discover(server.url, 'taskIds', taskPages, 230)).toEqual(Array.from({ length: 230 }, (_, i) => String(i + 1)));
+    expect(await discover(server.url, 'taskIds', taskPages, 10_000)).toHaveLength(250);
     expect(server.stats.log.filter((l) => l.startsWith('GET /tasks?'))).toHaveLength(6);
   });
 
   it('fails clearly on a broken list', async () => {
     server = await startTaskServer({ status503Every: 1 });
-    await expect(discoverIds(server.url, 10)).rejects.toThrow(/answered 503/);
+    await expect(discover(server.url, 'taskIds', taskPages, 10)).rejects.toThrow(/pool taskIds: GET \/tasks\?limit=100 answered 503/);
   });
 
   it('refuses a non-loopback target', async () => {
-    await expect(discoverIds('http://192.168.1.1', 10)).rejects.toThrow(/not loopback/);
+    await expect(discover('http://192.168.1.1', 'taskIds', taskPages, 10)).rejects.toThrow(/not loopback/);
   });
 });

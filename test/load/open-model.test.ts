@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { createLoadDriver } from '../../harness/load/index.js';
-import { DEFAULT_MIX } from '../../harness/load/mix.js';
+import { DEFAULT_TASK_API_MIX as DEFAULT_MIX, taskApiWorkload } from '../../harness/load/presets/task-api.js';
 import type { LoadPlan, LoadSummary } from '../../harness/load/types.js';
 import { RecordingSink, delay, percentile, realClock } from './recording-sink.js';
+import { taskIds } from './recording-sink.js';
 import { startTaskServer, type Faults, type TaskServer } from './task-server.js';
 
 let server: TaskServer | undefined;
@@ -19,7 +20,7 @@ const openPlan = (over: Partial<OpenPlan> = {}): OpenPlan => ({
   connections: 10,
   maxInFlight: 500,
   timeoutMs: 2_000,
-  mix: [...DEFAULT_MIX],
+  workload: taskApiWorkload(),
   seed: 5,
   ...over,
 });
@@ -37,7 +38,7 @@ async function runOpen(faults: Partial<Faults>, ms: number, plan: OpenPlan, duri
   server = s;
   const sink = new RecordingSink();
   const startedAt = performance.now();
-  const run = createLoadDriver(plan, realClock()).start({ url: s.url, ids: [...s.tasks.keys()] }, sink, new AbortController().signal);
+  const run = createLoadDriver(plan, realClock()).start({ url: s.url, pools: taskIds([...s.tasks.keys()]) }, sink, new AbortController().signal);
   await Promise.all([delay(ms), during?.(startedAt)]);
   run.stop();
   return { sink, summary: await run.done, s, startedAt };
@@ -97,7 +98,7 @@ describe('open model', () => {
     server = first;
     const port = Number(new URL(first.url).port);
     const sink = new RecordingSink();
-    const run = createLoadDriver(openPlan({ ratePerSec: 100 }), realClock()).start({ url: first.url, ids: [1, 2] }, sink, new AbortController().signal);
+    const run = createLoadDriver(openPlan({ ratePerSec: 100 }), realClock()).start({ url: first.url, pools: taskIds([1, 2]) }, sink, new AbortController().signal);
     await delay(500);
     await first.refuse();
     await delay(500);
@@ -133,7 +134,7 @@ describe('open model transport errors', () => {
     server = s;
     if (refuse) await s.refuse();
     const sink = new RecordingSink();
-    const run = createLoadDriver(openPlan({ ratePerSec: 100, ...plan }), realClock()).start({ url: s.url, ids: [1, 2, 3] }, sink, new AbortController().signal);
+    const run = createLoadDriver(openPlan({ ratePerSec: 100, ...plan }), realClock()).start({ url: s.url, pools: taskIds([1, 2, 3]) }, sink, new AbortController().signal);
     await delay(600);
     run.stop();
     const summary = await run.done;

@@ -56,3 +56,8 @@ export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function realClock(): Clock {
   return new SystemClock();
 }
+
+/** The Task API preset's id pool, as a target's starting pools. */
+export function taskIds(ids: readonly number[]): Map<string, string[]> {
+  return new Map([['taskIds', ids.map(String)]]);
+}

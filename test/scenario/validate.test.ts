@@ -27,7 +27,8 @@ describe('scenario validation', () => {
     expect(plan.durationMs).toBe(30_000);
     expect(plan.platform).toMatchObject({ kind: 'local', replicas: 3, database: { kind: 'embedded' }, pool: { size: 10, acquireTimeoutMs: 2000 } });
     expect(plan.faults[0]).toMatchObject({ kind: 'pod-kill', atMs: 10_000, durationMs: 5000, mode: 'fixed', value: 2 });
-    expect(plan.load).toMatchObject({ model: 'closed', mix: [{ op: 'get', weight: 80 }, { op: 'create', weight: 10 }, { op: 'update', weight: 5 }, { op: 'list', weight: 5 }] });
+    expect(plan.load).toMatchObject({ model: 'closed', workload: { preset: 'task-api' } });
+    expect(plan.load.workload.requests.map((r) => [r.name, r.weight])).toEqual([['get', 80], ['create', 10], ['update', 5], ['list', 5]]);
     expect(plan.checks.map((c) => [c.id, c.metric, c.comparator, c.threshold])).toEqual([
       ['SC-008', 'rto.platform', '<', 30_000],
       ['SC-009', 'requests.status5xx', '==', 0],

@@ -1,3 +1,4 @@
+import { taskApiWorkload } from '../../harness/load/presets/task-api.js';
 import type { CheckPlan, FaultPlan, Plan } from '../../harness/scenario/plan.js';
 import { phasesOf } from '../timeline/synthetic.js';
 
@@ -16,7 +17,7 @@ export function planWith(checks: CheckPlan[], faults: FaultPlan[] = [podKill('ki
     durationMs: 60_000,
     warmupMs: 5_000,
     platform: { kind: 'external', url: 'http://127.0.0.1:1' },
-    load: { model: 'open', ratePerSec: 500, connections: 8, maxInFlight: 100, timeoutMs: 5_000, mix: [{ op: 'get', weight: 1 }], seed: 1 },
+    load: { model: 'open', ratePerSec: 500, connections: 8, maxInFlight: 100, timeoutMs: 5_000, workload: taskApiWorkload([{ op: 'get', weight: 1 }]), seed: 1 },
     faults,
     slo: { latencyP95Ms: 500 },
     recovery: { windowMs: 10_000, sustainMs: 3_000 },

@@ -1,0 +1,243 @@
+import Handlebars from 'handlebars';
+import { Faker, base, en } from '@faker-js/faker';
+
+/**
+ * Request templates: Handlebars, checked and compiled once before a run, never per request.
+ * The language is deliberately small: text and `{{helper args}}` mustaches (sub-expressions
+ * allowed), no blocks, no partials, no context variables. A bare word given to a helper is its
+ * name: `{{pick orderIds}}` is `{{pick "orderIds"}}`, `{{env TOKEN}}` is `{{env "TOKEN"}}`.
+ *
+ * | helper | what it gives |
+ * |---|---|
+ * | `pick pool` | a random value of the pool (seeded) |
+ * | `take pool` | a random value, removed from the pool (e.g. for deletes) |
+ * | `int min max` | a random integer in [min, max] |
+ * | `float min max [digits]` | a random number in [min, max), `digits` decimals (default 2) |
+ * | `oneOf a b …` | one of its arguments |
+ * | `faker "person.fullName" [args…]` | a seeded faker value (any faker function by its path) |
+ * | `uuid` | a random (seeded) RFC 4122 version-4 UUID |
+ * | `seq` | 1, 2, 3… per request template |
+ * | `now` | the current time, ISO 8601 |
+ * | `env NAME` | an environment variable (its value never reaches logs, journal or reports) |
+ * | `json value` | the value as a JSON literal (quoted and escaped), for bodies |
+ */
+export const TEMPLATE_HELPERS = ['pick', 'take', 'int', 'float', 'oneOf', 'faker', 'uuid', 'seq', 'now', 'env', 'json'] as const;
+export type TemplateHelper = (typeof TEMPLATE_HELPERS)[number];
+
+/** What a template uses, found by reading it (nothing is evaluated). */
+export interface TemplateInfo {
+  /** The text itself when there is no mustache at all. */
+  staticText?: string;
+  picks: string[];
+  takes: string[];
+  envs: string[];
+  fakers: string[];
+  /** Bare words used as helper arguments (they stand for their own name). */
+  words: string[];
+}
+
+export type TemplateAnalysis = TemplateInfo | { error: { expected: string; found: string } };
+
+type Node = { type: string; [k: string]: unknown };
+const KNOWN: ReadonlySet<string> = new Set(TEMPLATE_HELPERS);
+const ARITY: Record<TemplateHelper, [number, number]> = {
+  pick: [1, 1],
+  take: [1, 1],
+  int: [2, 2],
+  float: [2, 3],
+  oneOf: [1, 100],
+  faker: [1, 10],
+  uuid: [0, 0],
+  seq: [0, 0],
+  now: [0, 0],
+  env: [1, 1],
+  json: [1, 1],
+};
+
+/**
+ * JSON bodies end in `}}}` ("qty": {{int 1 9}}}), which Handlebars would read as the close of a
+ * triple-stash. Triple-stashes are not part of this language, so a `}}` followed by `}` is closed
+ * there, an empty comment keeping the `}` that follows as text. The output is unchanged.
+ */
+export function handlebarsSource(source: string): string {
+  return source.replace(/\}\}(?=\})/g, '}}{{!}}');
+}
+
+/** Reads a template: its syntax, its helpers and their arguments. Errors say what was expected and found. */
+export function analyzeTemplate(source: string): TemplateAnalysis {
+  if (!source.includes('{{')) return { staticText: source, picks: [], takes: [], envs: [], fakers: [], words: [] };
+  if (source.includes('{{{')) return { error: { expected: '{{…}} (output is never HTML-escaped, so there is no {{{…}}})', found: '{{{' } };
+  let program: Node;
+  try {
+    program = Handlebars.parse(handlebarsSource(source)) as unknown as Node;
+  } catch (err) {
+    return { error: { expected: 'a valid template', found: firstLine((err as Error).message) } };
+  }
+  const info: TemplateInfo = { picks: [], takes: [], envs: [], fakers: [], words: [] };
+  for (const node of program['body'] as Node[]) {
+    if (node.type === 'ContentStatement' || node.type === 'CommentStatement') continue;
+    if (node.type !== 'MustacheStatement') {
+      return { error: { expected: 'text and {{helper …}} only (no blocks, partials or raw blocks)', found: describeNode(node) } };
+    }
+    if (node['escaped'] === false) return { error: { expected: '{{…}} (output is never HTML-escaped)', found: '{{{…}}}' } };
+    const problem = checkCall(node, info);
+    if (problem) return { error: problem };
+  }
+  return info;
+}
+
+function checkCall(node: Node, info: TemplateInfo): { expected: string; found: string } | undefined {
+  const path = node['path'] as Node;
+  const name = path.type === 'PathExpression' ? String(path['original']) : '';
+  if (!KNOWN.has(name)) {
+    return { expected: `a helper: ${TEMPLATE_HELPERS.join(', ')}`, found: `{{${path['original'] ?? path.type}}}` };
+  }
+  const helper = name as TemplateHelper;
+  if (node['hash']) return { expected: `{{${helper} …}} without key=value arguments`, found: 'key=value arguments' };
+  const params = (node['params'] as Node[]) ?? [];
+  const [min, max] = ARITY[helper];
+  if (params.length < min || params.length > max) {
+    return { expected: `{{${helper}}} with ${min === max ? min : `${min} to ${max}`} argument(s)`, found: `${params.length}` };
+  }
+  for (const p of params) {
+    if (p.type === 'SubExpression') {
+      const problem = checkCall(p, info);
+      if (problem) return problem;
+    } else if (p.type === 'PathExpression') {
+      const word = String(p['original']);
+      if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(word)) return { expected: 'a bare name, a "string" or a number as argument', found: word };
+      info.words.push(word);
+    } else if (!['StringLiteral', 'NumberLiteral', 'BooleanLiteral'].includes(p.type)) {
+      return { expected: 'a bare name, a "string", a number or (helper …) as argument', found: p.type };
+    }
+  }
+  const first = params[0];
+  const firstText = first && (first.type === 'PathExpression' || first.type === 'StringLiteral') ? String(first['original']) : undefined;
+  if (helper === 'int' || helper === 'float') {
+    if (!params.slice(0, 2).every((p) => p.type === 'NumberLiteral')) return { expected: `{{${helper} min max}} with numbers`, found: params.map((p) => String(p['original'])).join(' ') };
+    if (Number(params[0]?.['original']) > Number(params[1]?.['original'])) return { expected: `{{${helper} min max}} with min ≤ max`, found: params.map((p) => String(p['original'])).join(' ') };
+  }
+  if (helper === 'pick' || helper === 'take' || helper === 'env' || helper === 'faker') {
+    if (firstText === undefined) return { expected: `{{${helper}}} naming a ${helper === 'env' ? 'variable' : helper === 'faker' ? 'faker function' : 'pool'}`, found: String(first?.type) };
+    if (helper === 'pick') info.picks.push(firstText);
+    if (helper === 'take') info.takes.push(firstText);
+    if (helper === 'env') info.envs.push(firstText);
+    if (helper === 'faker') {
+      if (!fakerFunction(new Faker({ locale: [en, base] }), firstText)) return { expected: 'a faker function path such as "person.fullName" or "number.int"', found: firstText };
+      info.fakers.push(firstText);
+    }
+  }
+  return undefined;
+}
+
+function describeNode(node: Node): string {
+  const path = node['path'] as Node | undefined;
+  return path ? `${node.type} {{#${String(path['original'])}}}` : node.type;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').slice(0, 2).join(' ').slice(0, 300);
+}
+
+/** `faker.person.fullName`, bound; undefined when the path names no function. */
+export function fakerFunction(faker: Faker, path: string): ((...args: unknown[]) => unknown) | undefined {
+  if (!/^[a-zA-Z]+(\.[a-zA-Z]+)+$/.test(path)) return undefined;
+  const parts = path.split('.');
+  let owner: unknown = faker;
+  for (const part of parts.slice(0, -1)) {
+    owner = owner && typeof owner === 'object' ? (owner as Record<string, unknown>)[part] : undefined;
+  }
+  const fn = owner && typeof owner === 'object' ? (owner as Record<string, unknown>)[parts.at(-1) as string] : undefined;
+  return typeof fn === 'function' ? (fn as (...args: unknown[]) => unknown).bind(owner) : undefined;
+}
+
+/** What the helpers draw from at run time (one per workload, so one seeded stream per run). */
+export interface TemplateRuntime {
+  random(): number;
+  faker: Faker;
+  /** A pool value; throws PoolEmptyError when the pool has none. */
+  pick(pool: string, remove: boolean): string;
+  env(name: string): string;
+}
+
+export class PoolEmptyError extends Error {
+  constructor(readonly pool: string) {
+    super(`pool ${pool} is empty`);
+  }
+}
+
+/** A compiled template: call it for each request. Static text costs nothing. */
+export type RenderFn = () => string;
+
+/** One Handlebars environment per workload, its helpers bound to the workload's state. */
+export class TemplateCompiler {
+  private readonly hb = Handlebars.create();
+  private readonly fakers = new Map<string, (...args: unknown[]) => unknown>();
+  /** While true, helpers touch no state: a dry run that makes Handlebars compile a template now. */
+  private dry = false;
+
+  constructor(rt: TemplateRuntime) {
+    const hb = this.hb;
+    const real = rt;
+    // Helpers see this runtime: the real one, or during a dry run one that touches nothing.
+    const quiet: TemplateRuntime = { random: () => 0.5, faker: rt.faker, pick: () => 'x', env: () => '' };
+    const R = (): TemplateRuntime => (this.dry ? quiet : real);
+    // Handlebars passes an options object last; helpers take only the arguments before it.
+    const args = (a: unknown[]): unknown[] => a.slice(0, -1);
+    hb.registerHelper('pick', (pool: string) => R().pick(pool, false));
+    hb.registerHelper('take', (pool: string) => R().pick(pool, true));
+    hb.registerHelper('int', (lo: number, hi: number) => Math.floor(lo + R().random() * (hi - lo + 1)));
+    hb.registerHelper('float', (...a: unknown[]) => {
+      const [lo, hi, digits] = args(a) as [number, number, number | undefined];
+      return (lo + R().random() * (hi - lo)).toFixed(digits ?? 2);
+    });
+    hb.registerHelper('oneOf', (...a: unknown[]) => {
+      const options = args(a);
+      return options[Math.floor(R().random() * options.length)];
+    });
+    hb.registerHelper('faker', (...a: unknown[]) => {
+      const [path, ...rest] = args(a) as [string, ...unknown[]];
+      if (this.dry) return '';
+      let fn = this.fakers.get(path);
+      if (!fn) {
+        fn = fakerFunction(R().faker, path);
+        if (!fn) throw new Error(`unknown faker function ${path}`);
+        this.fakers.set(path, fn);
+      }
+      const v = fn(...rest);
+      return v instanceof Date ? v.toISOString() : v;
+    });
+    hb.registerHelper('uuid', () => uuid(R().random));
+    hb.registerHelper('now', () => new Date().toISOString());
+    hb.registerHelper('env', (name: string) => R().env(name));
+    hb.registerHelper('json', (v: unknown) => JSON.stringify(v === undefined ? null : v));
+  }
+
+  /** Compiles a checked template. The words it uses stand for their own names. */
+  compile(source: string, info: TemplateInfo): RenderFn {
+    if (info.staticText !== undefined) {
+      const text = info.staticText;
+      return () => text;
+    }
+    const context: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const w of info.words) context[w] = w;
+    let seq = 0;
+    const helpers = { seq: () => (this.dry ? 0 : ++seq) };
+    const fn = this.hb.compile(handlebarsSource(source), { noEscape: true, strict: false, knownHelpers: Object.fromEntries(TEMPLATE_HELPERS.map((h) => [h, true])), knownHelpersOnly: true });
+    // Handlebars compiles on the first call: make that call now, not on a request's path.
+    this.dry = true;
+    try {
+      fn(context, { helpers });
+    } finally {
+      this.dry = false;
+    }
+    return () => fn(context, { helpers });
+  }
+}
+
+/** An RFC 4122 version-4 UUID from the seeded stream. */
+function uuid(random: () => number): string {
+  const hex = (n: number): string => Math.floor(random() * 16 ** n).toString(16).padStart(n, '0');
+  const variant = (8 + Math.floor(random() * 4)).toString(16);
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
+}
