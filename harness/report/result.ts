@@ -9,6 +9,7 @@ import type { LagSecond, LagSummary } from '../run/lag-monitor.js';
 import type { ResourceSeries } from '../observe/series.js';
 import { rtoOf, type CheckResult, type FaultResources, type FaultRto, type Verdict } from '../verdict/index.js';
 import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
+import { requestsByName, type RequestFigures } from './requests.js';
 
 /** What the analysis of a run hands to the reports. */
 export interface RunAnalysis {
@@ -39,8 +40,10 @@ export interface ResourcesBlock {
  * 2: adds `hdr` (encoded histograms), `latencyDistribution` and `regression` (gate tolerances).
  * 3: outcomes placed by their (intended) send time; every outcome timed (transport errors too);
  *    dropped arrivals are failures; adds `requests.arrivals|failures`, `latency.served`, `caveats`.
+ * 4: per workload request: `requests.byName` (overall, per phase, per second) and `hdr.requests`;
+ *    `unexpected` (statuses a request does not expect, 5xx apart) in `requests`, phases and seconds.
  */
-export const RESULT_SCHEMA_VERSION = 3;
+export const RESULT_SCHEMA_VERSION = 4;
 
 type Window = Omit<SecondWindow, 'histogram'>;
 type Phase = Omit<PhaseStats, 'histogram'>;
@@ -58,11 +61,13 @@ export interface ResultDocument {
   rto: { platformMs: number | null; clientMs: number | null; faults: FaultRto[] };
   /**
    * Requests meant to be sent after warm-up: `total` outcomes (responses + transport errors),
-   * `arrivals` = total + dropped, `failures` = 5xx + transport errors + dropped.
+   * `arrivals` = total + dropped, `failures` = 5xx + transport errors + dropped; `unexpected`:
+   * responses of a status their request does not expect (not 5xx). `byName`: each workload request.
    */
-  requests: { total: number; arrivals: number; responses: number; status5xx: number; transportErrors: number; transportErrorKinds: Record<string, number>; dropped: number; failures: number };
+  requests: { total: number; arrivals: number; responses: number; status5xx: number; transportErrors: number; transportErrorKinds: Record<string, number>; dropped: number; failures: number; unexpected: number; byName: Record<string, RequestFigures> };
   /** What the load driver sent over the whole run, warm-up included. */
-  load?: { sent: number; completed: number; dropped: number; acknowledgedWrites: number };
+  /** `skipped`: arrivals not sent because a pool their request needed was empty, by pool. */
+  load?: { sent: number; completed: number; dropped: number; acknowledgedWrites: number; skipped: Record<string, number> };
   /** Every outcome's latency (see `over`); `served`: responses below 500 only, a secondary figure. */
   latency: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null; over: string; served: { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null; maxMs: number | null } };
   /** What a reader must know to trust the figures (closed-model bias, harness stalls...). */
@@ -133,8 +138,10 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
       transportErrorKinds: { ...all.transportErrors },
       dropped: all.dropped,
       failures: all.failures,
+      unexpected: all.unexpected,
+      byName: requestsByName(a.timeline, MEASURED),
     },
-    ...(load ? { load: { sent: load.sent, completed: load.completed, dropped: load.dropped, acknowledgedWrites: load.acknowledgedWrites.length } } : {}),
+    ...(load ? { load: { sent: load.sent, completed: load.completed, dropped: load.dropped, acknowledgedWrites: load.acknowledgedWrites.length, skipped: { ...load.skipped } } } : {}),
     latency: {
       p50Ms: all.p50Ms,
       p95Ms: all.p95Ms,
