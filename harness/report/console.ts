@@ -19,7 +19,7 @@ export function renderSummary(r: ResultDocument, opts: { color?: boolean } = {})
     '',
     table.toString(),
     `RTO: platform ${formatMsOrNa(r.rto.platformMs)}, client ${formatMsOrNa(r.rto.clientMs)}` +
-      `   requests: ${req.arrivals} (${req.failures} failed: ${req.status5xx} 5xx, ${req.transportErrors} transport errors, ${req.dropped} dropped)` +
+      `   requests: ${req.arrivals} (${req.failures} failed: ${req.status5xx} 5xx, ${req.transportErrors} transport errors, ${req.dropped} dropped; ${req.unexpected} unexpected)` +
       `   latency p50 ${formatMsOrNa(r.latency.p50Ms)} p95 ${formatMsOrNa(r.latency.p95Ms)} p99 ${formatMsOrNa(r.latency.p99Ms)}`,
   ];
   for (const d of r.disruptions) {

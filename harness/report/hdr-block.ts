@@ -2,6 +2,7 @@ import type { PhaseName } from '../scenario/plan.js';
 import type { TimelineData } from '../timeline/index.js';
 import { HDR_ENCODING, encodeHistogram } from './hdr.js';
 import { percentileCurve, type PercentilePoint } from './percentiles.js';
+import { requestHistograms } from './requests.js';
 
 /** The run's latency histograms (µs), encoded: one per second of `timeline`, one per phase span. */
 export interface HdrBlock {
@@ -11,6 +12,8 @@ export interface HdrBlock {
   seconds: string[];
   /** Aligned with result.phases by index. */
   phases: string[];
+  /** Per workload request (result.requests.byName), its histogram per phase span, aligned with result.phases. */
+  requests: Record<string, string[]>;
 }
 
 /** The latency distribution of one phase span, for the percentile plot. */
@@ -28,6 +31,7 @@ export function hdrBlock(t: TimelineData): HdrBlock {
     unit: 'us',
     seconds: t.seconds.map((s) => encodeHistogram(s.histogram)),
     phases: t.phases.map((p) => encodeHistogram(p.histogram)),
+    requests: requestHistograms(t),
   };
 }
 

@@ -194,6 +194,7 @@ export type MetricName =
   | 'requests.dropped'
   | 'requests.failures'
   | 'requests.failureRatio'
+  | 'requests.unexpected'
   | 'latency.p50'
   | 'latency.p95'
   | 'latency.p99'
@@ -218,6 +219,8 @@ export interface CheckPlan {
   resource?: ResourceName;
   /** Restrict the check to one fault: its fault/recovery spans, its RTO. */
   fault?: string;
+  /** Request and latency metrics: judge only this workload request's outcomes. */
+  request?: string;
 }
 
 export interface SloPlan {

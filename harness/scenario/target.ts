@@ -9,6 +9,7 @@ export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
   'requests.dropped': 'count',
   'requests.failures': 'count',
   'requests.failureRatio': 'ratio',
+  'requests.unexpected': 'count',
   'latency.p50': 'ms',
   'latency.p95': 'ms',
   'latency.p99': 'ms',

@@ -22,6 +22,7 @@ export function evaluateCheck(check: CheckPlan, plan: Plan, facts: RunFacts): Ch
     id: check.id,
     name: check.name,
     metric: check.metric,
+    ...(check.request !== undefined ? { request: check.request } : {}),
     target: check.targetText,
     threshold: check.threshold,
     comparator: check.comparator,

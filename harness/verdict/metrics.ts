@@ -1,8 +1,8 @@
 import { formatMs } from '../core/duration.js';
 import type { CheckPlan, MetricName, MetricUnit, Plan } from '../scenario/plan.js';
 import { METRIC_UNITS } from '../scenario/target.js';
-import { selectPhases } from '../timeline/merge.js';
-import type { PhaseSelection } from '../timeline/merge.js';
+import { selectPhases, selectRequest } from '../timeline/merge.js';
+import type { Selection } from '../timeline/merge.js';
 import type { OutcomeCounts } from '../timeline/types.js';
 import { durabilityMetric, resourceMetric } from './resource-metrics.js';
 import { takesReplicasOut } from './rto.js';
@@ -25,9 +25,12 @@ export function measure(check: CheckPlan, plan: Plan, facts: RunFacts): Measurem
   }
   if (check.metric === 'resources.recoveryTime' || check.metric === 'resources.leaked') return { unit, ...resourceMetric(check, plan, facts) };
   if (check.metric === 'durability.lostWrites') return { unit, ...durabilityMetric(facts) };
-  const sel = selectPhases(facts.timeline, check.during, check.fault);
   const during = (check.during.join('+') || 'the run') + (check.fault ? ` of ${check.fault}` : '');
-  return { unit, ...requestMetric(check.metric, sel, during) };
+  if (check.request === undefined) return { unit, ...requestMetric(check.metric, selectPhases(facts.timeline, check.during, check.fault), during) };
+  // Validation knows the workload's names; a run recorded without them cannot be judged per request.
+  const sel = selectRequest(facts.timeline, check.request, check.during, check.fault);
+  if (!sel) return { unit, actual: null, detail: `no figures recorded for request ${check.request}` };
+  return { unit, ...requestMetric(check.metric, sel, `${during} for ${check.request}`) };
 }
 
 type Value = { actual: number | null; detail?: string };
@@ -59,7 +62,7 @@ export function rtoOf(plan: Pick<Plan, 'faults'>, rtos: readonly FaultRto[], sid
   return { actual: Math.max(...values), detail };
 }
 
-function requestMetric(metric: MetricName, sel: PhaseSelection, during: string): Value {
+function requestMetric(metric: MetricName, sel: Selection, during: string): Value {
   switch (metric) {
     case 'requests.status5xx':
       // Literal 5xx, as the spec's PromQL counts them; failures of other kinds are named beside it.
@@ -68,6 +71,8 @@ function requestMetric(metric: MetricName, sel: PhaseSelection, during: string):
       return { actual: sel.transportErrors.total };
     case 'requests.dropped':
       return { actual: sel.dropped };
+    case 'requests.unexpected':
+      return { actual: sel.unexpected };
     case 'requests.failures':
       return { actual: sel.failures, detail: failureBreakdown(sel) };
     case 'requests.failureRatio':
@@ -105,7 +110,7 @@ export function failureBreakdown(c: OutcomeCounts): string {
   return `${c.status5xx} 5xx` + (parts.length ? ` (${parts.join(', ')})` : '');
 }
 
-function latencyMetric(metric: MetricName, sel: PhaseSelection, during: string): Value {
+function latencyMetric(metric: MetricName, sel: Selection, during: string): Value {
   const value =
     metric === 'latency.p50' ? sel.p50Ms : metric === 'latency.p95' ? sel.p95Ms : metric === 'latency.p99' ? sel.p99Ms : sel.maxMs;
   if (value === null) return { actual: null, detail: `no outcome during ${during}` };

@@ -38,6 +38,8 @@ export interface CheckResult {
   id: string;
   name: string;
   metric: MetricName;
+  /** The workload request the check judged alone, when it named one. */
+  request?: string;
   /** The target as the scenario wrote it ("< 30s"). */
   target: string;
   threshold: number;

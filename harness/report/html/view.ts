@@ -2,6 +2,7 @@ import type { JournalEvent } from '../../core/journal.js';
 import { actualText, detailText, formatMsOrNa, formatValue } from '../format.js';
 import type { Comparison } from '../gate/types.js';
 import type { ResultDocument } from '../result.js';
+import { requestOverPhases, type RequestCounts, type RequestFigures } from '../requests.js';
 import type { Chart } from './charts.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
@@ -41,6 +42,44 @@ function comparisonRows(c: Comparison): Array<Record<string, string>> {
   }));
 }
 
+function requestRow(name: string, f: RequestFigures, c: RequestCounts): Record<string, string> {
+  return {
+    name,
+    expected: f.expectedStatuses ? f.expectedStatuses.join(', ') : 'below 400',
+    arrivals: String(c.arrivals),
+    rate: c.ratePerSec === null ? 'n/a' : `${c.ratePerSec.toFixed(1)}/s`,
+    p50: formatMsOrNa(c.p50Ms),
+    p95: formatMsOrNa(c.p95Ms),
+    p99: formatMsOrNa(c.p99Ms),
+    status5xx: String(c.status5xx),
+    transportErrors: String(c.transportErrors),
+    dropped: String(c.dropped),
+    unexpected: String(c.unexpected),
+  };
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * The per-request tables: over every fault and recovery span (open), after warm-up, and per phase
+ * span (each a <details> to open: the page has no script). Null without named requests.
+ */
+function requestSections(r: ResultDocument): Array<{ id: string; title: string; open: boolean; rows: Array<Record<string, string>> }> | null {
+  const byName = Object.entries(r.requests.byName);
+  if (byName.length === 0) return null;
+  const hdr = r.hdr.requests;
+  const over = (indexes: number[]) => byName.map(([name, f]) => requestRow(name, f, requestOverPhases(r.phases, f, hdr[name] ?? [], indexes)));
+  const faulted = r.phases.filter((p) => p.span.phase === 'fault' || p.span.phase === 'recovery').map((p) => p.index);
+  const sections = [];
+  if (faulted.length > 0) sections.push({ id: 'fault-recovery', title: 'fault + recovery (every fault)', open: true, rows: over(faulted) });
+  sections.push({ id: 'measured', title: 'after warm-up', open: faulted.length === 0, rows: byName.map(([name, f]) => requestRow(name, f, f)) });
+  for (const p of r.phases) {
+    const title = `${p.span.phase}${p.span.fault ? ` ${p.span.fault}` : ''} (${seconds(p.span.startMs)} – ${seconds(p.span.endMs)})`;
+    sections.push({ id: `phase-${p.index}`, title, open: false, rows: byName.map(([name, f]) => requestRow(name, f, f.phases[p.index] ?? f)) });
+  }
+  return sections;
+}
+
 /** Everything the template shows, already formatted: the template only lays it out. */
 export function reportView(r: ResultDocument, charts: Chart[], comparison?: Comparison): object {
   const q = r.requests;
@@ -59,6 +98,7 @@ export function reportView(r: ResultDocument, charts: Chart[], comparison?: Comp
       { name: 'served only', value: `p50 ${formatMsOrNa(r.latency.served.p50Ms)} · p95 ${formatMsOrNa(r.latency.served.p95Ms)} · p99 ${formatMsOrNa(r.latency.served.p99Ms)} (responses below 500)` },
     ],
     caveats: r.caveats,
+    requests: requestSections(r),
     charts,
     disruptions: r.disruptions.map((d) => ({ from: formatMsOrNa(d.startMs), to: formatMsOrNa(d.endMs), length: formatMsOrNa(d.durationMs), failures: d.failures, fault: (d.fault ?? 'no fault of this run') + (d.harnessStall ? ' — coincides with a harness stall: possibly the harness\'s own' : '') })),
     journal: r.journal.map(journalRow),
