@@ -3,9 +3,11 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../harness/core/clock.js';
+import { formatProblem } from '../../harness/core/errors.js';
 import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
 import type { Deployment } from '../../harness/platform/types.js';
+import { planFromText } from '../../harness/scenario/index.js';
 import type { AppPlan } from '../../harness/scenario/plan.js';
 import { localPlatformPlan } from '../helpers/plans.js';
 import { describeProcess, descendants, isAlive, privateTmp, waitFor } from '../helpers/leftovers.js';
@@ -226,5 +228,77 @@ describe('local platform: an app that cannot start', () => {
     } finally {
       await leave();
     }
+  });
+});
+
+describe('scenario: spec.platform.local.app', () => {
+  const scenario = (app: string, rest = '', platform = ''): string => `
+apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: app }
+spec:
+  duration: 30s
+  warmup: 2s
+  platform:
+    local:
+      app: ${app}
+${platform}
+  workload: { requests: [{ name: health, path: /health }] }
+${rest}`;
+  const problems = (text: string): string[] => {
+    const r = planFromText(text, { file: '/srv/scenarios/x.yaml', env: {} });
+    return r.problems ? r.problems.map(formatProblem) : [];
+  };
+  const fault = (f: string): string => `  faults:\n    - ${f}\n`;
+
+  it('plans the app with defaults, its working directory relative to the scenario file', () => {
+    const r = planFromText(scenario('{ command: [node, ../fixtures/kv-api/main.mjs], env: { API_TOKEN: t } }'), { file: '/srv/scenarios/x.yaml', env: {} });
+    expect(r.problems).toBeUndefined();
+    expect(r.plan!.platform).toMatchObject({
+      kind: 'local',
+      app: { name: 'app', command: ['node', '../fixtures/kv-api/main.mjs'], env: { API_TOKEN: 't' }, workingDir: '/srv/scenarios', readinessPath: '/health', database: false },
+    });
+    const other = planFromText(scenario('{ name: kv, command: [./kv], workingDir: ../bin, readinessPath: /ready, database: true }'), { file: '/srv/scenarios/x.yaml', env: {} });
+    expect(other.plan!.platform).toMatchObject({ app: { name: 'kv', workingDir: '/srv/bin', readinessPath: '/ready', database: true } });
+  });
+
+  it('refuses what the platform sets, a bad probe path, an empty command, a database URL for an app without one', () => {
+    const found = problems(scenario('{ command: [], env: { PORT: "80", DATABASE_URL: x }, readinessPath: health }', '', '      database: { url: "postgres://127.0.0.1/x" }'));
+    expect(found.join('\n')).toMatch(/spec\.platform\.local\.app\.command/);
+    expect(found.join('\n')).toMatch(/spec\.platform\.local\.app\.readinessPath: expected a path starting with \//);
+    const env = problems(scenario('{ command: [x], env: { PORT: "80", DATABASE_URL: x } }', '', '      database: { url: "postgres://127.0.0.1/x" }'));
+    expect(env).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/spec\.platform\.local\.app\.env\.PORT: expected no PORT, DATABASE_URL, REPLICA_NAME: the platform sets them/),
+        expect.stringMatching(/spec\.platform\.local\.app\.env\.DATABASE_URL: expected no PORT/),
+        expect.stringMatching(/spec\.platform\.local\.database: expected no database for an app with database: false/),
+      ]),
+    );
+  });
+
+  it('refuses faults that need the database for an app without one, and those that need the Task API for any app', () => {
+    const noDb = '{ command: [x] }';
+    const withDb = '{ command: [x], database: true }';
+    expect(problems(scenario(noDb, fault('{ name: slow, kind: network-delay, at: 5s, duration: 5s, delay: { latency: 100ms } }')))).toEqual([
+      expect.stringMatching(/spec\.faults\[0\]\.kind: expected a fault that needs no database \(spec\.platform\.local\.app has database: false; set it to true\)/),
+    ]);
+    expect(problems(scenario(noDb, fault('{ name: hold, kind: pool-exhaustion, at: 5s, duration: 5s, mode: hold }')))).toEqual([expect.stringMatching(/spec\.faults\[0\]\.kind: expected a fault that needs no database/)]);
+    expect(problems(scenario(withDb, fault('{ name: leak, kind: pool-exhaustion, at: 5s, duration: 5s, mode: leak }')))).toEqual([
+      expect.stringMatching(/spec\.faults\[0\]\.mode: expected pool-exhaustion mode "hold" with an app \(mode "leak" needs the Task API's leak endpoint\)/),
+    ]);
+    expect(problems(scenario(withDb, fault('{ name: lock, kind: pool-exhaustion, at: 5s, duration: 5s, mode: lock }')))).toEqual([expect.stringMatching(/mode "lock" needs the Task API's tasks table/)]);
+    // What an app with a database can take: a slow database, held connections, and pod-kill with any app.
+    expect(problems(scenario(withDb, fault('{ name: slow, kind: network-delay, at: 5s, duration: 5s, delay: { latency: 100ms } }')))).toEqual([]);
+    expect(problems(scenario(withDb, fault('{ name: hold, kind: pool-exhaustion, at: 5s, duration: 5s, mode: hold }')))).toEqual([]);
+    expect(problems(scenario(noDb, fault('{ name: kill, kind: pod-kill, at: 5s, duration: 5s }')))).toEqual([]);
+  });
+
+  it('refuses checks an app cannot answer: durability (the tasks table), resources without a database', () => {
+    const checks = '  checks:\n    - { id: D, name: d, metric: durability.lostWrites, target: "== 0" }\n    - { id: R, name: r, metric: resources.leaked, target: "== 0" }\n';
+    expect(problems(scenario('{ command: [x] }', checks))).toEqual([
+      expect.stringMatching(/spec\.checks\[0\]\.metric: expected durability\.lostWrites only with the Task API/),
+      expect.stringMatching(/spec\.checks\[1\]\.metric: expected resources\.leaked only with a database/),
+    ]);
+    expect(problems(scenario('{ command: [x], database: true }', checks))).toEqual([expect.stringMatching(/spec\.checks\[0\]\.metric: expected durability\.lostWrites only with the Task API/)]);
   });
 });
