@@ -11,6 +11,7 @@ import type { LoadSummary } from '../load/types.js';
 import { createPlatform, type Deployment } from '../platform/index.js';
 import type { Plan } from '../scenario/plan.js';
 import { TimelineRecorder } from '../timeline/recorder.js';
+import { workloadRequests } from '../scenario/request-names.js';
 import type { RunAnalysis } from '../report/result.js';
 import { analyse } from './analyse.js';
 import { AbortGuard } from './abort-guard.js';
@@ -81,7 +82,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
 
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
-    recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2 });
+    recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2, requests: workloadRequests(plan.load) });
     sampler = startSampler(platform, deployment, clock, journal);
     const snapshotter = sampler;
     schedule = new FaultSchedule(
