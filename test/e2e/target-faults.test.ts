@@ -1,12 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../harness/core/clock.js';
 import { runGameDay } from '../../harness/run/gameday.js';
 import { planFromText } from '../../harness/scenario/index.js';
+import type { ResultDocument } from '../../harness/report/result.js';
 import { SwitchServer } from '../fixtures-switch/switch-server.js';
+import { startCli } from '../helpers/cli.js';
+import { describeProcess, descendants, isAlive, waitFor } from '../helpers/leftovers.js';
 
 const FLIP = fileURLToPath(new URL('../fixtures-switch/flip.mjs', import.meta.url));
 const SECRET = 'Bearer e2e-secret-token';
@@ -28,7 +31,8 @@ ${fault}
 `;
 
 describe('faults on any HTTP service (spec.target.url): client RTO within 100 ms of the outage they cause', () => {
-  const out = mkdtempSync(join(tmpdir(), 'gd-target-faults-'));
+  let out = '';
+  beforeAll(() => void (out = mkdtempSync(join(tmpdir(), 'gd-target-faults-'))));
   let server: SwitchServer | undefined;
   afterEach(async () => {
     await server?.close();
@@ -98,5 +102,50 @@ describe('faults on any HTTP service (spec.target.url): client RTO within 100 ms
     const log = join(outDir, 'logs', 'fault-flip.log');
     expect(existsSync(log)).toBe(true);
     expect(readFileSync(log, 'utf8')).toMatch(/switch down: 200[\s\S]*switch up: 200/);
+  });
+});
+
+describe('Ctrl-C while an exec fault\'s inject command still runs (through the CLI)', () => {
+  it('kills the inject command\'s process group, runs recover, exits 130 with the journal', { timeout: 60_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gd-target-int-'));
+    const server = new SwitchServer(new SystemClock());
+    await server.start();
+    const file = join(out, 'scenario.yaml');
+    writeFileSync(
+      file,
+      scenario(
+        server.url,
+        `    - name: hold
+      kind: exec
+      at: 2s
+      duration: 4s
+      inject: { command: ["${process.execPath}", "${FLIP}", "${server.url}", down, hold], timeout: 30s }
+      recover: { command: ["${process.execPath}", "${FLIP}", "${server.url}", up], timeout: 5s }`,
+      ),
+    );
+    const run = startCli(['run', file, '--out', join(out, 'report')], {}, { detached: true });
+    try {
+      // The inject command flipped the switch and keeps running: the run is inside its apply.
+      const log = join(out, 'report', 'logs', 'fault-hold.log');
+      expect(await waitFor(() => server.flips.length === 1 && existsSync(log) && readFileSync(log, 'utf8').includes('switch down: 200'), 30_000, 20)).toBe(true);
+      const seen = descendants(run.child.pid);
+      expect(seen.length).toBeGreaterThan(0);
+      process.kill(-(run.child.pid as number), 'SIGINT'); // a terminal's Ctrl-C: the CLI's whole group
+      const exit = await run.exit;
+      expect(exit.code).toBe(130);
+      expect(server.flips.map((f) => f.down)).toEqual([true, false]);
+      const alive = (): string[] => seen.filter(isAlive).map(describeProcess);
+      await waitFor(() => alive().length === 0, 2000);
+      expect(alive()).toEqual([]);
+      const result = JSON.parse(readFileSync(join(out, 'report', 'result.json'), 'utf8')) as ResultDocument;
+      expect(result.runStatus).toBe('interrupted');
+      const types = result.journal.filter((e) => e.fault === 'hold').map((e) => e.type);
+      expect(types).toEqual(['fault.started', 'exec.inject-interrupted', 'fault.applied', 'exec.recovered', 'fault.recovered']);
+      expect(readFileSync(log, 'utf8')).toMatch(/switch down: 200[\s\S]*inject .*: interrupted[\s\S]*switch up: 200/);
+    } finally {
+      run.child.kill('SIGKILL');
+      await server.close();
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

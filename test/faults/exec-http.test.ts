@@ -14,7 +14,8 @@ import type { ExecActionPlan, ExecFaultPlan, HttpActionPlan, HttpFaultPlan } fro
 import { isAlive, waitFor } from '../helpers/leftovers.js';
 
 const NODE = process.execPath;
-const dir = mkdtempSync(join(tmpdir(), 'gd-exec-http-'));
+let dir = '';
+beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), 'gd-exec-http-'))));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let seq = 0;
