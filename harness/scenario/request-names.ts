@@ -1,22 +1,16 @@
+import type { LoadPlan } from '../load/types.js';
 import type { RequestSpec } from '../timeline/requests.js';
 
 /**
- * The workload as the load driver numbers its requests: today the Task API mix's operations (in
- * mix order), or the workload's named requests with the statuses each expects. Its index is the
- * `op` every outcome is reported with; its names are what a check's `request:` may name.
+ * The workload's requests as the load driver numbers them: the index is the `op` every outcome
+ * is reported with, the name is what a check's `request:` may name, `expect` the statuses the
+ * request counts as expected (absent: any status below 400).
  */
-export interface WorkloadRequestSource {
-  mix?: ReadonlyArray<{ op: string }>;
-  workload?: { requests: ReadonlyArray<{ name: string; expect?: readonly number[] }> };
-}
-
-/** The requests of a load plan, in op order, for the timeline recorder. */
-export function workloadRequests(load: WorkloadRequestSource): RequestSpec[] {
-  if (load.workload) return load.workload.requests.map((r) => ({ name: r.name, ...(r.expect ? { expectedStatuses: [...r.expect] } : {}) }));
-  return (load.mix ?? []).map((e) => ({ name: e.op }));
+export function workloadRequests(load: Pick<LoadPlan, 'workload'>): RequestSpec[] {
+  return load.workload.requests.map((r) => ({ name: r.name, ...(r.expect ? { expectedStatuses: [...r.expect] } : {}) }));
 }
 
 /** The names a check's `request:` may take. */
-export function workloadRequestNames(load: WorkloadRequestSource): string[] {
+export function workloadRequestNames(load: Pick<LoadPlan, 'workload'>): string[] {
   return workloadRequests(load).map((r) => r.name);
 }
