@@ -38,17 +38,18 @@ function shortenedPlan() {
 }
 
 describe('kv-api Game Day end to end: any HTTP service as the replicas, its own workload, a pod kill', () => {
-  const out = mkdtempSync(join(tmpdir(), 'gd-e2e-kv-'));
-  const tmp = privateTmp();
+  // Made by the test itself (not at collection), so a filtered run leaves no directory behind.
+  let out: string | undefined;
   const savedTmp = process.env['TMPDIR'];
   afterAll(() => {
     process.env['TMPDIR'] = savedTmp;
-    rmSync(out, { recursive: true, force: true });
-    rmSync(tmp.dir, { recursive: true, force: true });
+    if (out) rmSync(out, { recursive: true, force: true });
   });
 
   it('deploys 3 kv-api replicas on PostgreSQL, loads them with authenticated requests, kills one, judges recovery, leaves nothing', async () => {
     const plan = shortenedPlan();
+    out = mkdtempSync(join(tmpdir(), 'gd-e2e-kv-'));
+    const tmp = privateTmp();
     process.env['TMPDIR'] = tmp.dir;
     const run = await runGameDay(plan, { outDir: out, signal: new AbortController().signal });
     process.env['TMPDIR'] = savedTmp;
