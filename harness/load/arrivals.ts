@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { RampStage } from './types.js';
+import type { LoadPlan, RampStage } from './types.js';
 import { MAX_RUN_MS } from './limits.js';
 
 /** The scheduler wakes at least this often (it sleeps less when the next arrival is sooner). */
@@ -51,6 +51,19 @@ export function runRampingArrivals(
 ): Promise<number> {
   const curve = new RampCurve(ramp.startPerSec, ramp.stages);
   return runSchedule(clock, (k) => curve.timeOf(k + 1), onArrival, signal, maxRunMs);
+}
+
+/**
+ * Whether the load plans an arrival between `fromMs` and `toMs` (inclusive) of its own clock:
+ * always for the closed and open models; for a ramp, not where its rate is 0 or after its last stage.
+ */
+export function plansArrivalBetween(load: LoadPlan, fromMs: number, toMs: number): boolean {
+  if (load.model !== 'ramping') return true;
+  const curve = new RampCurve(load.startRatePerSec, load.stages);
+  // The first arrival due at or after fromMs (where the count rests on a whole number, that one was due earlier).
+  let n = Math.max(1, Math.ceil(curve.expected(fromMs)));
+  if (curve.timeOf(n) < fromMs) n++;
+  return curve.timeOf(n) <= toMs;
 }
 
 async function runSchedule(clock: Clock, dueAt: DueAt, onArrival: OnArrival, signal: AbortSignal, maxRunMs: number): Promise<number> {

@@ -100,8 +100,10 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
       recorder,
       opts.signal,
     );
+    // The load's schedule starts as start() returns (its arrival times count from then).
+    const loadStartMs = clock.now();
     schedule.start();
-    const ended = await waitForEnd(plan, clock, opts, live, journal);
+    const ended = await waitForEnd(plan, clock, opts, live, journal, loadStartMs);
     if (ended === 'aborted') {
       status = 'aborted';
       // Stop hurting the service first: the load's drain may take up to its timeout.
@@ -163,7 +165,7 @@ async function startingPools(plan: Plan, deployment: Deployment, signal: AbortSi
 }
 
 /** Waits out the run, ticking progress; ends early when the abort guard trips. */
-async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions, live: LiveStats, journal: Journal): Promise<'completed' | 'aborted'> {
+async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions, live: LiveStats, journal: Journal, loadStartMs: number): Promise<'completed' | 'aborted'> {
   const guard = plan.abort ? new AbortGuard(plan.abort) : undefined;
   while (!opts.signal.aborted) {
     const elapsed = clock.now();
@@ -173,8 +175,7 @@ async function waitForEnd(plan: Plan, clock: SystemClock, opts: RunOptions, live
     // The guard judges a second only once every request sent in it has had time to time out.
     const settled = guard ? live.lastSecond(elapsed, plan.load.timeoutMs + DRAIN_MARGIN_MS) : undefined;
     // A second in which a ramping load plans no arrival (rate 0, or after its last stage) has no outcomes by design: not judged.
-    // (The load's clock starts a little after the run's: the second is narrowed by 100 ms at its end.)
-    const planned = settled && plansArrivalBetween(plan.load, settled.second * 1000, (settled.second + 1) * 1000 - 100);
+    const planned = settled && plansArrivalBetween(plan.load, settled.second * 1000 - loadStartMs + 20, (settled.second + 1) * 1000 - loadStartMs - 20);
     if (guard && settled && planned && settled.second * 1000 >= plan.warmupMs && guard.observe(settled.second, settled.requestsPerSec, settled.failures)) {
       journal.record({ source: 'harness', type: 'run.aborted', detail: { reason: guard.describe(), second: settled.second } });
       return 'aborted';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type Clock } from '../../harness/core/clock.js';
-import { MAX_BATCH, RampCurve, TICK_MS, runArrivals, runRampingArrivals } from '../../harness/load/arrivals.js';
-import type { RampStage } from '../../harness/load/types.js';
+import { MAX_BATCH, RampCurve, TICK_MS, plansArrivalBetween, runArrivals, runRampingArrivals } from '../../harness/load/arrivals.js';
+import type { LoadPlan, RampStage } from '../../harness/load/types.js';
 
 /** A clock whose every sleep oversleeps by `lateMs`: a slow, stalled event loop. */
 function lateClock(lateMs: number): Clock & { t: number } {
@@ -193,5 +193,28 @@ describe('ramping arrival rate', () => {
     const late = lateClock(10_000);
     const count = await runRampingArrivals(late, { startPerSec: 1_000, stages: [{ toPerSec: 1_000, overMs: 3_600_000 }] }, () => undefined, new AbortController().signal, 30_000);
     expect(count).toBeLessThanOrEqual(30_000);
+  });
+});
+
+describe('which seconds a load plans arrivals in (the abort guard skips the others)', () => {
+  const ramp = (startRatePerSec: number, stages: RampStage[]): LoadPlan => ({ model: 'ramping', startRatePerSec, stages, connections: 1, maxInFlight: 1, timeoutMs: 1_000, mix: [{ op: 'get', weight: 1 }], seed: 1 }) as unknown as LoadPlan;
+
+  it('not where the rate is 0, nor after the last stage; the last arrival before a pause is not in it', () => {
+    // 0 → 200/s over 2 s (200 arrivals, the 200th at 2 s exactly), 3 s at 0, 2 s at 200/s.
+    const load = ramp(0, [{ toPerSec: 200, overMs: 2_000 }, { toPerSec: 0, overMs: 0 }, { toPerSec: 0, overMs: 3_000 }, { toPerSec: 200, overMs: 0 }, { toPerSec: 200, overMs: 2_000 }]);
+    const seconds = Array.from({ length: 9 }, (_, s) => plansArrivalBetween(load, s * 1000, s * 1000 + 999));
+    expect(seconds).toEqual([true, true, true, false, false, true, true, true, false]); // the 600th and last at 7 s exactly
+    expect(plansArrivalBetween(load, 2_000.001, 4_999)).toBe(false);
+    expect(plansArrivalBetween(load, 4_000, 5_005)).toBe(true); // the first after the pause, at 5 s + 5 ms
+    expect(plansArrivalBetween(load, 4_000, 5_004)).toBe(false);
+    // A slow ramp from 0: the first arrival once a whole one is due (0.05/s² → N = t²/40: at 6.32 s).
+    const slow = ramp(0, [{ toPerSec: 0.5, overMs: 10_000 }]);
+    expect(plansArrivalBetween(slow, 0, 6_300)).toBe(false);
+    expect(plansArrivalBetween(slow, 6_300, 6_400)).toBe(true);
+  });
+
+  it('always for the open and closed models', () => {
+    const open = { model: 'open', ratePerSec: 0.1, connections: 1, maxInFlight: 1, timeoutMs: 1_000, seed: 1 } as unknown as LoadPlan;
+    expect(plansArrivalBetween(open, 0, 100)).toBe(true);
   });
 });
