@@ -113,6 +113,6 @@ describe('gameday run --baseline / gameday compare on real runs', () => {
     writeFileSync(old, JSON.stringify({ schemaVersion: 1 }));
     const c = await runCli(['compare', old, base]);
     expect(c.code).toBe(2);
-    expect(c.stderr).toContain('old.json: schemaVersion: expected 3');
+    expect(c.stderr).toContain('old.json: schemaVersion: expected 4');
   });
 });
