@@ -1,6 +1,8 @@
 import { Client } from 'undici';
 import { assertAllowedTarget, guardedConnector, type TargetAccess } from './loopback.js';
+import { Faker, base, en } from '@faker-js/faker';
 import { compilePointer, scalarText, select, type Pointer } from './json-pointer.js';
+import { analyzeTemplate, TemplateCompiler } from './template.js';
 import type { DiscoverSource, PoolPlan } from './workload-plan.js';
 
 /** A page request that takes longer than this fails discovery. */
@@ -73,13 +75,21 @@ export async function fillPools(pools: readonly PoolPlan[], targetUrl: string, f
  * limit. Every page must answer 200 with JSON; anything else fails the discovery with a message
  * naming the page.
  */
-export async function discover(targetUrl: string, pool: string, source: DiscoverSource, max: number, access: TargetAccess = {}): Promise<string[]> {
+export async function discover(
+  targetUrl: string,
+  pool: string,
+  source: DiscoverSource,
+  max: number,
+  access: TargetAccess = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<string[]> {
   // The target's host policy and TLS, as for the load itself.
   const origin = assertAllowedTarget(targetUrl, access).origin;
   const items = compilePointer(source.items) as Pointer;
   const next = source.next !== undefined ? (compilePointer(source.next) as Pointer) : undefined;
   const client = new Client(origin, { headersTimeout: DISCOVER_PAGE_TIMEOUT_MS, bodyTimeout: DISCOVER_PAGE_TIMEOUT_MS, connect: guardedConnector(access, DISCOVER_PAGE_TIMEOUT_MS) });
   const deadline = AbortSignal.timeout(DISCOVER_TOTAL_TIMEOUT_MS);
+  const headers = renderHeaders(source.headers ?? {}, env);
   const values: string[] = [];
   const seen = new Set<string>();
   try {
@@ -87,7 +97,7 @@ export async function discover(targetUrl: string, pool: string, source: Discover
     for (let page = 0; path !== undefined && page < DISCOVER_MAX_PAGES && values.length < max; page++) {
       if (seen.has(path)) break;
       seen.add(path);
-      const doc = await fetchJson(client, path, pool, deadline);
+      const doc = await fetchJson(client, path, headers, pool, deadline);
       for (const v of select(items, doc, max - values.length)) {
         const text = scalarText(v);
         if (text !== undefined) values.push(text);
@@ -113,8 +123,27 @@ function nextPath(source: DiscoverSource, origin: string, value: unknown): strin
   return url.pathname + url.search;
 }
 
-async function fetchJson(client: Client, path: string, pool: string, signal: AbortSignal): Promise<unknown> {
-  const res = await client.request({ method: 'GET', path, signal });
+/** Discovery headers are templates too; only `env` (and literal helpers) make sense before the run. */
+function renderHeaders(headers: Record<string, string>, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const compiler = new TemplateCompiler({
+    random: Math.random,
+    faker: new Faker({ locale: [en, base] }),
+    pick: (name) => {
+      throw new Error(`a discover header cannot pick from pool ${name}`);
+    },
+    env: (name) => env[name] ?? '',
+  });
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const info = analyzeTemplate(v);
+    if ('error' in info) throw new Error(`discover header ${k}: expected ${info.error.expected}, found ${info.error.found}`);
+    out[k] = compiler.compile(v, info)();
+  }
+  return out;
+}
+
+async function fetchJson(client: Client, path: string, headers: Record<string, string>, pool: string, signal: AbortSignal): Promise<unknown> {
+  const res = await client.request({ method: 'GET', path, headers, signal });
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`filling pool ${pool}: GET ${path} answered ${res.statusCode}, expected 200`);
   try {

@@ -19,6 +19,8 @@ export interface DiscoverSource {
   cursorParam: string;
   /** Stop after this many values. */
   max: number;
+  /** Request headers (templates: `{{env NAME}}` for credentials), e.g. the service's auth header. */
+  headers?: Record<string, string>;
 }
 
 export interface PoolPlan {

@@ -115,7 +115,15 @@ function poolPlan(name: string, p: NonNullable<WorkloadDocument['pools']>[string
       const c = compilePointer(ptr);
       if ('error' in c) problem(`${at}.discover.${key}`, c.error, JSON.stringify(ptr));
     }
-    plan.discover = { path: d.path, items: d.items, ...(d.next !== undefined ? { next: d.next } : {}), cursorParam: d.cursorParam, max: d.max };
+    for (const [k, v] of Object.entries(d.headers ?? {})) {
+      const info = analyzeTemplate(v);
+      if ('error' in info) problem(`${at}.discover.headers.${k}`, info.error.expected, info.error.found);
+      else {
+        if (info.picks.length + info.takes.length > 0) problem(`${at}.discover.headers.${k}`, 'no pick or take (pools are filled after discovery)', `{{${info.picks.length ? 'pick' : 'take'} …}}`);
+        for (const env of info.envs) if (ctx.env[env] === undefined) problem(`${at}.discover.headers.${k}`, `environment variable ${env} to be set ({{env ${env}}})`, 'it unset');
+      }
+    }
+    plan.discover = { path: d.path, items: d.items, ...(d.next !== undefined ? { next: d.next } : {}), cursorParam: d.cursorParam, max: d.max, ...(d.headers ? { headers: { ...d.headers } } : {}) };
   }
   if (p.values) plan.values = [...p.values];
   if (p.file) {

@@ -42,7 +42,8 @@ describe('kv-api Game Day end to end: any HTTP service as the replicas, its own 
   let out: string | undefined;
   const savedTmp = process.env['TMPDIR'];
   afterAll(() => {
-    process.env['TMPDIR'] = savedTmp;
+    if (savedTmp === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = savedTmp;
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
@@ -52,7 +53,8 @@ describe('kv-api Game Day end to end: any HTTP service as the replicas, its own 
     const tmp = privateTmp();
     process.env['TMPDIR'] = tmp.dir;
     const run = await runGameDay(plan, { outDir: out, signal: new AbortController().signal });
-    process.env['TMPDIR'] = savedTmp;
+    if (savedTmp === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = savedTmp;
     expect(run.error).toBeUndefined();
     expect(run.status).toBe('completed');
     const r = buildResult(plan, run.analysis!, run.status, {}, run.load);

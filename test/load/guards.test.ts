@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertLoopback } from '../../harness/load/index.js';
 import { discover } from '../../harness/load/pools.js';
@@ -52,6 +54,26 @@ describe('discover (a pool from a paged list)', () => {
   it('fails clearly on a broken list', async () => {
     server = await startTaskServer({ status503Every: 1 });
     await expect(discover(server.url, 'taskIds', taskPages, 10)).rejects.toThrow(/pool taskIds: GET \/tasks\?limit=100 answered 503/);
+  });
+
+  it('sends its headers, env templates rendered, on every page', async () => {
+    const seen: Array<string | undefined> = [];
+    const srv = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization !== 'Bearer k3y') return void res.writeHead(401).end();
+      const after = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('after') ?? 0);
+      res.end(JSON.stringify({ items: [{ key: `k${after}` }, { key: `k${after + 1}` }], next: after < 2 ? String(after + 2) : null }));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      const source = { path: '/v1/items?limit=2', items: '/items/*/key', next: '/next', cursorParam: 'after', max: 100, headers: { authorization: 'Bearer {{env KV_TOKEN}}' } };
+      expect(await discover(url, 'keys', source, 100, {}, { KV_TOKEN: 'k3y' })).toEqual(['k0', 'k1', 'k2', 'k3']);
+      expect(seen).toEqual(['Bearer k3y', 'Bearer k3y']);
+      await expect(discover(url, 'keys', source, 100, {}, {})).rejects.toThrow(/answered 401/);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
   });
 
   it('refuses a non-loopback target', async () => {

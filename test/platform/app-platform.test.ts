@@ -59,7 +59,8 @@ function harness(app: AppPlan, overrides: Parameters<typeof localPlatformPlan>[0
     },
     async leave(): Promise<void> {
       await platform.teardown();
-      process.env['TMPDIR'] = savedTmp;
+      if (savedTmp === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = savedTmp;
       if (tmp) rmSync(tmp.dir, { recursive: true, force: true });
     },
   };

@@ -39,7 +39,8 @@ describe('local platform', () => {
   });
   afterAll(async () => {
     await platform.teardown();
-    process.env['TMPDIR'] = savedTmp;
+    if (savedTmp === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = savedTmp;
     rmSync(tmp.dir, { recursive: true, force: true });
   });
 
