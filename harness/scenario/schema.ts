@@ -114,6 +114,8 @@ function buildSchema(obj: ObjectFactory) {
       next: pointer.optional(),
       cursorParam: z.string().min(1).max(64).default('cursor'),
       max: positiveInt.max(1_000_000).default(100_000),
+      /** Request headers (templates; `{{env NAME}}` for credentials). */
+      headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name'), template).optional(),
     }).optional(),
     /** A CSV (with a header row) or JSON data file next to the scenario. */
     file: z.string().min(1).max(4096).optional(),
