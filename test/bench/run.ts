@@ -12,6 +12,9 @@
  *      with its delay p99 and the send lag alongside
  *  (h) every shipped scenario under scenarios/, run BENCH_SCENARIO_RUNS times (default 5) through the CLI on
  *      the embedded default: how many held (goal: every run)
+ *  (i) a ramping load (load.model: ramping) up, held and down over BENCH_RAMP_SECONDS (default 60) against a
+ *      target in its own process: requests received per second vs the rate's integral (goal: every second
+ *      past the first of its stage within 2 %)
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
@@ -22,6 +25,7 @@ import { catchRepetition } from './catch.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
 import { proxyLoopCost, proxyOverhead, type LoopCostRow } from './proxy.js';
 import { repeatScenario } from './scenarios.js';
+import { rampFollowing } from './ramp.js';
 import { readdirSync } from 'node:fs';
 
 const CLIENTS = 16;
@@ -163,6 +167,23 @@ async function shippedScenarios(): Promise<void> {
   }
 }
 
+async function rampRate(): Promise<void> {
+  // 100 → peak/s over 2/5 of the time, held 1/5, back to 100/s over 2/5.
+  const seconds = Number(process.env['BENCH_RAMP_SECONDS'] ?? 60);
+  const peak = Number(process.env['BENCH_RAMP_PEAK'] ?? 1500);
+  const fifth = (seconds * 1000) / 5;
+  const stages = [{ toPerSec: peak, overMs: 2 * fifth }, { toPerSec: peak, overMs: fifth }, { toPerSec: 100, overMs: 2 * fifth }];
+  const r = await rampFollowing(100, stages, 64);
+  rows.push({
+    name: `(i) ramping load 100 → ${peak} → 100/s over ${seconds} s, 64 conns: requests received per second vs the rate's integral`,
+    value: `${r.within}/${r.judged} seconds within 2 % (worst ${r.worstPct.toFixed(2)} % at second ${r.worstSecond}; of those outside, ${r.missedInStall} with a send-lag stall over 10 ms at an edge); ${r.sent} sent of ${r.planned} planned, ${r.dropped} dropped; send lag p99 ${fmt(r.sendLagP99Ms)} ms, max ${fmt(r.sendLagMaxMs)} ms`,
+    reference: `goal ${r.judged}/${r.judged}`,
+    ratio: r.judged > 0 ? r.within / r.judged : Number.NaN,
+    goal: '= 1.0',
+    met: r.judged > 0 && r.within === r.judged,
+  });
+}
+
 const only = process.env['BENCH_ONLY'];
 if (!only || only.includes('c')) await coldStart();
 if (!only || only.includes('a')) await serviceVsPgbench();
@@ -172,6 +193,7 @@ if (!only || only.includes('e')) await gateCatch();
 if (!only || only.includes('f')) await proxyCost();
 if (!only || only.includes('g')) await proxyLoop();
 if (!only || only.includes('h')) await shippedScenarios();
+if (!only || only.includes('i')) await rampRate();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {
