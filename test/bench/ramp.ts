@@ -106,8 +106,9 @@ function startRampTarget(): Promise<{ url: string; received(): Promise<number[]>
       resolve({
         url: `http://127.0.0.1:${m[1]}`,
         received: () =>
-          new Promise((res) => {
+          new Promise((res, rej) => {
             child.once('message', (msg) => res((msg as { received: number[] }).received));
+            child.once('exit', (code) => rej(new Error(`ramp target exited ${code} before reporting`)));
             child.send('received');
           }),
         stop: () => child.kill('SIGTERM'),
