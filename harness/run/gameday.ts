@@ -6,6 +6,7 @@ import { Journal } from '../core/journal.js';
 import { seededRandom } from '../core/random.js';
 import { createInjector } from '../faults/index.js';
 import { createLoadDriver, fillPools } from '../load/index.js';
+import { Workload } from '../load/workload.js';
 import type { TargetAccess } from '../load/loopback.js';
 import type { LoadSummary } from '../load/types.js';
 import { createPlatform, type Deployment } from '../platform/index.js';
@@ -80,6 +81,9 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const pools = await startingPools(plan, deployment, opts.signal);
     opts.signal.throwIfAborted();
 
+    // Pay the workload's first-time costs (template compiler, faker's locale) before the clock's zero,
+    // so the load starts on time; the drivers build their own from the same plan.
+    new Workload(plan.load.workload, plan.load.seed, pools);
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
     recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2, requests: workloadRequests(plan.load) });
