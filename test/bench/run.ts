@@ -15,6 +15,13 @@
  *  (i) a ramping load (load.model: ramping) up, held and down over BENCH_RAMP_SECONDS (default 60) against a
  *      target in its own process: requests received per second vs the rate's integral (goal: every second
  *      past the first of its stage within 2 %)
+ *  (j) gameday's load with a templated workload (three requests: a body template, a capture into a pool
+ *      another request picks from) vs bare autocannon on the same three routes, closed model, same
+ *      connections: req/s (goal ≥ 0.95), A/B alternated BENCH_AB_ROUNDS times (default 5)
+ *  (k) open model at BENCH_OPEN_RATE (default 2000/s): CPU time per request of this process running the
+ *      templated workload vs bare autocannon's in a child process of its own at the same rate
+ *      (autocannon's overallRate), each process.cpuUsage() around the run alone (goal ≤ 1.0); beside
+ *      it, the templated workload's CPU per request vs the Task API preset's reads
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
@@ -26,6 +33,7 @@ import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServ
 import { proxyLoopCost, proxyOverhead, type LoopCostRow } from './proxy.js';
 import { repeatScenario } from './scenarios.js';
 import { rampFollowing } from './ramp.js';
+import { bareOrdersClosed, harnessRun, spread, startAutocannonRunner, startOrdersTarget } from './templated.js';
 import { readdirSync } from 'node:fs';
 
 const CLIENTS = 16;
@@ -39,7 +47,8 @@ interface Row {
   reference: string;
   ratio: number;
   goal: string;
-  met: boolean;
+  /** null: a figure printed for reference, with no goal. */
+  met: boolean | null;
 }
 const rows: Row[] = [];
 const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2);
@@ -184,6 +193,109 @@ async function rampRate(): Promise<void> {
   });
 }
 
+const ROUNDS = Math.max(1, Math.min(50, Number(process.env['BENCH_AB_ROUNDS'] ?? 5)));
+const range = (xs: number[], unit = ''): string => {
+  const s = spread(xs);
+  return `median ${fmt(s.median)}${unit} (${fmt(s.min)}–${fmt(s.max)})`;
+};
+
+async function templatedVsAutocannon(): Promise<void> {
+  const target = await startOrdersTarget();
+  try {
+    await bareOrdersClosed(target.url, CLIENTS, 2); // warm both sides
+    await harnessRun(target.url, CLIENTS, 2);
+    const bare: number[] = [];
+    const ours: number[] = [];
+    let failed = 0;
+    const measureBare = async (): Promise<void> => void bare.push(await bareOrdersClosed(target.url, CLIENTS, SECONDS));
+    const measureOurs = async (): Promise<void> => {
+      const r = await harnessRun(target.url, CLIENTS, SECONDS);
+      failed += r.failed;
+      ours.push(r.completed / SECONDS);
+    };
+    // A B, B A, …: drift of the machine weighs on both sides alike.
+    for (let i = 0; i < ROUNDS; i++) {
+      if (i % 2 === 0) (await measureBare(), await measureOurs());
+      else (await measureOurs(), await measureBare());
+      process.stdout.write(`  (j) round ${i + 1}/${ROUNDS}: gameday ${fmt(ours[i] as number)} req/s, autocannon ${fmt(bare[i] as number)} req/s\n`);
+    }
+    const ratios = ours.map((o, i) => o / (bare[i] as number));
+    const ratio = spread(ratios).median;
+    rows.push({
+      name: `(j) gameday load, templated workload (3 requests: body template, capture → pool → pick) + HDR windows vs bare autocannon on the same routes, closed, ${CLIENTS} conns, ${ROUNDS} rounds A/B alternated`,
+      value: `${range(ours, ' req/s')}, ${failed} unexpected or failed; ratio per round ${range(ratios)}`,
+      reference: `${range(bare, ' req/s')}`,
+      ratio,
+      goal: '≥ 0.95 (median ratio)',
+      met: ratio >= 0.95,
+    });
+  } finally {
+    target.stop();
+  }
+}
+
+async function openCpuPerRequest(): Promise<void> {
+  const rate = Number(process.env['BENCH_OPEN_RATE'] ?? 2000);
+  const target = await startOrdersTarget();
+  const autocannon = await startAutocannonRunner().catch((e: unknown) => (target.stop(), Promise.reject(e)));
+  try {
+    const perReq = (cpuUs: number, n: number): number => (n > 0 ? cpuUs / n : Number.NaN);
+    const bare: number[] = [];
+    const templated: number[] = [];
+    const plain: number[] = [];
+    const rates = { bare: [] as number[], templated: [] as number[], plain: [] as number[] };
+    let failed = 0;
+    const steps = {
+      bare: async (seconds: number): Promise<void> => {
+        const r = await autocannon.run(target.url, CLIENTS, seconds, rate);
+        if (seconds !== SECONDS) return;
+        bare.push(perReq(r.cpuUs, r.responses));
+        rates.bare.push(r.responses / seconds);
+      },
+      templated: async (seconds: number): Promise<void> => {
+        const r = await harnessRun(target.url, CLIENTS, seconds, { ratePerSec: rate });
+        if (seconds !== SECONDS) return;
+        failed += r.failed;
+        templated.push(perReq(r.cpuUs, r.completed));
+        rates.templated.push(r.completed / seconds);
+      },
+      plain: async (seconds: number): Promise<void> => {
+        const r = await harnessRun(target.url, CLIENTS, seconds, { ratePerSec: rate, plain: true });
+        if (seconds !== SECONDS) return;
+        plain.push(perReq(r.cpuUs, r.completed));
+        rates.plain.push(r.completed / seconds);
+      },
+    };
+    for (const step of Object.values(steps)) await step(2); // warm-up, not counted
+    for (let i = 0; i < ROUNDS; i++) {
+      const order = i % 2 === 0 ? (['bare', 'templated', 'plain'] as const) : (['plain', 'templated', 'bare'] as const);
+      for (const name of order) await steps[name](SECONDS);
+      process.stdout.write(`  (k) round ${i + 1}/${ROUNDS} at ${rate}/s, CPU µs per request: gameday templated ${fmt(templated[i] as number)}, preset ${fmt(plain[i] as number)}; autocannon ${fmt(bare[i] as number)}\n`);
+    }
+    const vsBare = templated.map((t, i) => t / (bare[i] as number));
+    const vsPlain = templated.map((t, i) => t / (plain[i] as number));
+    rows.push({
+      name: `(k) open model at ${rate}/s, ${CLIENTS} conns: CPU (user + system) per request of the process running gameday's load with the templated workload vs bare autocannon's process at the same rate (overallRate), each process.cpuUsage() around the run, ${ROUNDS} rounds alternated`,
+      value: `${range(templated, ' µs')} (${range(rates.templated, ' req/s')}, ${failed} unexpected or failed); ratio per round ${range(vsBare)}`,
+      reference: `autocannon ${range(bare, ' µs')} (${range(rates.bare, ' req/s')})`,
+      ratio: spread(vsBare).median,
+      goal: '≤ 1.0 (median ratio)',
+      met: spread(vsBare).median <= 1.0,
+    });
+    rows.push({
+      name: `(k) gameday's CPU per request at ${rate}/s: templated workload vs the Task API preset's reads, same rounds`,
+      value: `templated ${range(templated, ' µs')}; ratio per round ${range(vsPlain)}`,
+      reference: `preset ${range(plain, ' µs')} (${range(rates.plain, ' req/s')})`,
+      ratio: spread(vsPlain).median,
+      goal: 'none: for reference',
+      met: null,
+    });
+  } finally {
+    autocannon.stop();
+    target.stop();
+  }
+}
+
 const only = process.env['BENCH_ONLY'];
 if (!only || only.includes('c')) await coldStart();
 if (!only || only.includes('a')) await serviceVsPgbench();
@@ -194,9 +306,11 @@ if (!only || only.includes('f')) await proxyCost();
 if (!only || only.includes('g')) await proxyLoop();
 if (!only || only.includes('h')) await shippedScenarios();
 if (!only || only.includes('i')) await rampRate();
+if (!only || only.includes('j')) await templatedVsAutocannon();
+if (!only || only.includes('k')) await openCpuPerRequest();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {
-  process.stdout.write(`${r.met ? 'MET ' : 'MISS'}  ${r.name}\n      ${r.value} vs ${r.reference}  →  ratio ${Number.isNaN(r.ratio) ? 'n/a' : r.ratio.toFixed(3)} (goal ${r.goal})\n`);
+  process.stdout.write(`${r.met === null ? 'INFO' : r.met ? 'MET ' : 'MISS'}  ${r.name}\n      ${r.value} vs ${r.reference}  →  ratio ${Number.isNaN(r.ratio) ? 'n/a' : r.ratio.toFixed(3)} (goal ${r.goal})\n`);
 }
 process.stdout.write(`${JSON.stringify({ bench: rows })}\n`);

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { SystemClock } from '../../harness/core/clock.js';
+import { createLoadDriver } from '../../harness/load/index.js';
+import { taskApiWorkload } from '../../harness/load/presets/task-api.js';
+import type { LoadPlan } from '../../harness/load/types.js';
+import type { WorkloadPlan } from '../../harness/load/workload-plan.js';
+import { workloadRequests } from '../../harness/scenario/request-names.js';
+import { TimelineRecorder } from '../../harness/timeline/index.js';
+
+const SEEDED_IDS = Array.from({ length: 1000 }, (_, i) => String(i + 1));
+
+/**
+ * Three requests against workload-target.ts: reads pick ids from a pool that the create's capture
+ * feeds, the create's body is a template (faker name, a random int), and a page of the list.
+ */
+export const ORDERS_WORKLOAD: WorkloadPlan = {
+  pools: [{ name: 'orderIds', capacity: 10_000, values: SEEDED_IDS }],
+  requests: [
+    { name: 'get-order', weight: 60, method: 'GET', path: '/orders/{{pick orderIds}}', headers: {}, expect: [200], capture: {} },
+    {
+      name: 'create-order',
+      weight: 20,
+      method: 'POST',
+      path: '/orders',
+      headers: { 'content-type': 'application/json' },
+      body: '{"customer": {{json (faker "person.fullName")}}, "qty": {{int 1 9}}}',
+      expect: [201],
+      capture: { orderIds: '/id' },
+    },
+    { name: 'list-orders', weight: 20, method: 'GET', path: '/orders?limit=20', headers: {}, expect: [200], capture: {} },
+  ],
+};
+
+/** The Task API preset's reads, the plain workload beside the templated one. */
+const PLAIN_WORKLOAD = taskApiWorkload([{ op: 'get', weight: 1 }]);
+
+/**
+ * The same three routes as autocannon sends them with nothing templated: the same weights, a
+ * random id of the seeded ones, a constant body. The reference for ORDERS_WORKLOAD.
+ */
+const BARE_BODY = '{"customer": "Ada Lovelace", "qty": 3}';
+const BARE_HEADERS = { 'content-type': 'application/json' };
+export function bareOrderRequest(): Pick<autocannon.Request, 'method' | 'path' | 'headers' | 'body'> {
+  const r = Math.random() * 100;
+  if (r < 60) return { method: 'GET', path: `/orders/${1 + Math.floor(Math.random() * SEEDED_IDS.length)}` };
+  if (r < 80) return { method: 'POST', path: '/orders', headers: BARE_HEADERS, body: BARE_BODY };
+  return { method: 'GET', path: '/orders?limit=20' };
+}
+
+/** Closed loop, in this process: bare autocannon's responses per second on the three routes. */
+export async function bareOrdersClosed(url: string, connections: number, seconds: number): Promise<number> {
+  const result = await autocannon({ url, connections, duration: seconds, requests: [{ setupRequest: (req) => ({ ...req, ...bareOrderRequest() }) }] });
+  return result.requests.total / seconds;
+}
+
+export interface HarnessRun {
+  /** Outcomes recorded (responses and transport errors). */
+  completed: number;
+  /** Responses with a status the request does not expect, plus transport errors and dropped arrivals: 0 when the workload works. */
+  failed: number;
+  /** process.cpuUsage() user + system over the run, µs, of this whole process. */
+  cpuUs: number;
+}
+
+/**
+ * gameday's driver into a TimelineRecorder that knows the workload's requests, in this process:
+ * closed (`ratePerSec` absent) or open at `ratePerSec`; `plain` runs the Task API preset's reads.
+ */
+export async function harnessRun(url: string, connections: number, seconds: number, opts: { ratePerSec?: number; plain?: boolean } = {}): Promise<HarnessRun> {
+  const clock = new SystemClock();
+  const durationMs = seconds * 1000;
+  const workload = opts.plain ? PLAIN_WORKLOAD : ORDERS_WORKLOAD;
+  const timeoutMs = 10_000;
+  const plan: LoadPlan = opts.ratePerSec
+    ? { model: 'open', ratePerSec: opts.ratePerSec, connections, maxInFlight: Math.max(connections * 4, Math.ceil((opts.ratePerSec * timeoutMs) / 1000)), timeoutMs, workload, seed: 1 }
+    : { model: 'closed', connections, timeoutMs, workload, seed: 1 };
+  const recorder = new TimelineRecorder({ phases: [{ phase: 'baseline', startMs: 0, endMs: durationMs + timeoutMs }], sloLatencyMs: 500, maxLatencyMs: 20_000, requests: workloadRequests(plan) });
+  const pools = new Map(opts.plain ? [['taskIds', SEEDED_IDS]] : []);
+  const before = process.cpuUsage();
+  const run = createLoadDriver(plan, clock).start({ url, pools }, recorder, new AbortController().signal);
+  await clock.sleep(durationMs);
+  run.stop();
+  await run.done;
+  const cpu = process.cpuUsage(before);
+  const data = recorder.snapshot();
+  const completed = data.phases.reduce((n, p) => n + p.count, 0);
+  const failed = data.requests.reduce((n, r) => n + r.phases.reduce((m, p) => m + p.unexpected, 0), 0) + data.phases.reduce((n, p) => n + p.failures, 0);
+  return { completed, failed, cpuUs: cpu.user + cpu.system };
+}
+
+export interface AutocannonRun {
+  responses: number;
+  non2xx: number;
+  errors: number;
+  cpuUs: number;
+}
+
+/** Bare autocannon in a child process of its own (autocannon-runner.ts), asked one run at a time. */
+export async function startAutocannonRunner(): Promise<{ run(url: string, connections: number, seconds: number, overallRate?: number): Promise<AutocannonRun>; stop(): void }> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./autocannon-runner.ts', import.meta.url).pathname], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('autocannon runner not ready in 30 s')), 30_000);
+    child.once('message', () => (clearTimeout(timer), resolve()));
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`autocannon runner exited ${code}`))));
+  });
+  return {
+    run: (url, connections, seconds, overallRate) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('autocannon runner gave no answer')), (seconds + 60) * 1000);
+        child.once('message', (m) => (clearTimeout(timer), resolve(m as AutocannonRun)));
+        child.send({ url, connections, seconds, ...(overallRate ? { overallRate } : {}) });
+      }),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+/** The orders target (workload-target.ts) in its own process. */
+export function startOrdersTarget(): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./workload-target.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      const m = /"port":(\d+)/.exec(c.toString());
+      if (m) resolve({ url: `http://127.0.0.1:${m[1]}`, stop: () => child.kill('SIGTERM') });
+    });
+    child.once('exit', (code) => reject(new Error(`orders target exited ${code}`)));
+  });
+}
+
+/** Median and range of a sample. */
+export function spread(xs: readonly number[]): { median: number; min: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  return { median, min: s[0] as number, max: s[s.length - 1] as number };
+}

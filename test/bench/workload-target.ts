@@ -1,0 +1,30 @@
+// The target of the templated-workload bench, in its own process so the load generator does not
+// share its event loop: an orders service of three routes. POST /orders answers 201 with a new id
+// (what the workload captures), GET /orders/:id 200 with the order, GET /orders (a page) 200; and
+// GET /tasks/:id, for the Task API preset beside it.
+import { createServer } from 'node:http';
+
+let nextId = 1000;
+const page = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: String(i + 1), customer: 'Ada Lovelace', qty: 3 })), next: null });
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const url = req.url ?? '';
+    let status = 200;
+    let body: string;
+    if (req.method === 'POST' && url === '/orders') [status, body] = [201, `{"id":"${++nextId}","qty":3}`];
+    else if (req.method === 'GET' && url.startsWith('/orders/')) body = `{"id":"${url.slice(8)}","customer":"Ada Lovelace","qty":3}`;
+    else if (req.method === 'GET' && url.startsWith('/orders')) body = page;
+    else if (req.method === 'GET' && url.startsWith('/tasks/')) body = `{"id":${url.slice(7)},"title":"bench","status":"pending","priority":3}`; // the Task API preset's reads
+    else [status, body] = [404, '{"error":"not found"}'];
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => {
+  const addr = server.address();
+  process.stdout.write(`${JSON.stringify({ event: 'listening', port: typeof addr === 'object' && addr ? addr.port : 0 })}\n`);
+});
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
