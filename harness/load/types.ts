@@ -82,9 +82,12 @@ export interface AcknowledgedWrite {
   op: 'create' | 'update' | 'delete';
   /** The workload request that made it. */
   request?: string;
+  /** The entity's id as a number: the Task API's ids (the database check reads those); NaN when `key` is not one. */
   id: number;
+  /** The entity's id as the service gave it, for a write read back over HTTP (absent: String(id)). */
+  key?: string;
   atMs: number;
-  /** The task fields as acknowledged by the service (absent for delete). */
+  /** The fields as acknowledged by the service (absent for delete). */
   fields?: Record<string, unknown>;
 }
 

@@ -39,6 +39,10 @@ export interface WritePlan {
   op: 'create' | 'update' | 'delete';
   /** create: JSON Pointer of the new entity's id in the response; update/delete: the first value the path picked. */
   idPointer?: string;
+  /** The path that GETs the entity back after the run, `{id}` standing for its id (URL-encoded); absent: not read back. */
+  read?: string;
+  /** JSON Pointers of the fields the read-back must hold as the acknowledged response had them. */
+  fields?: string[];
 }
 
 export interface RequestPlan {

@@ -26,6 +26,8 @@ interface CompiledRequest {
   body?: RenderFn;
   captures: Array<[ValuePool, Pointer]>;
   idPointer?: Pointer;
+  /** A write read back after the run: the fields it compares (none for a delete). */
+  readFields?: Pointer[];
   keepsBody: boolean;
 }
 
@@ -110,8 +112,20 @@ export class Workload {
     }
     const write = r.plan.write;
     if (!write) return;
-    const fields = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
     const idText = r.idPointer ? scalarText(select(r.idPointer, doc, 1)[0]) : picked;
+    if (r.readFields) {
+      // Read back over HTTP after the run: any id, and only the fields it compares (JSON Pointer → value).
+      if (idText === null || idText === undefined || idText === '') return;
+      const acked: Record<string, unknown> = {};
+      if (write.op !== 'delete') for (const p of r.readFields) {
+        const v = select(p, doc, 1)[0];
+        if (v !== undefined) acked[p.source] = v;
+      }
+      const id = /^-?\d{1,15}$/.test(idText) ? Number(idText) : Number.NaN;
+      this.writes.push({ op: write.op, id, key: idText, atMs, request: r.plan.name, ...(write.op !== 'delete' ? { fields: acked } : {}) });
+      return;
+    }
+    const fields = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
     const id = idText === null || idText === undefined ? Number.NaN : Number(idText);
     if (!Number.isSafeInteger(id)) return;
     if (write.op === 'delete') this.writes.push({ op: 'delete', id, atMs, request: r.plan.name });
@@ -151,6 +165,7 @@ export class Workload {
       ...(r.body !== undefined ? { body: render(r.body) } : {}),
       captures,
       ...(idPointer ? { idPointer } : {}),
+      ...(r.write?.read !== undefined ? { readFields: (r.write.fields ?? []).map((f) => compilePointer(f) as Pointer) } : {}),
       keepsBody: captures.length > 0 || r.write !== undefined,
     };
   }

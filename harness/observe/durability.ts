@@ -3,10 +3,11 @@ import type { AcknowledgedWrite } from '../load/types.js';
 import { OBSERVER_APPLICATION_NAME } from './pg-activity.js';
 import { decisiveWrites, lossReason, type TaskRow } from './write-expectations.js';
 
-/** An acknowledged write the database does not hold. */
+/** An acknowledged write the database (or the service, read back over HTTP) does not hold. */
 export interface LostWrite {
   op: AcknowledgedWrite['op'];
-  id: number;
+  /** The entity: the Task API's numeric id, or the id as the service gave it (read back over HTTP). */
+  id: number | string;
   /** When the load saw the acknowledgement (run clock). */
   atMs: number;
   reason: string;
@@ -20,8 +21,10 @@ export interface DurabilityReport {
   /** Every lost write, counted. */
   lostTotal: number;
   lostByOp: Record<AcknowledgedWrite['op'], number>;
-  /** The lost writes, the first `maxReported` by id. */
+  /** The lost writes, the first `maxReported` by id (read back over HTTP: by acknowledgement). */
   lost: LostWrite[];
+  /** Read back over HTTP: entities not read (the cap on entities, or the time limit). */
+  unread?: number;
 }
 
 export interface VerifyOptions {

@@ -18,7 +18,7 @@ import { analyse } from './analyse.js';
 import { AbortGuard } from './abort-guard.js';
 import { plansArrivalBetween } from '../load/arrivals.js';
 import { FaultSchedule } from './fault-schedule.js';
-import { forensicSnapshot, startSampler, verifyDurability } from './observers.js';
+import { forensicSnapshot, readBackDurability, startSampler, verifyDurability } from './observers.js';
 import type { ResourceSampler } from '../observe/resources.js';
 import type { DurabilityReport } from '../observe/durability.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
@@ -123,6 +123,8 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     await sampler?.stop();
     // The database check knows the reference Task API's table: only its preset's writes are checked there.
     if (plan.load.workload.preset === 'task-api') durability = await verifyDurability(deployment, summary, journal);
+    // Any other service: the writes whose requests say how to read them back (write.read), over HTTP.
+    else durability = await readBackDurability(plan.load.workload, deployment.serviceUrl, targetAccess(plan), summary, journal, opts.signal);
     journal.record({ source: 'harness', type: 'run.finished', detail: { sent: summary.sent, completed: summary.completed } });
   } catch (err) {
     if (opts.signal.aborted) {

@@ -1,7 +1,10 @@
 import type { Clock } from '../core/clock.js';
 import type { EventSink } from '../core/journal.js';
+import type { TargetAccess } from '../load/loopback.js';
 import type { LoadSummary } from '../load/types.js';
+import type { WorkloadPlan } from '../load/workload-plan.js';
 import { verifyWrites, type DurabilityReport } from '../observe/durability.js';
+import { readBackWrites } from '../observe/read-back.js';
 import { ResourceSampler } from '../observe/resources.js';
 import { snapshotDetail } from '../observe/snapshot.js';
 import type { Deployment, Platform } from '../platform/types.js';
@@ -35,5 +38,20 @@ export async function verifyDurability(deployment: Deployment, load: LoadSummary
   if (!deployment.databaseUrl) return undefined;
   const report = await verifyWrites(deployment.databaseUrl, load.acknowledgedWrites);
   journal.record({ source: 'harness', type: 'durability.verified', detail: { checked: report.checked, lost: report.lostTotal } });
+  return report;
+}
+
+/** Any service: every entity an acknowledged write touched, read back over HTTP (requests with write.read). */
+export async function readBackDurability(
+  workload: WorkloadPlan,
+  serviceUrl: string,
+  access: TargetAccess,
+  load: LoadSummary,
+  journal: EventSink,
+  signal: AbortSignal,
+): Promise<DurabilityReport | undefined> {
+  if (!workload.requests.some((r) => r.write?.read !== undefined)) return undefined;
+  const report = await readBackWrites(serviceUrl, access, workload, load.acknowledgedWrites, { signal });
+  journal.record({ source: 'harness', type: 'durability.verified', detail: { by: 'read-back', checked: report.checked, lost: report.lostTotal, unread: report.unread ?? 0 } });
   return report;
 }

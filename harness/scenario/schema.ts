@@ -134,8 +134,17 @@ function buildSchema(obj: ObjectFactory) {
     expect: obj({ status: z.array(z.number().int().min(100).max(599)).min(1).max(50) }).optional(),
     /** Values captured from a successful response into pools: pool → JSON Pointer. */
     capture: z.record(poolName, pointer).optional(),
-    /** A write to verify after the run (durability): create takes its id from the response (`id`, a JSON Pointer). */
-    write: obj({ op: z.enum(['create', 'update', 'delete']), id: pointer.optional() }).optional(),
+    /**
+     * A write to verify after the run (durability): create takes its id from the response (`id`, a
+     * JSON Pointer), update/delete from the first value the path picked. `read` is the path that GETs
+     * the entity back (`{id}` replaced by its id), `fields` what must equal the acknowledged response.
+     */
+    write: obj({
+      op: z.enum(['create', 'update', 'delete']),
+      id: pointer.optional(),
+      read: z.string().min(1).max(2048).optional(),
+      fields: z.array(z.string().min(1).max(512)).min(1).max(50).optional(),
+    }).optional(),
   });
   const workload = obj({
     preset: z.enum(['task-api']).optional(),

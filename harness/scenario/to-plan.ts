@@ -57,7 +57,9 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const platform: PlatformPlan = platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase;
   checkFaultTiming(faults, warmupMs, durationMs, recovery, problem);
   const hasPodKill = faults.some((f) => f.kind === 'pod-kill');
-  const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem));
+  // Writes read back over HTTP (write.read) make durability.lostWrites measurable for any service.
+  const readBack = load.workload.requests.some((r) => r.write?.read !== undefined);
+  const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem, readBack));
   checks.forEach((c, i) => {
     if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);
   });
@@ -67,7 +69,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     if (!isRequestMetric(c.metric)) problem(`spec.checks[${i}].request`, 'a request only for requests.*, latency.* and throughput.rps metrics', `"${c.request}" with ${c.metric}`);
     else if (!requestNames.includes(c.request)) problem(`spec.checks[${i}].request`, `the name of a workload request (${requestNames.join(', ')})`, `"${c.request}"`);
   });
-  if (platform.kind === 'local' && platform.app) checkAppNeeds(platform.app, faults, checks, problem);
+  if (platform.kind === 'local' && platform.app) checkAppNeeds(platform.app, faults, checks, problem, readBack);
   const ids = new Set<string>();
   checks.forEach((c, i) => {
     if (ids.has(c.id)) problem(`spec.checks[${i}].id`, 'a check id used once', `"${c.id}" again`);
@@ -176,7 +178,7 @@ function appPlan(a: AppDocument, ctx: PlanContext, problem: Report): AppPlan {
  * An app is not the Task API: faults and checks that rely on the Task API's endpoints or schema
  * are refused, and those that need the database only when the app has one.
  */
-function checkAppNeeds(app: AppPlan, faults: readonly FaultPlan[], checks: readonly CheckPlan[], problem: Report): void {
+function checkAppNeeds(app: AppPlan, faults: readonly FaultPlan[], checks: readonly CheckPlan[], problem: Report, readBack: boolean): void {
   const noDb = 'spec.platform.local.app has database: false; set it to true';
   faults.forEach((f, i) => {
     const path = `spec.faults[${i}]`;
@@ -188,7 +190,9 @@ function checkAppNeeds(app: AppPlan, faults: readonly FaultPlan[], checks: reado
     }
   });
   checks.forEach((c, i) => {
-    if (c.metric === 'durability.lostWrites') problem(`spec.checks[${i}].metric`, "durability.lostWrites only with the Task API (it reads the tasks table); not with spec.platform.local.app", c.metric);
+    if (c.metric === 'durability.lostWrites') {
+      if (!readBack) problem(`spec.checks[${i}].metric`, 'durability.lostWrites with spec.platform.local.app only when a request reads its writes back (write.read)', c.metric);
+    }
     else if (c.metric.startsWith('resources.') && !app.database) problem(`spec.checks[${i}].metric`, `${c.metric} only with a database (${noDb})`, c.metric);
   });
 }
@@ -313,7 +317,7 @@ function defaultChecks(hasPodKill: boolean): CheckDocument[] {
   return hasPodKill ? DEFAULT_CHECKS : DEFAULT_CHECKS.filter((c) => c.metric !== 'rto.platform');
 }
 
-function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: PlatformPlan, problem: Report): CheckPlan {
+function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: PlatformPlan, problem: Report, readBack: boolean): CheckPlan {
   const path = `spec.checks[${i}]`;
   const unit = METRIC_UNITS[c.metric];
   const parsed = parseTarget(c.target, unit);
@@ -322,8 +326,9 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
   if (c.metric === 'rto.platform' && platform.kind === 'external') {
     problem(`${path}.metric`, 'rto.platform only with a platform (spec.target has none; use rto.client)', c.metric);
   }
-  if ((c.metric.startsWith('resources.') || c.metric === 'durability.lostWrites') && platform.kind === 'external') {
-    problem(`${path}.metric`, `${c.metric} only with a platform that owns the database (spec.target has none)`, c.metric);
+  if ((c.metric.startsWith('resources.') || (c.metric === 'durability.lostWrites' && !readBack)) && platform.kind === 'external') {
+    const or = c.metric === 'durability.lostWrites' ? ', or with a request that reads its writes back (write.read)' : '';
+    problem(`${path}.metric`, `${c.metric} only with a platform that owns the database (spec.target has none)${or}`, c.metric);
   }
   if (c.metric === 'resources.recoveryTime' && !hasFaults) problem(`${path}.metric`, 'resources.recoveryTime only in a scenario with faults', c.metric);
   if (c.resource && !c.metric.startsWith('resources.')) problem(`${path}.resource`, 'a resource only for resources.* metrics', c.resource);

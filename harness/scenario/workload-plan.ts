@@ -85,6 +85,7 @@ function ownWorkload(w: WorkloadDocument, ctx: WorkloadContext, problem: Report)
       if ('error' in p) problem(`${at}.write.id`, p.error, JSON.stringify(r.write.id));
     }
     if (r.write && r.write.op === 'create' && r.write.id === undefined) problem(`${at}.write.id`, 'the JSON Pointer of the created id in the response (e.g. "/id")', 'nothing');
+    const fields = r.write ? readBackFields(r, at, noBody, problem) : undefined;
     return {
       name: r.name,
       weight: r.weight,
@@ -94,12 +95,56 @@ function ownWorkload(w: WorkloadDocument, ctx: WorkloadContext, problem: Report)
       ...(r.body !== undefined ? { body: r.body } : {}),
       ...(statuses ? { expect: [...statuses] } : {}),
       capture: { ...(r.capture ?? {}) },
-      ...(r.write ? { write: { op: r.write.op, ...(r.write.id !== undefined ? { idPointer: r.write.id } : {}) } } : {}),
+      ...(r.write
+        ? { write: { op: r.write.op, ...(r.write.id !== undefined ? { idPointer: r.write.id } : {}), ...(r.write.read !== undefined ? { read: r.write.read } : {}), ...(fields ? { fields } : {}) } }
+        : {}),
     };
   });
   if (requests.length > 0 && requests.every((r) => r.weight <= 0)) problem('spec.workload.requests', 'at least one request with weight > 0', 'every weight 0');
   for (const pool of captured) if (!defined.has(pool)) pools.push({ name: pool, capacity: DEFAULT_POOL_CAPACITY });
   return { pools, requests: plans };
+}
+
+type RequestDocument = NonNullable<WorkloadDocument['requests']>[number];
+
+/**
+ * A write read back after the run (`write.read`, `write.fields`): the read path has `{id}` and is a
+ * path, the fields are JSON Pointers (a bare name is the top-level field) compared with a response
+ * that has a body, and its id and headers can be known again after the run. The fields as pointers.
+ */
+function readBackFields(r: RequestDocument, at: string, noBody: boolean, problem: Report): string[] | undefined {
+  const w = r.write;
+  if (!w) return undefined;
+  if (w.read === undefined) {
+    if (w.fields) problem(`${at}.write.read`, 'the path that reads the entity back (e.g. "/v1/items/{id}") with write.fields', 'nothing');
+    return undefined;
+  }
+  if (!w.read.startsWith('/')) problem(`${at}.write.read`, 'a path starting with "/"', JSON.stringify(w.read.slice(0, 80)));
+  if (!w.read.includes('{id}')) problem(`${at}.write.read`, 'a path with {id} where the entity\'s id goes (e.g. "/v1/items/{id}")', JSON.stringify(w.read.slice(0, 80)));
+  if (w.op === 'delete' && w.fields) problem(`${at}.write.fields`, 'no fields on a delete (its entity must be gone: 404 or 410)', w.fields.join(', '));
+  if (w.op !== 'delete' && noBody) {
+    problem(`${at}.write`, 'a write read back from a request whose success has a body (not HEAD, not only 204/304): its id and fields come from it', `${r.method} expecting ${r.expect?.status.join(', ') ?? 'any'}`);
+  }
+  if (w.op !== 'create' && w.id === undefined) {
+    const path = analyzeTemplate(r.path);
+    if (!('error' in path) && path.picks.length + path.takes.length === 0) {
+      problem(`${at}.write.id`, `the entity of an ${w.op}: a path that picks its id from a pool ({{pick pool}} or {{take pool}}), or write.id`, JSON.stringify(r.path.slice(0, 80)));
+    }
+  }
+  for (const [k, v] of Object.entries(r.headers ?? {})) {
+    const info = analyzeTemplate(v);
+    if (!('error' in info) && info.picks.length + info.takes.length > 0) {
+      problem(`${at}.headers.${k}`, 'no pick or take in the headers of a write read back (they are sent again to read it)', `{{${info.picks.length ? 'pick' : 'take'} …}}`);
+    }
+  }
+  if (!w.fields) return w.op === 'delete' ? undefined : [];
+  return w.fields.map((f, j) => {
+    const ptr = f.startsWith('/') ? f : `/${f.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const c = compilePointer(ptr);
+    if ('error' in c) problem(`${at}.write.fields[${j}]`, c.error, JSON.stringify(f));
+    else if (c.wildcard) problem(`${at}.write.fields[${j}]`, 'a JSON Pointer to one field (no "*")', JSON.stringify(f));
+    return ptr;
+  });
 }
 
 function poolPlan(name: string, p: NonNullable<WorkloadDocument['pools']>[string], ctx: WorkloadContext, problem: Report): PoolPlan {

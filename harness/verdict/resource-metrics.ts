@@ -35,6 +35,7 @@ export function resourceMetric(check: CheckPlan, plan: Pick<Plan, 'faults'>, fac
 
 export function durabilityMetric(facts: RunFacts): Value {
   if (!facts.durability) return { actual: null, detail: 'acknowledged writes were not verified in this run' };
-  const { checked, lostTotal } = facts.durability;
-  return { actual: lostTotal, detail: `${checked} written tasks checked` };
+  const { checked, lostTotal, unread } = facts.durability;
+  const skipped = unread ? `; ${unread} not read (the cap on entities or the time limit)` : '';
+  return { actual: lostTotal, detail: `${checked} written ${unread === undefined ? 'tasks' : 'entities'} checked${skipped}` };
 }

@@ -25,7 +25,7 @@ export interface RunFacts {
   /** Resource recovery per fault (sampled runs only). */
   resources?: readonly FaultResources[];
   /** The durability check of acknowledged writes (runs whose platform owns the database). */
-  durability?: { checked: number; lostTotal: number };
+  durability?: { checked: number; lostTotal: number; unread?: number };
 }
 
 /** How each sampled resource came back after one fault. */

@@ -294,12 +294,12 @@ ${rest}`;
     expect(problems(scenario(noDb, fault('{ name: kill, kind: pod-kill, at: 5s, duration: 5s }')))).toEqual([]);
   });
 
-  it('refuses checks an app cannot answer: durability (the tasks table), resources without a database', () => {
+  it('refuses checks an app cannot answer: durability without read-back, resources without a database', () => {
     const checks = '  checks:\n    - { id: D, name: d, metric: durability.lostWrites, target: "== 0" }\n    - { id: R, name: r, metric: resources.leaked, target: "== 0" }\n';
     expect(problems(scenario('{ command: [x] }', checks))).toEqual([
-      expect.stringMatching(/spec\.checks\[0\]\.metric: expected durability\.lostWrites only with the Task API/),
+      expect.stringMatching(/spec\.checks\[0\]\.metric: expected durability\.lostWrites with spec\.platform\.local\.app only when a request reads its writes back \(write\.read\)/),
       expect.stringMatching(/spec\.checks\[1\]\.metric: expected resources\.leaked only with a database/),
     ]);
-    expect(problems(scenario('{ command: [x], database: true }', checks))).toEqual([expect.stringMatching(/spec\.checks\[0\]\.metric: expected durability\.lostWrites only with the Task API/)]);
+    expect(problems(scenario('{ command: [x], database: true }', checks))).toEqual([expect.stringMatching(/spec\.checks\[0\]\.metric: expected durability\.lostWrites with spec\.platform\.local\.app only when a request reads its writes back \(write\.read\)/)]);
   });
 });
