@@ -83,8 +83,15 @@ describe('kv-api Game Day end to end: any HTTP service as the replicas, its own 
       ['KV-1', true],
       ['KV-2', true],
       ['KV-3', true],
+      ['KV-4', true],
+      ['KV-5', true],
+      ['DUR-1', true],
       ['CF-1', true],
     ]);
+    // Every acknowledged put was read back over HTTP after the run, as acknowledged.
+    expect(r.durability).toMatchObject({ acknowledged: run.load!.acknowledgedWrites.length, checked: run.load!.acknowledgedWrites.length, lostWrites: 0 });
+    expect(r.durability!.checked).toBeGreaterThan(100);
+    expect(journal.find((e) => e.type === 'durability.verified')?.detail).toMatchObject({ by: 'read-back', lost: 0, unread: 0 });
     for (const c of r.checks) expect(c.actual).not.toBeNull();
     expect(r.passed).toBe(true);
 
