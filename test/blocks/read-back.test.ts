@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +12,8 @@ import type { AcknowledgedWrite } from '../../harness/load/types.js';
 import { Workload, type HttpRequestSpec } from '../../harness/load/workload.js';
 import type { WorkloadPlan } from '../../harness/load/workload-plan.js';
 import { decisiveByPath, readBackWrites } from '../../harness/observe/read-back.js';
+import { buildResult } from '../../harness/report/result.js';
+import { runGameDay } from '../../harness/run/gameday.js';
 import { planFromText } from '../../harness/scenario/index.js';
 
 /**
@@ -24,6 +29,9 @@ class ItemService {
   readonly items = new Map<string, { id: string; customer: string; qty: number }>();
   /** Ids whose GET answers 503; `hang`: GETs never answer. */
   readonly failing = new Set<string>();
+  /** Every n-th create is acknowledged but not kept (0: none). */
+  forgetEvery = 0;
+  forgotten = 0;
   hang = false;
   gets = 0;
   private server!: Server;
@@ -48,11 +56,13 @@ class ItemService {
       res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
       res.end(body === undefined ? '' : JSON.stringify(body));
     };
+    if (req.url === '/health') return send(200, { status: 'ok' }); // the external platform's readiness
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: 'unauthorized' });
     if (req.method === 'POST' && req.url === '/items') {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { customer: string; qty: number };
       const item = { id: `o/${++this.n} x`, customer: body.customer, qty: body.qty };
-      this.items.set(item.id, item);
+      if (this.forgetEvery > 0 && this.n % this.forgetEvery === 0) this.forgotten++;
+      else this.items.set(item.id, item);
       return send(201, item);
     }
     const id = decodeURIComponent((req.url ?? '').replace(/^\/items\//, ''));
@@ -215,6 +225,52 @@ describe('readBackWrites on a loopback service', () => {
     // Nothing to read: nothing checked, no connection needed.
     expect(await readBackWrites('http://example.com', {}, PLAN, [], { env: ENV })).toMatchObject({ checked: 0, acknowledged: 0 });
   });
+});
+
+describe('a Game Day on spec.target with writes read back', () => {
+  it('counts the creates the service acknowledged and forgot, and fails the durability check', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gd-read-back-'));
+    service.forgetEvery = 4;
+    try {
+      const text = `
+apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: forgetful }
+spec:
+  duration: 3s
+  warmup: 1s
+  target: { url: "${service.url}" }
+  load: { model: open, rate: 40 }
+  workload:
+    requests:
+      - name: create
+        method: POST
+        path: /items
+        headers: { content-type: application/json, authorization: "Bearer ${TOKEN}" }
+        body: '{"customer": {{json (faker "person.fullName")}}, "qty": {{int 1 9}}}'
+        expect: { status: [201] }
+        write: { op: create, id: /id, read: "/items/{id}", fields: [customer, qty] }
+  checks:
+    - { id: DUR, name: every acknowledged create read back, metric: durability.lostWrites, target: "== 0" }
+`;
+      const { plan, problems } = planFromText(text, { env: {} });
+      expect(problems).toBeUndefined();
+      const run = await runGameDay(plan!, { outDir: out, signal: new AbortController().signal });
+      expect(run.error?.message).toBeUndefined();
+      expect(run.status).toBe('completed');
+      const r = buildResult(plan!, run.analysis!, run.status, {}, run.load);
+      const acked = run.load!.acknowledgedWrites.length;
+      expect(acked).toBeGreaterThan(40);
+      expect(service.forgotten).toBeGreaterThan(5);
+      expect(r.durability).toMatchObject({ acknowledged: acked, checked: acked, lostWrites: service.forgotten, lostByOp: { create: service.forgotten, update: 0, delete: 0 } });
+      for (const l of r.durability!.lost) expect(l.reason).toMatch(/^missing: GET \/items\/o%2F\d+%20x answered 404 after the acknowledged create$/);
+      expect(r.checks.map((c) => [c.id, c.actual, c.passed])).toEqual([['DUR', service.forgotten, false]]);
+      expect(r.journal.find((e) => e.type === 'durability.verified')?.detail).toEqual({ by: 'read-back', checked: acked, lost: service.forgotten, unread: 0 });
+    } finally {
+      service.forgetEvery = 0;
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 20_000);
 });
 
 describe('readBackWrites against kv-api', () => {
