@@ -44,7 +44,7 @@ describe('gameday run --baseline / gameday compare on real runs', () => {
     const reader = new HistogramLogReader(readFileSync(join(base, 'latency.hlog'), 'utf8'));
     const read = [];
     for (let h = reader.nextIntervalHistogram(); h; h = reader.nextIntervalHistogram()) read.push(h);
-    expect(read.map((h) => h.totalCount)).toEqual(result.timeline.map((w) => w.responses));
+    expect(read.map((h) => h.totalCount)).toEqual(result.timeline.map((w) => w.count));
     expect(read.map((h) => (h.totalCount ? h.getValueAtPercentile(99) / 1000 : null))).toEqual(result.timeline.map((w) => w.p99Ms));
   });
 
