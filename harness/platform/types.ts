@@ -29,6 +29,8 @@ export interface Deployment {
   readonly poolSize?: number;
   /** Ids of the deterministic seed rows, when the platform seeded them. */
   readonly seededIds?: { min: number; max: number };
+  /** The server side's view: a Prometheus scraping every replica, or why there is none. */
+  readonly prometheus?: { url: string } | { skipped: string };
   replicas(): ReplicaStatus[];
 }
 
@@ -57,4 +59,6 @@ export interface PlatformContext {
   journal: EventSink;
   /** Where per-replica logs go; the platform never writes to the console. */
   logDir?: string;
+  /** Start a Prometheus scraping the replicas when a binary is available (local platform). */
+  prometheus?: boolean;
 }

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { ResultDocument } from './result.js';
 import { actualText, formatMsOrNa } from './format.js';
+import { serverLines } from './server-lines.js';
 
 /** The console summary: the spec table, like the seed's "Complete Verification Summary". */
 export function renderSummary(r: ResultDocument, opts: { color?: boolean } = {}): string {
@@ -25,6 +26,7 @@ export function renderSummary(r: ResultDocument, opts: { color?: boolean } = {})
   for (const d of r.disruptions) {
     lines.push(`disruption ${formatMsOrNa(d.startMs)}–${formatMsOrNa(d.endMs)} (${formatMsOrNa(d.durationMs)}): ${d.failures} failures${d.fault ? `, during ${d.fault}` : ', no fault of this run'}${d.harnessStall ? ' (coincides with a harness stall: possibly the harness\'s own)' : ''}`);
   }
+  lines.push(...serverLines(r.server));
   for (const c of r.caveats) lines.push(`note: ${c}`);
   const verdict = r.runStatus === 'completed' ? r.verdict.toUpperCase() : `${r.runStatus.toUpperCase()} (verdict ${r.verdict})`;
   lines.push(`${r.scenario.name}: ${verdict} — ${r.checks.filter((c) => c.passed).length}/${r.checks.length} checks passed`);

@@ -10,6 +10,7 @@ import type { ResourceSeries } from '../observe/series.js';
 import { rtoOf, type CheckResult, type FaultResources, type FaultRto, type Verdict } from '../verdict/index.js';
 import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
 import { requestsByName, type RequestFigures } from './requests.js';
+import type { ServerBlock } from '../observe/server-compare.js';
 
 /** What the analysis of a run hands to the reports. */
 export interface RunAnalysis {
@@ -25,6 +26,8 @@ export interface RunAnalysis {
   caveats?: string[];
   /** The load generator's own event-loop delay and send lag per second. */
   harnessLag?: HarnessLag;
+  /** The servers' view (Prometheus) beside the clients', per phase; or why it was skipped. */
+  server?: ServerBlock;
 }
 
 export type HarnessLag = LagSummary & { seconds: LagSecond[] };
@@ -87,6 +90,8 @@ export interface ResultDocument {
   /** The scenario's regression-gate tolerances, so `gameday compare` needs nothing but result files. */
   regression: RegressionPlan;
   resources?: ResourcesBlock;
+  /** The servers' view (Prometheus) beside the clients', per phase, differences explained; or why it was skipped. */
+  server?: ServerBlock;
   /** Every write acknowledged with 2xx, verified against the database after the run. */
   durability?: { acknowledged: number; checked: number; lostWrites: number; lostByOp: Record<string, number>; lost: DurabilityReport['lost'] };
 }
@@ -162,6 +167,7 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
     hdr: hdrBlock(a.timeline),
     regression: plan.regression ?? DEFAULT_REGRESSION,
     ...(a.resources ? { resources: a.resources } : {}),
+    ...(a.server ? { server: a.server } : {}),
     ...(a.durability
       ? { durability: { acknowledged: a.durability.acknowledged, checked: a.durability.checked, lostWrites: a.durability.lostTotal, lostByOp: { ...a.durability.lostByOp }, lost: a.durability.lost } }
       : {}),

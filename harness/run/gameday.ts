@@ -24,6 +24,8 @@ import type { DurabilityReport } from '../observe/durability.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
 import { DRAIN_MARGIN_MS } from '../load/limits.js';
 import { LagMonitor } from './lag-monitor.js';
+import { readServerSide, serverBlock, skippedNote, wantsPrometheus } from './server-side.js';
+import type { ServerView } from '../observe/prometheus-query.js';
 
 export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
 
@@ -66,13 +68,14 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   const clock = opts.clock ?? new SystemClock();
   const journal = new Journal(clock);
   await mkdir(join(opts.outDir, 'logs'), { recursive: true });
-  const platform = createPlatform(plan.platform, { journal, logDir: join(opts.outDir, 'logs') }, clock);
+  const platform = createPlatform(plan.platform, { journal, logDir: join(opts.outDir, 'logs'), prometheus: wantsPrometheus(plan) }, clock);
   let schedule: FaultSchedule | undefined;
   let recorder: TimelineRecorder | undefined;
   let load: LoadSummary | undefined;
   let sampler: ResourceSampler | undefined;
   let durability: DurabilityReport | undefined;
   let lag: LagMonitor | undefined;
+  let server: ServerView | undefined;
   let status: RunStatus = 'completed';
   let error: Error | undefined;
   try {
@@ -117,6 +120,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const summary = await loadRun.done;
     lag.stop();
     load = summary;
+    const endedAtMs = clock.now();
     await schedule.recoverAll();
     const faultError = schedule.error();
     if (faultError) throw faultError;
@@ -125,6 +129,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     if (plan.load.workload.preset === 'task-api') durability = await verifyDurability(deployment, summary, journal);
     // Any other service: the writes whose requests say how to read them back (write.read), over HTTP.
     else durability = await readBackDurability(plan.load.workload, deployment.serviceUrl, targetAccess(plan), summary, journal, opts.signal);
+    server = await readServerSide(deployment, plan, clock, journal, endedAtMs, opts.signal);
     journal.record({ source: 'harness', type: 'run.finished', detail: { sent: summary.sent, completed: summary.completed } });
   } catch (err) {
     if (opts.signal.aborted) {
@@ -146,6 +151,11 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
         ...(durability ? { durability } : {}),
         ...(lag ? { lag } : {}),
       }) : undefined;
+  if (analysis && server) {
+    analysis.server = serverBlock(server, analysis.timeline);
+    const note = skippedNote(analysis.server);
+    if (note) analysis.caveats = [...(analysis.caveats ?? []), note];
+  }
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
 }
 

@@ -7,6 +7,7 @@ import type { LocalPlatformPlan } from '../../scenario/plan.js';
 import type { Deployment, NetworkControl, Platform, PlatformContext, ReplicaControl } from '../types.js';
 import { appTemplate } from './app.js';
 import { LatencyProxy } from './latency-proxy.js';
+import { findPrometheus, startPrometheus, type PrometheusServer } from './prometheus.js';
 import { existingDatabase, startEmbeddedPostgres, type Database } from './postgres.js';
 import { Reaper } from './reaper.js';
 import { ServiceProcess } from './service-process.js';
@@ -33,6 +34,7 @@ export class LocalPlatform implements Platform {
   private logDir?: string;
   private image?: TaskApiImage;
   private reaper?: Reaper;
+  private prometheus?: PrometheusServer;
   private tornDown = false;
 
   constructor(
@@ -115,12 +117,32 @@ export class LocalPlatform implements Platform {
       detail: { replicas: this.plan.replicas, replicasReadyMs: Math.round(this.clock.now() - tReplicas), totalMs: Math.round(this.clock.now() - t0) },
     });
     const supervisor = this.supervisor;
+    const prometheus = await this.startPrometheus(signal);
+    if (this.prometheus) {
+      this.prometheus.follow(() => supervisor.statuses());
+      // Every counter has its first sample before the run's zero: the first window starts from it.
+      await this.prometheus.waitScraped(supervisor.statuses().map((r) => r.name), READY_TIMEOUT_MS / 4, signal);
+    }
     return {
       serviceUrl: `http://127.0.0.1:${port}`,
       ...(this.database ? { databaseUrl: this.database.url } : {}),
       ...(seeded ? { seededIds: seeded.ids, poolSize: this.plan.pool.size } : {}),
+      ...(prometheus ? { prometheus } : {}),
       replicas: () => supervisor.statuses(),
     };
+  }
+
+  /** The server-side view, when asked for: a real Prometheus if there is a binary, else why not. */
+  private async startPrometheus(signal: AbortSignal): Promise<{ url: string } | { skipped: string } | undefined> {
+    if (!this.ctx.prometheus) return undefined;
+    const binary = findPrometheus();
+    if ('skipped' in binary) {
+      this.ctx.journal.record({ source: 'platform', type: 'prometheus.skipped', detail: { reason: binary.skipped } });
+      return binary;
+    }
+    this.prometheus = await startPrometheus(binary.path, { ...(this.reaper ? { reaping: this.reaper } : {}), signal });
+    this.ctx.journal.record({ source: 'platform', type: 'prometheus.ready', detail: { url: this.prometheus.url, pid: this.prometheus.pid } });
+    return { url: this.prometheus.url };
   }
 
   /** With a network-delay fault planned, replicas reach PostgreSQL through a latency proxy. */
@@ -147,6 +169,7 @@ export class LocalPlatform implements Platform {
   async teardown(): Promise<void> {
     if (this.tornDown) return;
     this.tornDown = true;
+    await this.prometheus?.stop();
     await this.service?.close();
     await this.supervisor?.stop();
     await this.databaseProxy?.close();

@@ -1,0 +1,241 @@
+import { PrometheusDriver, type QueryResult } from 'prometheus-query';
+
+/**
+ * The servers' own view of a run, read back from Prometheus's query API after the load: per phase,
+ * the requests the replicas counted, their 5xx, and p95/p99 from the duration histogram. Counts are
+ * counter differences of the raw samples (exact over a window whose edges see no traffic); the
+ * seed's PromQL (`increase(...[window])`, `histogram_quantile`) is evaluated beside them as written,
+ * with the window set to the phase's length, so both readings and their arithmetic are on record.
+ */
+
+/** Probes and scrapes are counted by the Task API too; they are not the load's requests. */
+export const NOT_LOAD = 'route!~"/health|/metrics"';
+const REQUESTS = `task_api_requests_total{${NOT_LOAD}}`;
+const BUCKETS = `task_api_request_duration_seconds_bucket{${NOT_LOAD}}`;
+const QUERY_TIMEOUT_MS = 10_000;
+
+export interface PhaseWindow {
+  /** "fault", "recovery"… or "run" for everything after warm-up. */
+  phase: string;
+  fault?: string;
+  /** Run clock (ms) and wall clock (epoch ms) of the window. */
+  startMs: number;
+  endMs: number;
+  startWallMs: number;
+  endWallMs: number;
+}
+
+/** A quantile a bucketed histogram can give: the bucket that holds it, and Prometheus's interpolation. */
+export interface ServerQuantile {
+  /** Bounds of the bucket holding the quantile, ms (upper null: above the last finite bucket). */
+  lowerMs: number | null;
+  upperMs: number | null;
+  /** The seed's `histogram_quantile(q, sum(increase(bucket[window])) by (le))*1000`; null: no data. */
+  seedMs: number | null;
+  seedQuery: string;
+}
+
+export interface ServerPhase extends PhaseWindow {
+  /** The window in whole seconds as PromQL takes it, and how it was derived. */
+  windowS: number;
+  arithmetic: string;
+  /** Requests answered, counted by the replicas: counter differences, interpolated between the scrapes around each edge. */
+  requests: number;
+  status5xx: number;
+  /** The seed's `sum(increase(task_api_requests_total{status=~"5.."}[window]))` at the window's end (extrapolated). */
+  seed5xx: { query: string; value: number | null };
+  p95: ServerQuantile;
+  p99: ServerQuantile;
+}
+
+export interface ScrapeGap {
+  replica: string;
+  /** Run clock of the last successful scrape and of the first failed one. */
+  lastScrapeMs: number;
+  /** null: the replica left the targets without a failed scrape and the platform did not say when it exited. */
+  goneByMs: number | null;
+}
+
+export type ServerView =
+  | { source: 'prometheus'; url: string; scrapeIntervalS: number; phases: ServerPhase[]; scrapeGaps: ScrapeGap[] }
+  | { skipped: string };
+
+interface Series {
+  labels: Record<string, string>;
+  /** [epoch ms, value], ascending. */
+  samples: Array<[number, number]>;
+}
+
+/** A client of one Prometheus's HTTP API. */
+export class PrometheusQuery {
+  private readonly driver: PrometheusDriver;
+
+  constructor(readonly url: string) {
+    this.driver = new PrometheusDriver({ endpoint: url, baseURL: '/api/v1', timeout: QUERY_TIMEOUT_MS, preferPost: true });
+  }
+
+  /** An instant query's scalar: the sum of the vector's values; null when the vector is empty. */
+  async scalar(query: string, atWallMs: number): Promise<number | null> {
+    const res = await this.driver.instantQuery(query, new Date(atWallMs));
+    const values = vectorValues(res);
+    if (values.length === 0) return null;
+    return values.reduce((a, b) => a + b, 0);
+  }
+
+  /** The instant vector's values (for checks that want one number per series). */
+  async vector(query: string, atWallMs: number): Promise<number[]> {
+    return vectorValues(await this.driver.instantQuery(query, new Date(atWallMs)));
+  }
+
+  /** The raw samples of `selector` between two instants (a range-vector instant query). */
+  async raw(selector: string, fromWallMs: number, toWallMs: number): Promise<Series[]> {
+    const seconds = Math.max(1, Math.ceil((toWallMs - fromWallMs) / 1000));
+    const res = await this.driver.instantQuery(`${selector}[${seconds}s]`, new Date(toWallMs));
+    return (res.result as Array<{ metric: { labels: Record<string, string> }; values: Array<{ time: Date; value: number }> }>).map((r) => ({
+      labels: r.metric.labels,
+      samples: r.values.map((v) => [v.time.getTime(), Number(v.value)] as [number, number]).sort((a, b) => a[0] - b[0]),
+    }));
+  }
+}
+
+function vectorValues(res: QueryResult): number[] {
+  if (res.resultType === 'scalar') return [Number((res.result as unknown as { value: number }).value)];
+  return (res.result as Array<{ value: { value: number } }>).map((r) => Number(r.value.value)).filter((v) => !Number.isNaN(v));
+}
+
+/** PromQL's range for a window: whole seconds, at least one. */
+export function windowSeconds(w: Pick<PhaseWindow, 'startMs' | 'endMs'>): number {
+  return Math.max(1, Math.round((w.endMs - w.startMs) / 1000));
+}
+
+/** Substitutes `$__window` (the phase's length, as a PromQL duration). */
+export function withWindow(query: string, w: Pick<PhaseWindow, 'startMs' | 'endMs'>): string {
+  return query.replaceAll('$__window', `${windowSeconds(w)}s`);
+}
+
+/**
+ * A counter's value at `t` for one series, between the scrapes around it: linearly interpolated
+ * (requests assumed spread evenly over one scrape interval), so a window edge is placed at `t`
+ * rather than at the next scrape. A series first scraped after `t` was 0 then: every series starts
+ * at 0 with its process, and prom-client creates a labelled series at its first increment. A
+ * series whose replica died keeps its last sample: what it answered after that scrape is lost with it.
+ */
+export function valueAt(samples: ReadonlyArray<readonly [number, number]>, t: number): number {
+  const first = samples[0];
+  if (!first || first[0] > t) return 0;
+  for (let i = 1; i < samples.length; i++) {
+    const [t1, v1] = samples[i]!;
+    if (t1 < t) continue;
+    const [t0, v0] = samples[i - 1]!;
+    // A counter that went down restarted: its value at t is not comparable; take the later sample.
+    if (v1 < v0 || t1 === t0) return v1;
+    return v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
+  }
+  return samples[samples.length - 1]![1];
+}
+
+/** Requests counted in the window, summed over the series and rounded to a whole request. */
+function increaseOf(series: Series[], w: PhaseWindow): number {
+  let total = 0;
+  for (const s of series) total += Math.max(0, valueAt(s.samples, w.endWallMs) - valueAt(s.samples, w.startWallMs));
+  return Math.round(total);
+}
+
+/** Which bucket holds quantile q, from the buckets' increases summed over every series. */
+export function bucketBounds(increases: Map<number, number>, q: number): { lowerMs: number | null; upperMs: number | null } | null {
+  const les = [...increases.keys()].sort((a, b) => a - b);
+  const total = increases.get(Infinity) ?? 0;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower: number | null = 0;
+  for (const le of les) {
+    if ((increases.get(le) ?? 0) >= rank) return { lowerMs: lower === null ? null : lower * 1000, upperMs: Number.isFinite(le) ? le * 1000 : null };
+    lower = le;
+  }
+  return null;
+}
+
+function quantileOf(buckets: Series[], w: PhaseWindow, q: number): { lowerMs: number | null; upperMs: number | null } {
+  const byLe = new Map<number, number>();
+  for (const s of buckets) {
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    byLe.set(le, (byLe.get(le) ?? 0) + Math.max(0, valueAt(s.samples, w.endWallMs) - valueAt(s.samples, w.startWallMs)));
+  }
+  return bucketBounds(byLe, q) ?? { lowerMs: null, upperMs: null };
+}
+
+/**
+ * Replicas whose scrapes stopped before the end: their last successful scrape, and when they were
+ * gone (the platform's exit time when known, else the first failed scrape). Whatever they answered
+ * in between was lost with their counters.
+ */
+function scrapeGaps(up: Series[], runStartWallMs: number, endWallMs: number, intervalS: number, exits: ReadonlyMap<string, number>): ScrapeGap[] {
+  const gaps: ScrapeGap[] = [];
+  for (const s of up) {
+    const replica = s.labels.replica;
+    if (!replica) continue;
+    const good = s.samples.filter(([, v]) => v === 1);
+    const last = good[good.length - 1];
+    if (!last || last[0] > endWallMs - 2000 * intervalS) continue;
+    const failed = s.samples.find(([ts, v]) => v === 0 && ts > last[0]);
+    const exitedMs = exits.get(replica);
+    gaps.push({
+      replica,
+      lastScrapeMs: last[0] - runStartWallMs,
+      goneByMs: exitedMs ?? (failed ? failed[0] - runStartWallMs : null),
+    });
+  }
+  return gaps.sort((a, b) => a.lastScrapeMs - b.lastScrapeMs);
+}
+
+/**
+ * Reads the server side of each window. `runStartWallMs` is the run clock's zero (epoch ms);
+ * raw samples are fetched once for the whole run (with one scrape interval either side).
+ */
+export async function readServerView(
+  client: PrometheusQuery,
+  windows: PhaseWindow[],
+  runStartWallMs: number,
+  scrapeIntervalS: number,
+  /** Run-clock exit time of replicas that exited, by name (from the platform's journal). */
+  exits: ReadonlyMap<string, number> = new Map(),
+): Promise<ServerView> {
+  const from = Math.min(...windows.map((w) => w.startWallMs)) - 2000 * scrapeIntervalS;
+  const to = Math.max(...windows.map((w) => w.endWallMs)) + 2000 * scrapeIntervalS;
+  const [requests, buckets, up] = await Promise.all([client.raw(REQUESTS, from, to), client.raw(BUCKETS, from, to), client.raw('up', from, to)]);
+  const fivexx = requests.filter((s) => /^5\d\d$/.test(s.labels.status ?? ''));
+  const phases: ServerPhase[] = [];
+  for (const w of windows) {
+    const windowS = windowSeconds(w);
+    const seed5xxQuery = `sum(increase(task_api_requests_total{status=~"5.."}[${windowS}s]))`;
+    const seedQ = (q: number): string => `histogram_quantile(${q}, sum(increase(task_api_request_duration_seconds_bucket{${NOT_LOAD}}[${windowS}s])) by (le))*1000`;
+    const [seed5xx, seedP95, seedP99] = await Promise.all([
+      client.scalar(seed5xxQuery, w.endWallMs),
+      client.scalar(seedQ(0.95), w.endWallMs),
+      client.scalar(seedQ(0.99), w.endWallMs),
+    ]);
+    phases.push({
+      ...w,
+      windowS,
+      arithmetic: `${w.phase}${w.fault ? ` of ${w.fault}` : ''}: ${fmtS(w.endMs)} − ${fmtS(w.startMs)} = ${((w.endMs - w.startMs) / 1000).toFixed(1)} s → [${windowS}s], evaluated at ${new Date(w.endWallMs).toISOString()}`,
+      requests: increaseOf(requests, w),
+      status5xx: increaseOf(fivexx, w),
+      seed5xx: { query: seed5xxQuery, value: seed5xx === null ? null : round3(seed5xx) },
+      p95: { ...quantileOf(buckets, w, 0.95), seedMs: finiteOrNull(seedP95), seedQuery: seedQ(0.95) },
+      p99: { ...quantileOf(buckets, w, 0.99), seedMs: finiteOrNull(seedP99), seedQuery: seedQ(0.99) },
+    });
+  }
+  return { source: 'prometheus', url: client.url, scrapeIntervalS, phases, scrapeGaps: scrapeGaps(up, runStartWallMs, Math.max(...windows.map((w) => w.endWallMs)), scrapeIntervalS, exits) };
+}
+
+function fmtS(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+function finiteOrNull(v: number | null): number | null {
+  return v === null || !Number.isFinite(v) ? null : round3(v);
+}

@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ServerBlock } from '../../harness/observe/server-compare.js';
+import { findPrometheus } from '../../harness/platform/local/prometheus.js';
+import type { ResultDocument } from '../../harness/report/result.js';
+import { runCli } from '../helpers/cli.js';
+import { privateTmp, processesMentioning } from '../helpers/leftovers.js';
+
+const binary = findPrometheus();
+const why = 'skipped' in binary ? binary.skipped : '';
+const outs: string[] = [];
+afterAll(() => outs.forEach((o) => rmSync(o, { recursive: true, force: true })));
+
+/** Runs a scenario in a private TMPDIR; checks that nothing of Prometheus is left, returns result.json. */
+async function run(scenario: string): Promise<{ r: ResultDocument; stdout: string; server: Extract<ServerBlock, { source: 'prometheus' }> }> {
+  const out = mkdtempSync(join(tmpdir(), 'gd-prom-'));
+  outs.push(out);
+  const tmp = privateTmp();
+  const res = await runCli(['run', scenario, '--out', out], { TMPDIR: tmp.dir });
+  const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultDocument;
+  // Prometheus and its storage went with the run.
+  expect(processesMentioning(tmp.dir)).toEqual([]);
+  expect(tmp.entries()).toEqual([]);
+  rmSync(tmp.dir, { recursive: true, force: true });
+  if (!r.server || 'skipped' in r.server) throw new Error(`no server view: ${JSON.stringify(r.server)}\n${res.stderr}`);
+  return { r, stdout: res.stdout, server: r.server };
+}
+
+describe.skipIf(!!why)(`the servers' view beside the clients' (real Prometheus)${why ? ` — skipped: ${why}` : ''}`, () => {
+  it('every failure an HTTP 5xx: the servers counted the same 5xx as the clients, and the p95 bucket holds the client p95', { timeout: 90_000 }, async () => {
+    const { r, stdout, server } = await run('test/scenarios/prom-5xx.yaml');
+    expect(r.requests.transportErrors).toBe(0);
+    expect(r.requests.status5xx).toBeGreaterThan(10);
+    const whole = server.phases.find((p) => p.phase === 'run')!;
+    expect(whole.server.status5xx).toBe(r.requests.status5xx);
+    expect(whole.explained).toContain(`5xx agree: ${r.requests.status5xx} on both sides`);
+    // The seed's PromQL, its window the phase's length.
+    const fault = server.phases.find((p) => p.phase === 'fault')!;
+    expect(fault.server.windowS).toBe(3);
+    expect(fault.server.seed5xx.query).toBe('sum(increase(task_api_requests_total{status=~"5.."}[3s]))');
+    expect(fault.server.seed5xx.value).toBeGreaterThan(0);
+    // A bucketed histogram gives bounds; the client's p95 adds only the network hop to the server's time.
+    const { lowerMs, upperMs } = whole.server.p95;
+    expect(lowerMs).not.toBeNull();
+    expect(upperMs).not.toBeNull();
+    expect(whole.client.p95Ms).toBeGreaterThanOrEqual(lowerMs as number);
+    expect(whole.client.p95Ms).toBeLessThanOrEqual((upperMs as number) + 50);
+    expect(stdout).toContain('server side (Prometheus, 1 s scrapes) next to the clients:');
+    expect(stdout).toMatch(/p95 between \d/);
+  });
+
+  it('a pod kill: resets only clients saw are explained, and the killed replica\'s scrape gap is named', { timeout: 90_000 }, async () => {
+    const { r, server } = await run('test/scenarios/pod-kill-short.yaml');
+    const killed = r.journal.find((e) => e.type === 'replica.exited' && e.atMs > 0 && e.atMs < 14_000)?.target;
+    expect(killed).toBeDefined();
+    const whole = server.phases.find((p) => p.phase === 'run')!;
+    expect(whole.server.status5xx).toBe(0);
+    expect(server.scrapeGaps.map((g) => g.replica)).toContain(killed);
+    expect(whole.explained.some((e) => e.startsWith(`scrape gap: ${killed} was last scraped at`))).toBe(true);
+    // Closed load on three replicas: requests are in flight on the killed one.
+    expect(whole.client.transportErrors).toBeGreaterThan(0);
+    expect(whole.explained.some((e) => e.includes('were seen only by clients: no server answered them'))).toBe(true);
+  });
+});
