@@ -2,12 +2,6 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
 import { InputError } from '../core/errors.js';
 import { canonicalHost } from '../core/loopback.js';
-import { compareCommand } from './compare-command.js';
-import { consoleOutput } from './output.js';
-import { choosePrinter } from './printer.js';
-import { reportCommand } from './report-command.js';
-import { runCommand } from './run-command.js';
-import { validateCommand } from './validate-command.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -37,6 +31,8 @@ function stepSummary(): { stepSummary?: string } {
   return file ? { stepSummary: file } : {};
 }
 
+// Each command's modules load when it runs, so `--help` or `validate` does not pay for the charts,
+// the platform or the load generator.
 async function main(argv: string[]): Promise<number> {
   let code: number = ExitCode.Passed;
   const program = new Command('gameday')
@@ -57,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--repeat <n>', 'run the Game Day n times; the regression gate pools the repetitions', positiveInt, 1)
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
     .action(async (file: string, o: { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number; allowHost?: string[] }) => {
+      const [{ choosePrinter }, { runCommand }] = await Promise.all([import('./printer.js'), import('./run-command.js')]);
       const printer = choosePrinter({ quiet: o.quiet, json: o.json }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
       const allowHosts = o.allowHost ? { allowHosts: o.allowHost } : {};
       code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...allowHosts, ...stepSummary() }, printer);
@@ -68,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
     .argument('<result>', 'a result.json written by gameday run')
     .option('-o, --out <dir>', 'output directory (default: the result file\'s directory)')
     .action(async (file: string, o: { out?: string }) => {
+      const [{ consoleOutput }, { reportCommand }] = await Promise.all([import('./output.js'), import('./report-command.js')]);
       code = await reportCommand(file, o, consoleOutput());
     });
 
@@ -78,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     .argument('<current>', 'current result.json, or a run directory')
     .option('--json', 'print the comparison as JSON instead of a Markdown table')
     .action(async (baseline: string, current: string, o: { json?: boolean }) => {
+      const [{ consoleOutput }, { compareCommand }] = await Promise.all([import('./output.js'), import('./compare-command.js')]);
       code = await compareCommand(baseline, current, { ...o, ...stepSummary() }, consoleOutput());
     });
 
@@ -87,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
     .argument('<scenarios...>', 'scenario files (YAML)')
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
     .action(async (files: string[], o: { allowHost?: string[] }) => {
+      const [{ consoleOutput }, { validateCommand }] = await Promise.all([import('./output.js'), import('./validate-command.js')]);
       code = await validateCommand(files, consoleOutput(), o.allowHost ?? []);
     });
 

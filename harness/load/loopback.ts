@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
-import { buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
 import { isHostAllowed, isLoopbackHost } from '../core/loopback.js';
 
 export { isHostAllowed, isLoopbackHost };
@@ -89,6 +90,9 @@ type Connector = buildConnector.connector;
  */
 export function guardedConnector(access: TargetAccess, timeoutMs: number): Connector {
   const tls = access.tls;
+  // undici loads here, not with this module: the scenario reader (`gameday validate`) needs only
+  // the host policy and Secret above, and undici takes about 0.1 s to load.
+  const { buildConnector } = createRequire(import.meta.url)('undici') as typeof import('undici');
   const connect = buildConnector({
     timeout: timeoutMs,
     ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),

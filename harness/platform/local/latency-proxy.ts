@@ -1,6 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { HarnessError } from '../../core/errors.js';
+import { COMPILED } from '../../core/paths.js';
 import { isLoopbackHost } from '../../core/loopback.js';
 import { seededRandom } from '../../core/random.js';
 import { DelayedPipe, type PipeCounters } from './delayed-pipe.js';
@@ -212,8 +213,11 @@ export class InLoopLatencyProxy {
   }
 }
 
-/** Where the worker thread's entry is: a loader shim, so the thread runs the TypeScript sources. */
-const WORKER_ENTRY = new URL('./latency-proxy-worker.mjs', import.meta.url);
+/**
+ * The worker thread's entry: compiled, the worker's own .js; from the sources, a loader shim, so the
+ * thread runs the TypeScript sources too.
+ */
+const WORKER_ENTRY = new URL(COMPILED ? './latency-proxy-worker.js' : './latency-proxy-worker.mjs', import.meta.url);
 const START_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 3_000;
 

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { HarnessError } from '../../core/errors.js';
-import { PROJECT_ROOT } from '../../core/paths.js';
+import { PROJECT_ROOT, harnessEntry } from '../../core/paths.js';
 import type { ReaperCommand, ReaperReady } from './reaper-protocol.js';
 
-const ENTRY = fileURLToPath(new URL('./reaper-main.ts', import.meta.url));
+const ENTRY = harnessEntry('./reaper-main', import.meta.url);
 const READY_TIMEOUT_MS = 15_000;
 
 /**
@@ -32,7 +31,7 @@ export class Reaper implements Reaping {
    * nothing the reaper should know about may be created before this resolves.
    */
   static start(timeoutMs = READY_TIMEOUT_MS): Promise<Reaper> {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    const child = spawn(process.execPath, ENTRY.args, {
       cwd: PROJECT_ROOT,
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],

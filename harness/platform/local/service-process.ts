@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { HarnessError } from '../../core/errors.js';
 import type { EventSink } from '../../core/journal.js';
-import { PROJECT_ROOT } from '../../core/paths.js';
+import { PROJECT_ROOT, harnessEntry } from '../../core/paths.js';
 import type { Endpoint, EndpointRegistry } from './service.js';
 import type { ServiceCommand, ServiceMessage } from './service-protocol.js';
 
-const ENTRY = fileURLToPath(new URL('./service-main.ts', import.meta.url));
+const ENTRY = harnessEntry('./service-main', import.meta.url);
 const START_TIMEOUT_MS = 15_000;
 
 /**
@@ -26,7 +25,7 @@ export class ServiceProcess implements EndpointRegistry {
   }
 
   async start(): Promise<number> {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
+    const child = spawn(process.execPath, ENTRY.args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-2000)));

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build, stop as stopEsbuild } from 'esbuild';
 import { HarnessError } from '../../core/errors.js';
 import { PROJECT_ROOT } from '../../core/paths.js';
@@ -9,8 +8,8 @@ import type { LocalPlatformPlan } from '../../scenario/plan.js';
 import type { Reaping } from './reaper.js';
 import type { ReplicaTemplate } from './replica.js';
 
-/** The reference Task API under fixtures/. */
-const ENTRY = fileURLToPath(new URL('../../../fixtures/task-api/main.ts', import.meta.url));
+/** The reference Task API under fixtures/, bundled from its sources whether the harness runs compiled or not. */
+const ENTRY = `${PROJECT_ROOT}fixtures/task-api/main.ts`;
 
 /** The Task API built into one ES module: what a container image is to a pod. */
 export interface TaskApiImage {
