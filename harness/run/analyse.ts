@@ -21,6 +21,8 @@ export interface Observations {
   lag?: HarnessLagView;
   series?: ResourceSeries[];
   durability?: DurabilityReport;
+  /** promql checks' values (see RunFacts.promql). */
+  promql?: ReadonlyMap<string, { actual: number | null; detail?: string }>;
 }
 
 /** From what was recorded to what it means: disruptions, RTOs, resource recovery, the verdict. */
@@ -34,6 +36,7 @@ export function analyse(plan: Plan, timeline: TimelineData, events: JournalEvent
     aborted: seen.aborted ?? false,
     ...(recovery ? { resources: recovery } : {}),
     ...(seen.durability ? { durability: seen.durability } : {}),
+    ...(seen.promql ? { promql: seen.promql } : {}),
   });
   const disruptions = detectDisruptions(timeline, plan.slo);
   const lag = seen.lag;

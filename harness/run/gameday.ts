@@ -24,7 +24,7 @@ import type { DurabilityReport } from '../observe/durability.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
 import { DRAIN_MARGIN_MS } from '../load/limits.js';
 import { LagMonitor } from './lag-monitor.js';
-import { readServerSide, serverBlock, skippedNote, wantsPrometheus } from './server-side.js';
+import { evaluatePromql, readServerSide, serverBlock, skippedNote, wantsPrometheus, type PromqlValues } from './server-side.js';
 import type { ServerView } from '../observe/prometheus-query.js';
 
 export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
@@ -76,6 +76,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   let durability: DurabilityReport | undefined;
   let lag: LagMonitor | undefined;
   let server: ServerView | undefined;
+  let promql: PromqlValues | undefined;
   let status: RunStatus = 'completed';
   let error: Error | undefined;
   try {
@@ -130,6 +131,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     // Any other service: the writes whose requests say how to read them back (write.read), over HTTP.
     else durability = await readBackDurability(plan.load.workload, deployment.serviceUrl, targetAccess(plan), summary, journal, opts.signal);
     server = await readServerSide(deployment, plan, clock, journal, endedAtMs, opts.signal);
+    promql = await evaluatePromql(plan, server, clock, endedAtMs);
     journal.record({ source: 'harness', type: 'run.finished', detail: { sent: summary.sent, completed: summary.completed } });
   } catch (err) {
     if (opts.signal.aborted) {
@@ -150,6 +152,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
         ...(sampler ? { series: sampler.series() } : {}),
         ...(durability ? { durability } : {}),
         ...(lag ? { lag } : {}),
+        ...(promql ? { promql } : {}),
       }) : undefined;
   if (analysis && server) {
     analysis.server = serverBlock(server, analysis.timeline);

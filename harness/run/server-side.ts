@@ -1,18 +1,73 @@
 import type { SystemClock } from '../core/clock.js';
 import type { Journal } from '../core/journal.js';
-import { PrometheusQuery, readServerView, type PhaseWindow, type ServerView } from '../observe/prometheus-query.js';
+import { PrometheusQuery, readServerView, withWindow, type PhaseWindow, type ServerView } from '../observe/prometheus-query.js';
 import { clientFigures, compareViews, type ServerBlock } from '../observe/server-compare.js';
 import { SCRAPE_INTERVAL_S } from '../platform/local/prometheus.js';
 import type { Deployment } from '../platform/types.js';
-import type { PhaseName, Plan } from '../scenario/plan.js';
+import type { CheckPlan, PhaseName, Plan } from '../scenario/plan.js';
 import { selectPhases } from '../timeline/merge.js';
 import type { TimelineData } from '../timeline/types.js';
 
 const MEASURED = ['baseline', 'fault', 'recovery', 'after'] as const;
 
-/** Does the run want a Prometheus? Any local Task API run (its metrics are known). */
+/** Does the run want a Prometheus? Any local Task API run (its metrics are known), and any run with a promql check. */
 export function wantsPrometheus(plan: Plan): boolean {
-  return plan.platform.kind === 'local' && plan.platform.app === undefined;
+  return plan.platform.kind === 'local' && (plan.platform.app === undefined || plan.checks.some((c) => c.metric === 'promql'));
+}
+
+export type PromqlValues = Map<string, { actual: number | null; detail?: string }>;
+
+/**
+ * Each promql check evaluated over its phase window: the spans it names (narrowed to its fault),
+ * contiguous ones taken as one window whose length replaces `$__window`, evaluated at the window's
+ * end. Several windows (several faults): the largest value. An empty result is no data, never a pass.
+ */
+export async function evaluatePromql(plan: Plan, view: ServerView | undefined, clock: SystemClock, endedAtMs: number): Promise<PromqlValues> {
+  const values: PromqlValues = new Map();
+  const checks = plan.checks.filter((c) => c.metric === 'promql' && c.query !== undefined);
+  if (checks.length === 0) return values;
+  if (!view || 'skipped' in view) {
+    for (const c of checks) values.set(c.id, { actual: null, detail: `no data: ${view ? `server-side cross-check skipped: ${view.skipped}` : 'no Prometheus was queried'}` });
+    return values;
+  }
+  const client = new PrometheusQuery(view.url);
+  for (const c of checks) values.set(c.id, await evaluateOne(client, c, promqlWindows(plan, c, endedAtMs), clock));
+  return values;
+}
+
+function promqlWindows(plan: Plan, c: CheckPlan, endedAtMs: number): Array<{ startMs: number; endMs: number }> {
+  const spans = plan.phases
+    .filter((p) => c.during.includes(p.phase) && (!c.fault || p.fault === c.fault))
+    .map((p) => ({ startMs: p.startMs, endMs: Math.min(p.endMs, endedAtMs) }))
+    .filter((p) => p.endMs > p.startMs);
+  const windows: Array<{ startMs: number; endMs: number }> = [];
+  for (const s of spans) {
+    const last = windows[windows.length - 1];
+    if (last && last.endMs === s.startMs) last.endMs = s.endMs;
+    else windows.push({ ...s });
+  }
+  return windows;
+}
+
+async function evaluateOne(client: PrometheusQuery, c: CheckPlan, windows: Array<{ startMs: number; endMs: number }>, clock: SystemClock): Promise<{ actual: number | null; detail?: string }> {
+  if (windows.length === 0) return { actual: null, detail: `no data: the run has no ${c.during.join('+')} span` };
+  const values: number[] = [];
+  const notes: string[] = [];
+  for (const w of windows) {
+    const query = withWindow(c.query as string, w);
+    const where = `${query} at ${(w.endMs / 1000).toFixed(1)} s`;
+    let vector: number[];
+    try {
+      vector = await client.vector(query, clock.wallMs(w.endMs));
+    } catch (err) {
+      return { actual: null, detail: `no data: ${where} failed: ${(err as Error).message}` };
+    }
+    if (vector.length === 0) return { actual: null, detail: `no data: ${where} returned an empty result` };
+    if (vector.length > 1) return { actual: null, detail: `${where} returned ${vector.length} series; aggregate it to one (sum, max…)` };
+    values.push(Math.round((vector[0] as number) * 1e6) / 1e6);
+    notes.push(`${where} = ${values[values.length - 1]}`);
+  }
+  return { actual: Math.max(...values), detail: notes.join('; ') };
 }
 
 /** The windows the server side is read over: each measured phase, and the whole run after warm-up. */

@@ -202,7 +202,8 @@ export type MetricName =
   | 'throughput.rps'
   | 'resources.recoveryTime'
   | 'resources.leaked'
-  | 'durability.lostWrites';
+  | 'durability.lostWrites'
+  | 'promql';
 
 export interface CheckPlan {
   id: string;
@@ -221,6 +222,8 @@ export interface CheckPlan {
   fault?: string;
   /** Request and latency metrics: judge only this workload request's outcomes. */
   request?: string;
+  /** metric promql: the PromQL expression, `$__window` standing for the phase window's length. */
+  query?: string;
 }
 
 export interface SloPlan {

@@ -263,6 +263,7 @@ function buildSchema(obj: ObjectFactory) {
     'resources.recoveryTime',
     'resources.leaked',
     'durability.lostWrites',
+    'promql',
   ]);
 
   const percent = z.string().max(12).regex(/^\d+(\.\d+)?%$/, 'a percentage such as "20%"');
@@ -290,6 +291,8 @@ function buildSchema(obj: ObjectFactory) {
     fault: dnsLabel.optional(),
     /** Request and latency metrics: judge only this workload request (its name). */
     request: z.string().min(1).max(64).optional(),
+    /** metric promql: the expression ($__window: the phase window's length), parsed at validation. */
+    query: z.string().min(1).max(4000).optional(),
     target: z.string().min(1).max(64),
   });
 

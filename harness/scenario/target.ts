@@ -18,6 +18,8 @@ export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
   'resources.recoveryTime': 'ms',
   'resources.leaked': 'count',
   'durability.lostWrites': 'count',
+  // A PromQL expression's value, judged as a plain number.
+  promql: 'count',
 };
 
 const TARGET = /^(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|m|%)?$/;

@@ -1,4 +1,5 @@
 import { formatDuration, parseDurationMs } from '../core/duration.js';
+import { promqlSyntaxError } from './promql.js';
 import type { Problem } from '../core/errors.js';
 import type { LoadPlan } from '../load/types.js';
 import type { WorkloadPlan } from '../load/workload-plan.js';
@@ -332,8 +333,10 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
   }
   if (c.metric === 'resources.recoveryTime' && !hasFaults) problem(`${path}.metric`, 'resources.recoveryTime only in a scenario with faults', c.metric);
   if (c.resource && !c.metric.startsWith('resources.')) problem(`${path}.resource`, 'a resource only for resources.* metrics', c.resource);
+  checkPromql(c, path, platform, problem);
   const during = (c.during ?? (hasFaults ? ['fault', 'recovery'] : ['baseline'])) as PhaseName[];
   return {
+    ...(c.query !== undefined ? { query: c.query } : {}),
     ...(c.resource ? { resource: c.resource } : {}),
     ...(c.fault ? { fault: c.fault } : {}),
     ...(c.request ? { request: c.request } : {}),
@@ -345,6 +348,18 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
     threshold: 'error' in parsed ? 0 : parsed.threshold,
     targetText: c.target,
   };
+}
+
+/** A promql check names a query that parses, on a platform that runs Prometheus; no other check names one. */
+function checkPromql(c: CheckDocument, path: string, platform: PlatformPlan, problem: Report): void {
+  if (c.metric !== 'promql') {
+    if (c.query !== undefined) problem(`${path}.query`, 'a query only with metric: promql', `a query with ${c.metric}`);
+    return;
+  }
+  if (c.query === undefined) return problem(`${path}.query`, 'a PromQL expression (metric: promql)', 'nothing');
+  const error = promqlSyntaxError(c.query);
+  if (error) problem(`${path}.query`, 'a PromQL expression', `a syntax error at line ${error.line}, column ${error.column}, near ${error.near}`);
+  if (platform.kind !== 'local') problem(`${path}.metric`, 'promql only on the local platform (it runs the Prometheus the query is evaluated on)', 'spec.target');
 }
 
 /** Metrics computed from the outcomes of requests, which a check may narrow to one request. */

@@ -25,6 +25,7 @@ export function measure(check: CheckPlan, plan: Plan, facts: RunFacts): Measurem
   }
   if (check.metric === 'resources.recoveryTime' || check.metric === 'resources.leaked') return { unit, ...resourceMetric(check, plan, facts) };
   if (check.metric === 'durability.lostWrites') return { unit, ...durabilityMetric(facts) };
+  if (check.metric === 'promql') return { unit, ...(facts.promql?.get(check.id) ?? { actual: null, detail: 'no data: the query was not evaluated (no Prometheus)' }) };
   const during = (check.during.join('+') || 'the run') + (check.fault ? ` of ${check.fault}` : '');
   if (check.request === undefined) return { unit, ...requestMetric(check.metric, selectPhases(facts.timeline, check.during, check.fault), during) };
   // Validation knows the workload's names; a run recorded without them cannot be judged per request.

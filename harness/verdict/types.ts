@@ -26,6 +26,8 @@ export interface RunFacts {
   resources?: readonly FaultResources[];
   /** The durability check of acknowledged writes (runs whose platform owns the database). */
   durability?: { checked: number; lostTotal: number; unread?: number };
+  /** The value of each promql check (by id), evaluated on Prometheus after the run; null actual: no data. */
+  promql?: ReadonlyMap<string, { actual: number | null; detail?: string }>;
 }
 
 /** How each sampled resource came back after one fault. */

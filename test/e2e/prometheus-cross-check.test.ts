@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,24 @@ async function run(scenario: string): Promise<{ r: ResultDocument; stdout: strin
   return { r, stdout: res.stdout, server: r.server };
 }
 
+describe('a promql check is validated before anything starts', () => {
+  it('a syntax error is exit 2 with the check, the line and the column', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gd-promql-'));
+    outs.push(dir);
+    const file = join(dir, 'typo.yaml');
+    const scenario = readFileSync('test/scenarios/prom-5xx.yaml', 'utf8').replace('[$__window]))\' }', '[$__window])\' }');
+    writeFileSync(file, scenario);
+    const res = await runCli(['validate', file]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('spec.checks[1].query');
+    expect(res.stderr).toContain('a syntax error at line 1, column 64, near the end of the expression');
+    // The same run is refused before anything starts.
+    const run = await runCli(['run', file, '--out', join(dir, 'out')]);
+    expect(run.code).toBe(2);
+    expect(existsSync(join(dir, 'out', 'result.json'))).toBe(false);
+  });
+});
+
 describe.skipIf(!!why)(`the servers' view beside the clients' (real Prometheus)${why ? ` — skipped: ${why}` : ''}`, () => {
   it('every failure an HTTP 5xx: the servers counted the same 5xx as the clients, and the p95 bucket holds the client p95', { timeout: 90_000 }, async () => {
     const { r, stdout, server } = await run('test/scenarios/prom-5xx.yaml');
@@ -47,6 +65,14 @@ describe.skipIf(!!why)(`the servers' view beside the clients' (real Prometheus)$
     expect(upperMs).not.toBeNull();
     expect(whole.client.p95Ms).toBeGreaterThanOrEqual(lowerMs as number);
     expect(whole.client.p95Ms).toBeLessThanOrEqual((upperMs as number) + 50);
+    // promql checks, evaluated over their phase windows: one fails, one passes, one has no data.
+    const check = (id: string) => r.checks.find((c) => c.id === id)!;
+    expect(check('SC-009s')).toMatchObject({ metric: 'promql', passed: false });
+    expect(check('SC-009s').actual).toBeGreaterThan(0);
+    expect(check('SC-009s').detail).toContain('sum(increase(task_api_requests_total{status=~"5.."}[6s])) at 9.0 s = ');
+    expect(check('BASE-5xx')).toMatchObject({ actual: 0, passed: true });
+    expect(check('NODATA')).toMatchObject({ actual: null, passed: false });
+    expect(check('NODATA').detail).toMatch(/^no data: .*\[2s\]\)\) at 3\.0 s returned an empty result$/);
     expect(stdout).toContain('server side (Prometheus, 1 s scrapes) next to the clients:');
     expect(stdout).toMatch(/p95 between \d/);
   });
