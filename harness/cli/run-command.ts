@@ -4,7 +4,6 @@ import { ExitCode } from '../core/exit-codes.js';
 import { renderComparisonMarkdown } from '../report/compare-markdown.js';
 import { compareResults, type LoadedResult } from '../report/gate/compare-results.js';
 import type { Comparison } from '../report/gate/types.js';
-import { writeOutputs } from '../report/outputs.js';
 import { repeatSummary } from '../report/repeat-summary.js';
 import { loadPlan } from '../scenario/index.js';
 import type { Plan } from '../scenario/plan.js';
@@ -75,7 +74,7 @@ async function runRepetitions(plan: Plan, outDir: string, repeat: number, argv: 
 async function writeSummaries(outDir: string, results: LoadedResult[], comparison: Comparison | undefined, stepSummary?: string): Promise<void> {
   const only = results.length === 1 ? results[0] : undefined;
   if (only) {
-    if (comparison || stepSummary) await writeOutputs(outDir, only.doc, { ...(comparison ? { comparison } : {}), ...(stepSummary ? { stepSummary } : {}) });
+    if (comparison || stepSummary) await (await import('../report/outputs.js')).writeOutputs(outDir, only.doc, { ...(comparison ? { comparison } : {}), ...(stepSummary ? { stepSummary } : {}) });
     return;
   }
   if (results.length === 0) return;

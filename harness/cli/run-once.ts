@@ -1,5 +1,4 @@
 import { ExitCode } from '../core/exit-codes.js';
-import { writeOutputs } from '../report/outputs.js';
 import { buildResult, type ResultDocument } from '../report/result.js';
 import { runGameDay, type ProgressTick } from '../run/gameday.js';
 import { HostLoadMeter } from '../run/host-load.js';
@@ -34,6 +33,9 @@ export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter
     const host = hostLoad.result();
     const meta = { ...(await runMeta(plan, startedAt, opts.argv)), ...(host ? { hostLoad: host } : {}) };
     result = buildResult(plan, outcome.analysis, outcome.status, meta, outcome.load);
+    // The report's modules (ECharts alone takes about 0.5 s to load) load once the run is over, not
+    // between the command and its first request.
+    const { writeOutputs } = await import('../report/outputs.js');
     printer.result(result, await writeOutputs(opts.outDir, result));
   }
   const code = outcome.status === 'interrupted' ? ExitCode.Interrupted : outcome.status === 'error' ? ExitCode.HarnessError : outcome.analysis?.verdict.passed ? ExitCode.Passed : ExitCode.SpecFailed;
