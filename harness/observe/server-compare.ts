@@ -71,6 +71,13 @@ function explain(server: PhaseComparison['server'], client: ClientFigures, gaps:
   if (client.dropped > 0) out.push(`${client.dropped} arrival(s) were dropped by the load generator (maxInFlight) and never sent`);
   if (server.status5xx === client.status5xx) out.push(`5xx agree: ${server.status5xx} on both sides`);
   else out.push(`5xx differ: servers counted ${server.status5xx}, clients saw ${client.status5xx}`);
+  const seed = server.seed5xx.value ?? 0;
+  if (Math.abs(seed - server.status5xx) >= 0.5) {
+    out.push(
+      `the seed's increase() gives ${seed} where the counters rose by ${server.status5xx}: it extrapolates from the samples inside the window ` +
+        'and cannot count a series\' first sample (a 5xx series appears with its first 5xx), so it can under- or over-state a short window',
+    );
+  }
   for (const g of gaps) {
     out.push(
       `scrape gap: ${g.replica} was last scraped at ${formatMs(g.lastScrapeMs)}${g.goneByMs === null ? '' : ` and was gone at ${formatMs(g.goneByMs)}`}; ` +

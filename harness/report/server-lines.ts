@@ -27,3 +27,27 @@ export function serverLines(block: ServerBlock | undefined): string[] {
   }
   return lines;
 }
+
+/** The HTML report's server-side section: one row per window, both views, and the reasons they differ. */
+export function serverSection(block: ServerBlock | undefined): object | null {
+  if (!block) return null;
+  if ('skipped' in block) return { skipped: block.skipped };
+  return {
+    source: `Prometheus at ${block.scrapeIntervalS} s scrapes of every replica`,
+    rows: block.phases.map((p) => ({
+      window: windowName(p),
+      arithmetic: p.server.arithmetic,
+      serverRequests: p.server.requests,
+      clientResponses: p.client.responses,
+      server5xx: p.server.status5xx,
+      client5xx: p.client.status5xx,
+      clientTransport: p.client.transportErrors,
+      serverP95: bucketText(p.server.p95),
+      clientP95: formatMsOrNa(p.client.p95Ms),
+      serverP99: bucketText(p.server.p99),
+      clientP99: formatMsOrNa(p.client.p99Ms),
+      seed: `${p.server.seed5xx.query} = ${p.server.seed5xx.value ?? 'no data'}`,
+      explained: p.explained,
+    })),
+  };
+}

@@ -75,6 +75,10 @@ describe.skipIf(!!why)(`the servers' view beside the clients' (real Prometheus)$
     expect(check('NODATA').detail).toMatch(/^no data: .*\[2s\]\)\) at 3\.0 s returned an empty result$/);
     expect(stdout).toContain('server side (Prometheus, 1 s scrapes) next to the clients:');
     expect(stdout).toMatch(/p95 between \d/);
+    // The HTML report shows both views per window.
+    const html = readFileSync(join(outs[outs.length - 1]!, 'report.html'), 'utf8');
+    expect(html).toContain('<section id="server">');
+    expect(html).toContain(`5xx agree: ${r.requests.status5xx} on both sides`);
   });
 
   it('a pod kill: resets only clients saw are explained, and the killed replica\'s scrape gap is named', { timeout: 90_000 }, async () => {

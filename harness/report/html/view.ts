@@ -1,4 +1,5 @@
 import type { JournalEvent } from '../../core/journal.js';
+import { serverSection } from '../server-lines.js';
 import { actualText, detailText, formatMsOrNa, formatValue } from '../format.js';
 import type { Comparison } from '../gate/types.js';
 import type { ResultDocument } from '../result.js';
@@ -98,6 +99,7 @@ export function reportView(r: ResultDocument, charts: Chart[], comparison?: Comp
       { name: 'served only', value: `p50 ${formatMsOrNa(r.latency.served.p50Ms)} · p95 ${formatMsOrNa(r.latency.served.p95Ms)} · p99 ${formatMsOrNa(r.latency.served.p99Ms)} (responses below 500)` },
     ],
     caveats: r.caveats,
+    server: serverSection(r.server),
     requests: requestSections(r),
     charts,
     disruptions: r.disruptions.map((d) => ({ from: formatMsOrNa(d.startMs), to: formatMsOrNa(d.endMs), length: formatMsOrNa(d.durationMs), failures: d.failures, fault: (d.fault ?? 'no fault of this run') + (d.harnessStall ? ' — coincides with a harness stall: possibly the harness\'s own' : '') })),
