@@ -22,6 +22,11 @@
  *      templated workload vs bare autocannon's in a child process of its own at the same rate
  *      (autocannon's overallRate), each process.cpuUsage() around the run alone (goal ≤ 1.0); beside
  *      it, the templated workload's CPU per request vs the Task API preset's reads
+ *  (l) start-up of the compiled CLI (npm run build; rebuilt first): wall time of `gameday --help` (goal ≤ 0.2 s)
+ *      and `gameday validate scenarios/pod-kill.yaml` (goal ≤ 0.4 s), BENCH_STARTUP_RUNS times (default 10), and
+ *      command → first request of `gameday run scenarios/pod-kill.yaml` on the embedded default (goal ≤ 3 s),
+ *      BENCH_FIRST_REQUEST_RUNS times (default 5); each A/B alternated with the same command from the
+ *      TypeScript sources through tsx (GAMEDAY_FROM_SOURCE=1), printed beside it
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
@@ -32,6 +37,7 @@ import { catchRepetition } from './catch.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
 import { proxyLoopCost, proxyOverhead, type LoopCostRow } from './proxy.js';
 import { repeatScenario } from './scenarios.js';
+import { buildCompiled, commandToFirstRequest, commandWall, compiledIsFresh, type StartMode } from './startup.js';
 import { rampFollowing } from './ramp.js';
 import { bareOrdersClosed, harnessRun, spread, startAutocannonRunner, startOrdersTarget } from './templated.js';
 import { readdirSync } from 'node:fs';
@@ -296,6 +302,48 @@ async function openCpuPerRequest(): Promise<void> {
   }
 }
 
+async function startup(): Promise<void> {
+  const runs = Math.max(1, Math.min(100, Number(process.env['BENCH_STARTUP_RUNS'] ?? 10)));
+  const firstRuns = Math.max(1, Math.min(20, Number(process.env['BENCH_FIRST_REQUEST_RUNS'] ?? 5)));
+  const scenario = 'scenarios/pod-kill.yaml';
+  await buildCompiled();
+  let rebuilt = 0;
+  // A source edited meanwhile makes bin.mjs run the sources: rebuild, so the compiled side stays compiled.
+  const fresh = async (): Promise<void> => {
+    if (!compiledIsFresh()) (rebuilt++, await buildCompiled());
+  };
+  const measure = async (n: number, one: (mode: StartMode) => Promise<number>): Promise<Record<StartMode, number[]>> => {
+    const out: Record<StartMode, number[]> = { compiled: [], source: [] };
+    await one('compiled'); // warm the file cache, not counted
+    for (let i = 0; i < n; i++) {
+      for (const mode of i % 2 === 0 ? (['compiled', 'source'] as const) : (['source', 'compiled'] as const)) {
+        if (mode === 'compiled') await fresh();
+        out[mode].push(await one(mode));
+      }
+    }
+    return out;
+  };
+  const goals = [
+    { name: '`gameday --help`', goal: 200, n: runs, one: (m: StartMode) => commandWall(['--help'], m) },
+    { name: `\`gameday validate ${scenario}\``, goal: 400, n: runs, one: (m: StartMode) => commandWall(['validate', scenario], m) },
+    { name: `\`gameday run ${scenario}\`: command → first request (embedded default)`, goal: 3000, n: firstRuns, one: (m: StartMode) => commandToFirstRequest(scenario, m) },
+  ];
+  for (const g of goals) {
+    const t = await measure(g.n, g.one);
+    const median = spread(t.compiled).median;
+    process.stdout.write(`  (l) ${g.name}: compiled ${range(t.compiled, ' ms')}, from the sources ${range(t.source, ' ms')}\n`);
+    rows.push({
+      name: `(l) start-up, ${g.name}, compiled CLI, wall time over ${g.n} runs A/B alternated with the sources through tsx`,
+      value: `${range(t.compiled, ' ms')}`,
+      reference: `goal ${g.goal} ms; from the sources ${range(t.source, ' ms')}`,
+      ratio: median / g.goal,
+      goal: `≤ 1.0 (median ≤ ${g.goal} ms)`,
+      met: median <= g.goal,
+    });
+  }
+  if (rebuilt > 0) process.stdout.write(`  (l) sources changed during the measurement: rebuilt ${rebuilt} time(s)\n`);
+}
+
 const only = process.env['BENCH_ONLY'];
 if (!only || only.includes('c')) await coldStart();
 if (!only || only.includes('a')) await serviceVsPgbench();
@@ -308,6 +356,7 @@ if (!only || only.includes('h')) await shippedScenarios();
 if (!only || only.includes('i')) await rampRate();
 if (!only || only.includes('j')) await templatedVsAutocannon();
 if (!only || only.includes('k')) await openCpuPerRequest();
+if (!only || only.includes('l')) await startup();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {
