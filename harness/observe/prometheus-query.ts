@@ -42,6 +42,8 @@ export interface ServerPhase extends PhaseWindow {
   /** Requests answered, counted by the replicas: counter differences, interpolated between the scrapes around each edge. */
   requests: number;
   status5xx: number;
+  /** status5xx over the window's length (per second), as the seed's rate(...) reads it. */
+  rate5xxPerS: number;
   /** The seed's `sum(increase(task_api_requests_total{status=~"5.."}[window]))` at the window's end (extrapolated). */
   seed5xx: { query: string; value: number | null };
   p95: ServerQuantile;
@@ -220,6 +222,7 @@ export async function readServerView(
       arithmetic: `${w.phase}${w.fault ? ` of ${w.fault}` : ''}: ${fmtS(w.endMs)} − ${fmtS(w.startMs)} = ${((w.endMs - w.startMs) / 1000).toFixed(1)} s → [${windowS}s], evaluated at ${new Date(w.endWallMs).toISOString()}`,
       requests: increaseOf(requests, w),
       status5xx: increaseOf(fivexx, w),
+      rate5xxPerS: round3(increaseOf(fivexx, w) / ((w.endMs - w.startMs) / 1000)),
       seed5xx: { query: seed5xxQuery, value: seed5xx === null ? null : round3(seed5xx) },
       p95: { ...quantileOf(buckets, w, 0.95), seedMs: finiteOrNull(seedP95), seedQuery: seedQ(0.95) },
       p99: { ...quantileOf(buckets, w, 0.99), seedMs: finiteOrNull(seedP99), seedQuery: seedQ(0.99) },

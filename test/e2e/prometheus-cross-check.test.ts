@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ServerBlock } from '../../harness/observe/server-compare.js';
 import { findPrometheus } from '../../harness/platform/local/prometheus.js';
 import type { ResultDocument } from '../../harness/report/result.js';
-import { runCli } from '../helpers/cli.js';
-import { privateTmp, processesMentioning } from '../helpers/leftovers.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { isAlive, privateTmp, processesMentioning, waitFor } from '../helpers/leftovers.js';
 
 const binary = findPrometheus();
 const why = 'skipped' in binary ? binary.skipped : '';
@@ -79,6 +79,29 @@ describe.skipIf(!!why)(`the servers' view beside the clients' (real Prometheus)$
     const html = readFileSync(join(outs[outs.length - 1]!, 'report.html'), 'utf8');
     expect(html).toContain('<section id="server">');
     expect(html).toContain(`5xx agree: ${r.requests.status5xx} on both sides`);
+  });
+
+  it('Ctrl-C mid-run: Prometheus is stopped and its directory removed before exit 130', { timeout: 90_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gd-prom-int-'));
+    outs.push(out);
+    const tmp = privateTmp();
+    const run = startCli(['run', 'test/scenarios/prom-5xx.yaml', '--out', out], { TMPDIR: tmp.dir }, { detached: true });
+    try {
+      expect(await waitFor(() => run.stdout().includes('s/10s') && tmp.entries().some((e) => e.startsWith('gameday-prom-')), 60_000, 50)).toBe(true);
+      const pids = processesMentioning(tmp.dir);
+      expect(pids.length).toBeGreaterThan(0);
+      process.kill(-(run.child.pid as number), 'SIGINT');
+      expect((await run.exit).code).toBe(130);
+      const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultDocument;
+      const ready = r.journal.find((e) => e.type === 'prometheus.ready');
+      expect(ready).toBeDefined();
+      expect(isAlive((ready!.detail as { pid: number }).pid)).toBe(false);
+      expect(pids.filter(isAlive)).toEqual([]);
+      expect(tmp.entries()).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+      rmSync(tmp.dir, { recursive: true, force: true });
+    }
   });
 
   it('a pod kill: resets only clients saw are explained, and the killed replica\'s scrape gap is named', { timeout: 90_000 }, async () => {
