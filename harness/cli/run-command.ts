@@ -1,10 +1,8 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode } from '../core/exit-codes.js';
-import { renderComparisonMarkdown } from '../report/compare-markdown.js';
-import { compareResults, type LoadedResult } from '../report/gate/compare-results.js';
+import type { LoadedResult } from '../report/gate/compare-results.js';
 import type { Comparison } from '../report/gate/types.js';
-import { repeatSummary } from '../report/repeat-summary.js';
 import { loadPlan } from '../scenario/index.js';
 import type { Plan } from '../scenario/plan.js';
 import type { RunPrinter } from './printer.js';
@@ -40,8 +38,10 @@ export async function runCommand(file: string, opts: RunCommandOptions, printer:
   await mkdir(outDir, { recursive: true });
   const { codes, results } = await runRepetitions(plan, outDir, repeat, opts.argv, printer);
   const complete = results.length === repeat && codes.every((c) => c === ExitCode.Passed || c === ExitCode.SpecFailed);
-  const comparison = baseline && complete ? compareResults(baseline, results) : undefined;
+  // The gate's and the report's modules load after the runs, not between the command and the first request.
+  const comparison = baseline && complete ? (await import('../report/gate/compare-results.js')).compareResults(baseline, results) : undefined;
   if (comparison) {
+    const { renderComparisonMarkdown } = await import('../report/compare-markdown.js');
     printer.comparison(comparison, renderComparisonMarkdown(comparison));
     codes.push(comparison.regressed ? ExitCode.Regressed : ExitCode.Passed);
   }
@@ -78,6 +78,7 @@ async function writeSummaries(outDir: string, results: LoadedResult[], compariso
     return;
   }
   if (results.length === 0) return;
+  const { repeatSummary } = await import('../report/repeat-summary.js');
   const markdown = repeatSummary(results, comparison);
   await writeFile(join(outDir, 'summary.md'), markdown);
   if (comparison) await writeFile(join(outDir, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
