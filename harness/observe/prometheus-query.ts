@@ -58,8 +58,14 @@ export interface ScrapeGap {
   goneByMs: number | null;
 }
 
+/** The servers' p95 through the run, for the latency chart: the query, and [run-clock s, ms] points. */
+export interface ServerP95Series {
+  query: string;
+  points: Array<[number, number]>;
+}
+
 export type ServerView =
-  | { source: 'prometheus'; url: string; scrapeIntervalS: number; phases: ServerPhase[]; scrapeGaps: ScrapeGap[] }
+  | { source: 'prometheus'; url: string; scrapeIntervalS: number; phases: ServerPhase[]; scrapeGaps: ScrapeGap[]; p95Series: ServerP95Series }
   | { skipped: string };
 
 interface Series {
@@ -87,6 +93,13 @@ export class PrometheusQuery {
   /** The instant vector's values (for checks that want one number per series). */
   async vector(query: string, atWallMs: number): Promise<number[]> {
     return vectorValues(await this.driver.instantQuery(query, new Date(atWallMs)));
+  }
+
+  /** A range query's first series as [epoch ms, value] points (NaN values dropped). */
+  async range(query: string, fromWallMs: number, toWallMs: number, stepS: number): Promise<Array<[number, number]>> {
+    const res = await this.driver.rangeQuery(query, new Date(fromWallMs), new Date(toWallMs), stepS);
+    const first = (res.result as Array<{ values: Array<{ time: Date; value: number }> }>)[0];
+    return (first?.values ?? []).map((v) => [v.time.getTime(), Number(v.value)] as [number, number]).filter(([, v]) => Number.isFinite(v));
   }
 
   /** The raw samples of `selector` between two instants (a range-vector instant query). */
@@ -228,7 +241,12 @@ export async function readServerView(
       p99: { ...quantileOf(buckets, w, 0.99), seedMs: finiteOrNull(seedP99), seedQuery: seedQ(0.99) },
     });
   }
-  return { source: 'prometheus', url: client.url, scrapeIntervalS, phases, scrapeGaps: scrapeGaps(up, runStartWallMs, Math.max(...windows.map((w) => w.endWallMs)), scrapeIntervalS, exits) };
+  // Each point covers the 3 s (three scrapes) before it, drawn at that span's middle.
+  const p95Query = `histogram_quantile(0.95, sum(rate(${BUCKETS}[${3 * scrapeIntervalS}s])) by (le))*1000`;
+  const runFrom = Math.min(...windows.map((w) => w.startWallMs));
+  const runTo = Math.max(...windows.map((w) => w.endWallMs));
+  const p95Points = (await client.range(p95Query, runFrom, runTo, scrapeIntervalS)).map(([t, v]) => [round3((t - runStartWallMs) / 1000 - 1.5 * scrapeIntervalS), round3(v)] as [number, number]);
+  return { source: 'prometheus', url: client.url, scrapeIntervalS, phases, p95Series: { query: p95Query, points: p95Points }, scrapeGaps: scrapeGaps(up, runStartWallMs, Math.max(...windows.map((w) => w.endWallMs)), scrapeIntervalS, exits) };
 }
 
 function fmtS(ms: number): string {

@@ -78,6 +78,9 @@ describe.skipIf(!!why)(`the servers' view beside the clients' (real Prometheus)$
     // The HTML report shows both views per window.
     const html = readFileSync(join(outs[outs.length - 1]!, 'report.html'), 'utf8');
     expect(html).toContain('<section id="server">');
+    // The servers' p95 over the client p95 timeline: about one point a second of the run.
+    expect(server.p95Series.points.length).toBeGreaterThan(5);
+    expect(html).toContain('dotted: the servers&#x27; p95 from Prometheus');
     expect(html).toContain(`5xx agree: ${r.requests.status5xx} on both sides`);
   });
 

@@ -16,6 +16,7 @@ const xSeconds = (r: ResultDocument): object => ({ type: 'value', name: 's', min
 
 function latencyChart(r: ResultDocument): Chart {
   const slo = r.slo.latencyP95Ms;
+  const server = r.server && 'p95Series' in r.server && r.server.p95Series.points.length > 0 ? r.server.p95Series : undefined;
   const line = (name: string, pick: (w: ResultDocument['timeline'][number]) => number | null, extra: object = {}): object => ({ name, type: 'line', showSymbol: false, connectNulls: false, data: pairs(r, pick), ...extra });
   const svg = renderSvg({
     xAxis: xSeconds(r),
@@ -25,9 +26,11 @@ function latencyChart(r: ResultDocument): Chart {
       line('p50', (w) => w.p50Ms, { markArea: { silent: true, label: { color: '#842029', position: 'insideTop' }, data: [...faultAreas(r).data, ...stallAreas(r)] } }),
       line('p95', (w) => w.p95Ms, { markLine: { silent: true, symbol: 'none', lineStyle: { color: '#dc3545', type: 'dashed' }, label: { formatter: `SLO p95 ${slo} ms`, position: 'insideEndTop' }, data: [{ yAxis: slo }] } }),
       line('p99', (w) => w.p99Ms),
+      ...(server ? [{ name: 'server p95', type: 'line', showSymbol: false, lineStyle: { type: 'dotted', width: 2 }, data: server.points.filter(([t]) => t >= 0) }] : []),
     ],
   });
-  return { id: 'latency', title: 'Latency per second', caption: `p50, p95 and p99 of the requests meant to be sent in each second (${r.latency.over}; log scale); fault windows shaded red, recovery windows amber${r.harnessLag?.stalledSeconds.length ? ', seconds in which the harness itself stalled grey' : ''}; dashed line: the SLO (p95 ${slo} ms).`, svg };
+  const serverNote = server ? `; dotted: the servers' p95 from Prometheus (${server.query}, each point over the 3 s around it, interpolated within the histogram's buckets)` : '';
+  return { id: 'latency', title: 'Latency per second', caption: `p50, p95 and p99 of the requests meant to be sent in each second (${r.latency.over}; log scale); fault windows shaded red, recovery windows amber${r.harnessLag?.stalledSeconds.length ? ', seconds in which the harness itself stalled grey' : ''}; dashed line: the SLO (p95 ${slo} ms)${serverNote}.`, svg };
 }
 
 function throughputChart(r: ResultDocument): Chart {
