@@ -46,13 +46,16 @@ export async function startDelayServer(delayMs: number): Promise<DelayServer> {
   };
 }
 
-/** A short Game Day against `url`: open-model reads only, no faults. */
+/**
+ * A short Game Day against `url`: open-model reads only, no faults. Twelve judged seconds: the
+ * gate's bootstrap resamples whole seconds, and fewer make a +30 % change hard to tell from noise.
+ */
 export function delayScenario(url: string, name = 'gate-check'): string {
   return `apiVersion: gameday.dev/v1alpha1
 kind: Scenario
 metadata: { name: ${name} }
 spec:
-  duration: 10s
+  duration: 13s
   warmup: 1s
   target: { url: "${url}" }
   load: { model: open, rate: 200, connections: 16, mix: { get: 100 } }
