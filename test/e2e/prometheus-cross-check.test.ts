@@ -94,7 +94,7 @@ describe.skipIf(!!why)(`the servers' view beside the clients' (real Prometheus)$
       const pids = processesMentioning(tmp.dir);
       expect(pids.length).toBeGreaterThan(0);
       process.kill(-(run.child.pid as number), 'SIGINT');
-      expect((await run.exit).code).toBe(130);
+      expect((await run.exit).code, run.stderr()).toBe(130);
       const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultDocument;
       const ready = r.journal.find((e) => e.type === 'prometheus.ready');
       expect(ready).toBeDefined();

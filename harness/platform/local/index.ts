@@ -35,6 +35,7 @@ export class LocalPlatform implements Platform {
   private image?: TaskApiImage;
   private reaper?: Reaper;
   private prometheus?: PrometheusServer;
+  private prometheusStarting?: Promise<{ url: string } | { skipped: string } | undefined>;
   private tornDown = false;
 
   constructor(
@@ -61,6 +62,9 @@ export class LocalPlatform implements Platform {
     imageBuilding.catch(() => undefined);
     const reaper = (this.reaper = await reaperStarting);
     signal.throwIfAborted();
+    // Prometheus applies discovered targets on a 5 s tick: started now, that tick overlaps the deploy.
+    const prometheusStarting = (this.prometheusStarting = this.startPrometheus(signal));
+    prometheusStarting.catch(() => undefined);
     if (!this.ctx.logDir) {
       this.logDir = join(tmpdir(), `gameday-logs-${randomBytes(6).toString('hex')}`);
       reaper.watchPath(this.logDir);
@@ -117,7 +121,7 @@ export class LocalPlatform implements Platform {
       detail: { replicas: this.plan.replicas, replicasReadyMs: Math.round(this.clock.now() - tReplicas), totalMs: Math.round(this.clock.now() - t0) },
     });
     const supervisor = this.supervisor;
-    const prometheus = await this.startPrometheus(signal);
+    const prometheus = await prometheusStarting;
     if (this.prometheus) {
       this.prometheus.follow(() => supervisor.statuses());
       // Every counter has its first sample before the run's zero: the first window starts from it.
@@ -169,6 +173,7 @@ export class LocalPlatform implements Platform {
   async teardown(): Promise<void> {
     if (this.tornDown) return;
     this.tornDown = true;
+    await this.prometheusStarting?.catch(() => undefined);
     await this.prometheus?.stop();
     await this.service?.close();
     await this.supervisor?.stop();

@@ -86,7 +86,7 @@ export function fileSdTargets(targets: ScrapeTarget[]): string {
  * own process group (registered the instant it is spawned), listening on a free loopback port.
  * Resolves once /-/ready answers 200; on any failure everything is stopped and removed.
  */
-export async function startPrometheus(binary: string, opts: { reaping?: Reaping; signal?: AbortSignal } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(binary: string, opts: { reaping?: Reaping; signal?: AbortSignal; targets?: ScrapeTarget[] } = {}): Promise<PrometheusServer> {
   const { reaping, signal } = opts;
   const dir = join(tmpdir(), `gameday-prom-${randomBytes(6).toString('hex')}`);
   reaping?.watchPath(dir);
@@ -115,7 +115,9 @@ export async function startPrometheus(binary: string, opts: { reaping?: Reaping;
   };
   try {
     await mkdir(dir, { mode: 0o700 });
-    await setTargets([]);
+    // Targets known at start-up are in the first discovery; later changes wait for Prometheus's
+    // discovery tick (5 s), so the platform starts it once the replicas listen.
+    await setTargets(opts.targets ?? []);
     await writeFile(join(dir, 'prometheus.yml'), prometheusConfig(targetsFile));
     const port = await freePort();
     signal?.throwIfAborted();
@@ -146,6 +148,7 @@ export async function startPrometheus(binary: string, opts: { reaping?: Reaping;
           setTargets(targets).catch(() => undefined);
         };
         sync();
+        if (timer) clearInterval(timer);
         timer = setInterval(sync, FOLLOW_EVERY_MS);
         timer.unref();
       },
