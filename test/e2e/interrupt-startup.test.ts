@@ -38,7 +38,8 @@ interface Step {
 }
 
 const STEPS: Step[] = [
-  { name: 'the Service starting', reached: (procs) => procs.some((c) => c.includes('service-main.ts')) },
+  // service-main.ts from the sources (tsx), service-main.js from the compiled CLI (dist/).
+  { name: 'the Service starting', reached: (procs) => procs.some((c) => /service-main\.[mc]?[jt]s\b/.test(c)) },
   { name: 'the PostgreSQL temp directory created', reached: (_, tmp) => tmp.entries().some((e) => e.startsWith('gameday-pg-')) },
   { name: 'initdb running', reached: (procs) => procs.some((c) => /\/initdb\b/.test(c)) },
   { name: 'the server starting', reached: (procs) => procs.some((c) => /\/postgres -D /.test(c)) },
@@ -123,11 +124,13 @@ describe('a signal while the command is still loading', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('%s: exit 130 at once, nothing started, nothing left', { timeout: 60_000 }, async (signal) => {
     const out = mkdtempSync(join(tmpdir(), 'gd-early-'));
     const tmp = privateTmp();
-    const run = startCli(['run', SCENARIO, '--out', out], { TMPDIR: tmp.dir }, { detached: true });
+    const run = startCli(['run', SCENARIO, '--out', out], { TMPDIR: tmp.dir, GAMEDAY_FROM_SOURCE: '1' }, { detached: true });
     const pid = run.child.pid as number;
     const seen = new Observed(pid);
     try {
-      // tsx making its cache in TMPDIR marks the loading of the command's modules (a second or more).
+      // From the sources (GAMEDAY_FROM_SOURCE), whose loading takes a second or more: tsx making its
+      // cache in TMPDIR marks it. (Node's own SIGINT/SIGTERM handlers are installed at start-up, so
+      // the kernel's caught-signal mask cannot tell when bin.mjs has trapped them.)
       const loading = (): boolean => readdirSync(tmp.dir).some((e) => /^tsx-\d+$/.test(e));
       expect(await waitFor(loading, 10_000, 2)).toBe(true);
       process.kill(pid, signal);
@@ -145,3 +148,4 @@ describe('a signal while the command is still loading', () => {
     }
   });
 });
+
