@@ -1,6 +1,7 @@
 // A minimal HTTP target in its own process, so the load generator under test does not share its
 // event loop: answers every request with a small JSON body.
 import { createServer } from 'node:http';
+import { serveAsChild } from './child-server.js';
 
 const body = JSON.stringify({ id: 1, title: 'bench', status: 'pending', priority: 3 });
 const server = createServer((req, res) => {
@@ -10,10 +11,4 @@ const server = createServer((req, res) => {
     res.end(body);
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  process.stdout.write(`${JSON.stringify({ event: 'listening', port: typeof addr === 'object' && addr ? addr.port : 0 })}\n`);
-});
-process.on('disconnect', () => process.exit(0));
-process.on('SIGTERM', () => process.exit(0));
+serveAsChild(server);

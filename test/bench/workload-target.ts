@@ -3,6 +3,7 @@
 // (what the workload captures), GET /orders/:id 200 with the order, GET /orders (a page) 200; and
 // GET /tasks/:id, for the Task API preset beside it.
 import { createServer } from 'node:http';
+import { serveAsChild } from './child-server.js';
 
 let nextId = 1000;
 const page = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: String(i + 1), customer: 'Ada Lovelace', qty: 3 })), next: null });
@@ -21,10 +22,4 @@ const server = createServer((req, res) => {
     res.end(body);
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  process.stdout.write(`${JSON.stringify({ event: 'listening', port: typeof addr === 'object' && addr ? addr.port : 0 })}\n`);
-});
-process.on('disconnect', () => process.exit(0));
-process.on('SIGTERM', () => process.exit(0));
+serveAsChild(server);
