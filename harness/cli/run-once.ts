@@ -33,8 +33,7 @@ export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter
     const host = hostLoad.result();
     const meta = { ...(await runMeta(plan, startedAt, opts.argv)), ...(host ? { hostLoad: host } : {}) };
     result = buildResult(plan, outcome.analysis, outcome.status, meta, outcome.load);
-    // The report's modules (ECharts alone takes about 0.5 s to load) load once the run is over, not
-    // between the command and its first request.
+    // Loaded while the platform deployed (see runCommand): this import hits the cache.
     const { writeOutputs } = await import('../report/outputs.js');
     printer.result(result, await writeOutputs(opts.outDir, result));
   }
