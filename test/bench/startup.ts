@@ -12,7 +12,7 @@ const compiledEntry = compiledEntryJs as (root: string) => string | undefined;
 /** Which code `gameday` runs: the compiled dist/ (fresh build) or the TypeScript sources through tsx. */
 export type StartMode = 'compiled' | 'source';
 
-const envFor = (mode: StartMode): NodeJS.ProcessEnv => ({ ...process.env, CI: 'true', GAMEDAY_FROM_SOURCE: mode === 'source' ? '1' : '0' });
+const envFor = (mode: StartMode, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ ...process.env, CI: 'true', GAMEDAY_FROM_SOURCE: mode === 'source' ? '1' : '0', ...extra });
 
 /** Wall time of one `gameday <args>` from spawn to exit, in ms; throws unless it exits 0. */
 export function commandWall(args: string[], mode: StartMode): Promise<number> {
@@ -35,11 +35,11 @@ export function commandWall(args: string[], mode: StartMode): Promise<number> {
  * interval): the run is interrupted at its first tick (exit 130 after cleanup) and the partial
  * result.json read back.
  */
-export function commandToFirstRequest(scenario: string, mode: StartMode): Promise<number> {
+export function commandToFirstRequest(scenario: string, mode: StartMode, env: Record<string, string> = {}): Promise<number> {
   const out = mkdtempSync(join(tmpdir(), 'gd-bench-start-'));
   return new Promise<number>((resolve, reject) => {
     const startedWall = Date.now();
-    const child = spawn(process.execPath, [BIN, 'run', scenario, '--out', out, '--json'], { cwd: ROOT, env: envFor(mode), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'run', scenario, '--out', out, '--json'], { cwd: ROOT, env: envFor(mode, env), stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGINT'), 60_000);
     let buffered = '';
     let stderr = '';
