@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../harness/core/clock.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import { runGameDay } from '../../harness/run/gameday.js';
@@ -92,7 +92,11 @@ spec:
 `;
 
 describe('client-observed disruption is measured within 100 ms of an outage of known length, by when requests were meant to be sent', () => {
-  const out = mkdtempSync(join(tmpdir(), 'gd-cal-'));
+  // Made when the block runs, not when it is collected: a filtered-out block runs no hooks.
+  let out = '';
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'gd-cal-'));
+  });
   let server: OutageServer | undefined;
   afterEach(async () => {
     await server?.close();
@@ -167,7 +171,10 @@ describe('client-observed disruption is measured within 100 ms of an outage of k
 });
 
 describe('client RTO of a total outage on the local platform', () => {
-  const out = mkdtempSync(join(tmpdir(), 'gd-cal-all-'));
+  let out = '';
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'gd-cal-all-'));
+  });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('pod-kill mode all: client RTO is within 100 ms of the first replacement joining the Service', async () => {
