@@ -54,7 +54,7 @@ class ClosedRun implements LoadRun {
   ) {
     this.origin = assertAllowedTarget(target.url, target).origin;
     this.connector = guardedConnector(target, plan.timeoutMs);
-    this.workload = new Workload(plan.workload, plan.seed, target.pools);
+    this.workload = target.workload ?? new Workload(plan.workload, plan.seed, target.pools);
     if (target.onPoolEmpty) this.workload.onPoolEmpty(target.onPoolEmpty);
     for (let i = 0; i < plan.connections; i++) this.loops.push(new Loop(this));
     this.done = this.run(signal);

@@ -55,7 +55,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     private readonly observer?: LoadObserver,
   ) {
     const origin = assertAllowedTarget(target.url, target).origin;
-    this.workload = new Workload(plan.workload, plan.seed, target.pools);
+    this.workload = target.workload ?? new Workload(plan.workload, plan.seed, target.pools);
     if (target.onPoolEmpty) this.workload.onPoolEmpty(target.onPoolEmpty);
     this.pool = new Pool(origin, {
       connections: plan.connections,

@@ -1,3 +1,4 @@
+import type { Workload } from './workload.js';
 import type { WorkloadPlan } from './workload-plan.js';
 import type { TargetAccess } from './loopback.js';
 
@@ -99,6 +100,11 @@ export interface LoadTarget extends TargetAccess {
   pools: ReadonlyMap<string, readonly string[]>;
   /** Told when a request finds a pool empty (the arrival is not sent; counted in `skipped`). */
   onPoolEmpty?: (pool: string) => void;
+  /**
+   * The plan's workload, already built (its templates compiled): a run builds it before its
+   * clock's zero so the load starts on time. Absent: the driver builds it from the plan and `pools`.
+   */
+  workload?: Workload;
 }
 
 export interface LoadSummary {

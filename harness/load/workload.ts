@@ -177,6 +177,20 @@ export class Workload {
   }
 }
 
+/** The pools that requests with a weight above 0 pick or take from, read from their templates. */
+export function poolsPickedBy(requests: readonly RequestPlan[]): Set<string> {
+  const pools = new Set<string>();
+  for (const r of requests) {
+    if (r.weight <= 0) continue;
+    for (const source of [r.path, ...Object.values(r.headers), ...(r.body !== undefined ? [r.body] : [])]) {
+      const info = analyzeTemplate(source);
+      if ('error' in info) continue;
+      for (const pool of [...info.picks, ...info.takes]) pools.add(pool);
+    }
+  }
+  return pools;
+}
+
 function checked(source: string, request: string): TemplateInfo {
   const info = analyzeTemplate(source);
   if ('error' in info) throw new Error(`request ${request}: template ${JSON.stringify(source)}: expected ${info.error.expected}, found ${info.error.found}`);

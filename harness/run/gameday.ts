@@ -6,7 +6,7 @@ import { Journal } from '../core/journal.js';
 import { seededRandom } from '../core/random.js';
 import { createInjector } from '../faults/index.js';
 import { createLoadDriver, fillPools } from '../load/index.js';
-import { Workload } from '../load/workload.js';
+import { poolsPickedBy, Workload } from '../load/workload.js';
 import type { TargetAccess } from '../load/loopback.js';
 import type { LoadSummary } from '../load/types.js';
 import { createPlatform, type Deployment } from '../platform/index.js';
@@ -85,9 +85,8 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const pools = await startingPools(plan, deployment, opts.signal);
     opts.signal.throwIfAborted();
 
-    // Pay the workload's first-time costs (template compiler, faker's locale) before the clock's zero,
-    // so the load starts on time; the drivers build their own from the same plan.
-    new Workload(plan.load.workload, plan.load.seed, pools);
+    // Built (templates compiled, faker loaded) before the clock's zero, so the load starts on time.
+    const workload = new Workload(plan.load.workload, plan.load.seed, pools);
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
     recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2, requests: workloadRequests(plan.load) });
@@ -104,7 +103,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     lag = new LagMonitor(clock);
     lag.start();
     const loadRun = createLoadDriver(plan.load, clock, lag).start(
-      { url: deployment.serviceUrl, ...targetAccess(plan), pools, onPoolEmpty: (pool) => journal.record({ source: 'load', type: 'pool.empty', detail: { pool } }) },
+      { url: deployment.serviceUrl, ...targetAccess(plan), pools, workload, onPoolEmpty: (pool) => journal.record({ source: 'load', type: 'pool.empty', detail: { pool } }) },
       recorder,
       opts.signal,
     );
@@ -174,9 +173,9 @@ async function startingPools(plan: Plan, deployment: Deployment, signal: AbortSi
   const pools = await fillPools(plan.load.workload.pools, deployment.serviceUrl, seededValues ? { seeded: seededValues } : {}, signal, targetAccess(plan));
   // A pool that requests pick from but that nothing filled and no request captures into: nothing could be sent.
   const captured = new Set(plan.load.workload.requests.flatMap((r) => Object.keys(r.capture)));
+  const picked = poolsPickedBy(plan.load.workload.requests);
   for (const pool of plan.load.workload.pools) {
-    const picked = plan.load.workload.requests.some((r) => r.weight > 0 && (r.path.includes(pool.name) || (r.body ?? '').includes(pool.name)));
-    if (picked && !captured.has(pool.name) && (pools.get(pool.name)?.length ?? 0) === 0) {
+    if (picked.has(pool.name) && !captured.has(pool.name) && (pools.get(pool.name)?.length ?? 0) === 0) {
       throw new HarnessError(`pool ${pool.name} is empty after filling it from ${deployment.serviceUrl}${pool.discover ? pool.discover.path : ''}; seed the target first`);
     }
   }

@@ -8,17 +8,24 @@ import type { OutcomeCounts, StatusClass, TransportErrorCounts } from './types.j
  * slots, so the hot path only increments numbers. `toOutcomeCounts` turns them into plain data.
  */
 export const SLOT_STATUS = 0; // 5 slots: 1xx..5xx
-export const SLOT_TRANSPORT = 5; // 5 slots, in TRANSPORT_ERROR_KINDS order
-export const SLOT_SLOW = 10;
-export const SLOT_DROPPED = 11;
-export const SLOT_CLAMPED = 12;
+export const SLOT_TRANSPORT = 5; // one slot per kind, in TRANSPORT_ERROR_KINDS order
+const TRANSPORT_SLOTS = TRANSPORT_ERROR_KINDS.length;
+export const SLOT_SLOW = SLOT_TRANSPORT + TRANSPORT_SLOTS;
+export const SLOT_DROPPED = SLOT_SLOW + 1;
+export const SLOT_CLAMPED = SLOT_SLOW + 2;
 /** Sum of the recorded latencies in µs (after clamping), for an exact mean. */
-export const SLOT_SUM_US = 13;
+export const SLOT_SUM_US = SLOT_SLOW + 3;
 /** Responses whose status the request does not expect (never a 5xx: those are failures, counted apart). */
-export const SLOT_UNEXPECTED = 14;
-/** TLS handshake failures: the transport kind added last, so the slots before it keep their places. */
-export const SLOT_TLS = 15;
-export const SLOT_COUNT = 16;
+export const SLOT_UNEXPECTED = SLOT_SLOW + 4;
+export const SLOT_COUNT = SLOT_SLOW + 5;
+
+/** Slots live in memory only (result.json holds the counts by name), so their order is free to change. */
+const TRANSPORT_INDEX: Readonly<Record<TransportErrorKind, number>> = Object.fromEntries(TRANSPORT_ERROR_KINDS.map((k, i) => [k, SLOT_TRANSPORT + i])) as Record<TransportErrorKind, number>;
+
+/** True for the slot of any transport error kind. */
+export function isTransportSlot(slot: number): boolean {
+  return slot >= SLOT_TRANSPORT && slot < SLOT_TRANSPORT + TRANSPORT_SLOTS;
+}
 
 export function newCounterSlots(): Float64Array {
   return new Float64Array(SLOT_COUNT);
@@ -36,20 +43,7 @@ export function statusSlot(status: number): number {
 }
 
 export function transportSlot(kind: TransportErrorKind): number {
-  switch (kind) {
-    case 'refused':
-      return SLOT_TRANSPORT;
-    case 'reset':
-      return SLOT_TRANSPORT + 1;
-    case 'timeout':
-      return SLOT_TRANSPORT + 2;
-    case 'closed':
-      return SLOT_TRANSPORT + 3;
-    case 'tls':
-      return SLOT_TLS;
-    default:
-      return SLOT_TRANSPORT + 4;
-  }
+  return TRANSPORT_INDEX[kind] ?? SLOT_TRANSPORT + TRANSPORT_ERROR_KINDS.indexOf('other');
 }
 
 function at(slots: Float64Array, i: number): number {

@@ -1,7 +1,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { addDrop, addOutcome, newBucket } from './bucket.js';
 import type { Bucket } from './bucket.js';
-import { SLOT_STATUS, SLOT_SUM_US, SLOT_TRANSPORT, newCounterSlots, toOutcomeCounts } from './counters.js';
+import { SLOT_STATUS, SLOT_SUM_US, isTransportSlot, newCounterSlots, toOutcomeCounts } from './counters.js';
 import { copyHistogram, createLatencyHistogram, summarize } from './histogram.js';
 import { REQUEST_SECOND_COLUMNS } from './types.js';
 import type { RequestPhaseStats, RequestSecondColumns, RequestTimeline } from './types.js';
@@ -97,7 +97,7 @@ export class RequestTrack {
   outcome(second: number, phase: number, slot: number, us: number, slow: number, clamped: number, unexpected: number): void {
     addOutcome(this.phaseBucket(phase), slot, us, slow, clamped, 0, unexpected);
     const is5xx = slot === SLOT_STATUS + 4 ? 1 : 0;
-    const transport = slot >= SLOT_TRANSPORT && slot < SLOT_TRANSPORT + 5 ? 1 : 0;
+    const transport = isTransportSlot(slot) ? 1 : 0;
     const i = this.ringEntry(second);
     if (i < 0) {
       this.addSealed(second, 1, 0, is5xx, transport, unexpected);
