@@ -320,6 +320,17 @@ function buildSchema(obj: ObjectFactory) {
           serverName: z.string().max(253).regex(/^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i, 'a DNS name such as orders.staging.example.com').optional(),
         }).optional(),
       }).optional(),
+      /** The servers' view from an existing Prometheus (a cluster's) instead of one the platform starts. */
+      observe: obj({
+        prometheus: obj({
+          /** http(s); its host is loopback or allowed like spec.target's (spec.target.allowHosts / --allow-host). */
+          url: z.url().max(4096),
+          /** The environment variable holding a bearer token, sent as Authorization: Bearer. */
+          bearerTokenEnv: z.string().max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+          /** Label matchers added to the seed's queries, such as '{namespace="staging"}'. */
+          selector: z.string().min(2).max(1000).optional(),
+        }),
+      }).optional(),
       load: load.default(load.parse({})),
       workload: workload.optional(),
       faults: z.array(fault).max(100).default([]),
