@@ -296,6 +296,45 @@ function buildSchema(obj: ObjectFactory) {
     target: z.string().min(1).max(64),
   });
 
+  /** A share written as a percentage: "0.1%", "99%". */
+  const share = z.string().max(12).regex(/^\d+(\.\d+)?%$/, 'a percentage such as "1%"');
+  const rate = z.number().positive().max(MAX_RATE);
+  /** `gameday capacity`: steps of the open model's rate until the SLO breaks (see harness/capacity). */
+  const capacity = obj({
+    startRate: rate,
+    stepRate: rate,
+    maxRate: rate,
+    stepDuration: duration({ min: 2_000, max: 600_000 }).default('5s'),
+    /** The start of each step not judged (connections open, queues settle). */
+    settle: duration({ min: 0, max: 60_000 }).default('1s'),
+    /** Bound on the whole command (every search, mass termination, deploys). */
+    maxDuration: duration({ min: 10_000, max: 3_600_000 }).default('10m'),
+    /** Bisections between the last good and the first bad step. */
+    refine: nonNegativeInt.max(6).default(2),
+    slo: obj({
+      /** Default: spec.slo.latencyP95. */
+      latencyP95: duration(B.slo).optional(),
+      failureRatio: share.default('0.1%'),
+      achieved: share.default('99%'),
+    }).default({ failureRatio: '0.1%', achieved: '99%' }),
+    /** The peak traffic to plan for: 300 or "300/s". */
+    peak: z.union([rate, z.string().max(24).regex(/^\d+(\.\d+)?\/s$/, 'a rate such as "300/s"')]).optional(),
+    /** Searches besides N replicas: one replica fewer, and each named spec.faults entry active for a whole search. */
+    variants: obj({ nMinusOne: z.boolean().default(true), faults: z.array(dnsLabel).max(10).default([]) }).default({ nMinusOne: true, faults: [] }),
+    massTermination: obj({
+      /** The load while replicas are killed, as a share of the measured knee. */
+      load: share.default('50%'),
+      mode: z.enum(['all', 'fixed-percent']).default('all'),
+      /** fixed-percent: the share of replicas killed. */
+      percent: z.number().gt(0).max(100).optional(),
+      before: duration({ min: 1_000, max: 60_000 }).default('3s'),
+      /** How long recovery is watched at most. */
+      observe: duration({ min: 2_000, max: 600_000 }).default('30s'),
+    }).optional(),
+    /** The forecast: replicas lost at once that the peak must survive. */
+    forecastLoss: positiveInt.max(32).default(1),
+  });
+
   return obj({
     apiVersion: z.literal(API_VERSION),
     kind: z.literal('Scenario'),
@@ -350,6 +389,8 @@ function buildSchema(obj: ObjectFactory) {
       sustain: duration(B.resourceSustain).default('3s'),
     }).optional(),
     checks: z.array(check).max(200).optional(),
+    /** gameday capacity: the knee search, its variants, mass termination and the forecast (harness/capacity). */
+    capacity: capacity.optional(),
     }),
   });
 }
