@@ -52,11 +52,14 @@ async function main(argv: string[]): Promise<number> {
     .option('--baseline <result>', 'compare with a baseline result.json (or run directory); exit 1 on a regression')
     .option('--repeat <n>', 'run the Game Day n times; the regression gate pools the repetitions', positiveInt, 1)
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
-    .action(async (file: string, o: { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number; allowHost?: string[] }) => {
+    .option('--prometheus <url>', "read the servers' view from this existing Prometheus (overrides spec.observe.prometheus.url)")
+    .option('--prometheus-token-env <name>', 'send the bearer token held in this environment variable to it (overrides spec.observe.prometheus.bearerTokenEnv)')
+    .action(async (file: string, o: { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number; allowHost?: string[]; prometheus?: string; prometheusTokenEnv?: string }) => {
       const [{ choosePrinter }, { runCommand }] = await Promise.all([import('./printer.js'), import('./run-command.js')]);
       const printer = choosePrinter({ quiet: o.quiet, json: o.json }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
       const allowHosts = o.allowHost ? { allowHosts: o.allowHost } : {};
-      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...allowHosts, ...stepSummary() }, printer);
+      const prometheus = o.prometheus || o.prometheusTokenEnv ? { prometheus: { ...(o.prometheus ? { url: o.prometheus } : {}), ...(o.prometheusTokenEnv ? { bearerTokenEnv: o.prometheusTokenEnv } : {}) } } : {};
+      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...allowHosts, ...prometheus, ...stepSummary() }, printer);
     });
 
   program

@@ -5,6 +5,7 @@ import type { LoadedResult } from '../report/gate/compare-results.js';
 import type { Comparison } from '../report/gate/types.js';
 import { loadPlan } from '../scenario/index.js';
 import type { Plan } from '../scenario/plan.js';
+import type { PrometheusOverride } from '../scenario/prometheus-plan.js';
 import type { RunPrinter } from './printer.js';
 import { loadSide } from './result-sides.js';
 import { runOnce } from './run-once.js';
@@ -21,6 +22,8 @@ export interface RunCommandOptions {
   stepSummary?: string;
   /** --allow-host: non-loopback hosts that may receive traffic, besides spec.target.allowHosts. */
   allowHosts?: string[];
+  /** --prometheus / --prometheus-token-env: an existing Prometheus for the servers' view. */
+  prometheus?: PrometheusOverride;
 }
 
 /** The worst of several exit codes: interrupted > harness error > spec failed / regressed > passed. */
@@ -30,7 +33,7 @@ function worst(codes: ExitCode[]): ExitCode {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions, printer: RunPrinter): Promise<ExitCode> {
-  const plan = await loadPlan(file, process.env, { allowHosts: opts.allowHosts ?? [] });
+  const plan = await loadPlan(file, process.env, { allowHosts: opts.allowHosts ?? [], ...(opts.prometheus ? { prometheus: opts.prometheus } : {}) });
   // Every input is checked before anything starts: a bad baseline is exit 2 with nothing run.
   const baseline = opts.baseline ? await loadSide(opts.baseline) : undefined;
   const repeat = opts.repeat ?? 1;

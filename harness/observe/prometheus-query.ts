@@ -10,9 +10,23 @@ import { PrometheusDriver, type QueryResult } from 'prometheus-query';
 
 /** Probes and scrapes are counted by the Task API too; they are not the load's requests. */
 export const NOT_LOAD = 'route!~"/health|/metrics"';
-const REQUESTS = `task_api_requests_total{${NOT_LOAD}}`;
-const BUCKETS = `task_api_request_duration_seconds_bucket{${NOT_LOAD}}`;
 const QUERY_TIMEOUT_MS = 10_000;
+
+/**
+ * The label matchers inside a selector such as `{namespace="staging"}` (validated at plan time):
+ * an existing Prometheus scrapes more than this run's replicas, so the seed's queries are narrowed
+ * by them. Empty: every series (the local platform's Prometheus scrapes only the replicas).
+ */
+export function selectorMatchers(selector: string | undefined): string {
+  if (!selector) return '';
+  return selector.trim().slice(1, -1).trim().replace(/,\s*$/, '');
+}
+
+/** `metric{matchers…}` with the selector's matchers appended ("" stays out). */
+export function selectMetric(metric: string, matchers: string[]): string {
+  const list = matchers.filter((m) => m !== '');
+  return list.length === 0 ? metric : `${metric}{${list.join(', ')}}`;
+}
 
 export interface PhaseWindow {
   /** "fault", "recovery"… or "run" for everything after warm-up. */
@@ -74,30 +88,50 @@ interface Series {
   samples: Array<[number, number]>;
 }
 
-/** A client of one Prometheus's HTTP API. */
+/** How a Prometheus is reached: its URL, and the bearer token (never logged) with the variable it came from. */
+export interface PrometheusAccess {
+  url: string;
+  bearerToken?: string;
+  /** The environment variable the token was read from, named in messages instead of the token. */
+  tokenEnv?: string;
+}
+
+/** A client of one Prometheus's HTTP API. Its errors are Errors with a precise message, never carrying the token. */
 export class PrometheusQuery {
+  readonly url: string;
   private readonly driver: PrometheusDriver;
 
-  constructor(readonly url: string) {
-    this.driver = new PrometheusDriver({ endpoint: url, baseURL: '/api/v1', timeout: QUERY_TIMEOUT_MS, preferPost: true });
+  constructor(private readonly access: PrometheusAccess | string) {
+    const a = typeof access === 'string' ? { url: access } : access;
+    this.url = a.url.replace(/\/+$/, '');
+    this.driver = new PrometheusDriver({
+      endpoint: this.url,
+      baseURL: '/api/v1',
+      timeout: QUERY_TIMEOUT_MS,
+      preferPost: true,
+      ...(a.bearerToken ? { headers: { authorization: `Bearer ${a.bearerToken}` } } : {}),
+      // The URL's host was allowed at validation: no redirect or proxy may take the queries elsewhere.
+      requestInterceptor: { onFulfilled: <T extends object>(config: T): T => Object.assign(config, { maxRedirects: 0, proxy: false }), onRejected: (e: unknown) => Promise.reject(e) },
+      // A proxy in front of Prometheus answers errors in its own format: keep their status for the message.
+      responseInterceptor: { onFulfilled: <T>(res: T): T => res, onRejected: keepStatus },
+    });
   }
 
   /** An instant query's scalar: the sum of the vector's values; null when the vector is empty. */
   async scalar(query: string, atWallMs: number): Promise<number | null> {
-    const res = await this.driver.instantQuery(query, new Date(atWallMs));
-    const values = vectorValues(res);
+    const values = await this.vector(query, atWallMs);
     if (values.length === 0) return null;
     return values.reduce((a, b) => a + b, 0);
   }
 
   /** The instant vector's values (for checks that want one number per series). */
   async vector(query: string, atWallMs: number): Promise<number[]> {
-    return vectorValues(await this.driver.instantQuery(query, new Date(atWallMs)));
+    return vectorValues(await this.call(() => this.driver.instantQuery(query, new Date(atWallMs))));
   }
 
   /** A range query's first series as [epoch ms, value] points (NaN values dropped). */
   async range(query: string, fromWallMs: number, toWallMs: number, stepS: number): Promise<Array<[number, number]>> {
-    const res = await this.driver.rangeQuery(query, new Date(fromWallMs), new Date(toWallMs), stepS);
+    const res = await this.call(() => this.driver.rangeQuery(query, new Date(fromWallMs), new Date(toWallMs), stepS));
     const first = (res.result as Array<{ values: Array<{ time: Date; value: number }> }>)[0];
     return (first?.values ?? []).map((v) => [v.time.getTime(), Number(v.value)] as [number, number]).filter(([, v]) => Number.isFinite(v));
   }
@@ -105,12 +139,74 @@ export class PrometheusQuery {
   /** The raw samples of `selector` between two instants (a range-vector instant query). */
   async raw(selector: string, fromWallMs: number, toWallMs: number): Promise<Series[]> {
     const seconds = Math.max(1, Math.ceil((toWallMs - fromWallMs) / 1000));
-    const res = await this.driver.instantQuery(`${selector}[${seconds}s]`, new Date(toWallMs));
+    const res = await this.call(() => this.driver.instantQuery(`${selector}[${seconds}s]`, new Date(toWallMs)));
     return (res.result as Array<{ metric: { labels: Record<string, string> }; values: Array<{ time: Date; value: number }> }>).map((r) => ({
       labels: r.metric.labels,
       samples: r.values.map((v) => [v.time.getTime(), Number(v.value)] as [number, number]).sort((a, b) => a[0] - b[0]),
     }));
   }
+
+  /**
+   * One query answered, or the reason it cannot be: unreachable, refused credentials (401/403),
+   * not a Prometheus API. Run before reading so the run says precisely why the cross-check is skipped.
+   */
+  async check(): Promise<void> {
+    await this.vector('vector(1)', Date.now());
+  }
+
+  /**
+   * The scrape interval of the series `up{matchers}` over the last two minutes (median spacing of
+   * their samples), or undefined when no series matches.
+   */
+  async scrapeIntervalS(matchers: string, atWallMs: number): Promise<number | undefined> {
+    const series = await this.raw(selectMetric('up', [matchers]), atWallMs - 120_000, atWallMs);
+    const gaps = series.flatMap((s) => s.samples.slice(1).map(([t], i) => t - (s.samples[i] as [number, number])[0])).sort((a, b) => a - b);
+    if (gaps.length === 0) return undefined;
+    return Math.round((gaps[Math.floor(gaps.length / 2)] as number) / 100) / 10;
+  }
+
+  private async call<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (err) {
+      throw new Error(describeQueryError(err, this.url, typeof this.access === 'string' ? undefined : this.access));
+    }
+  }
+}
+
+/** An HTTP error whose body is not Prometheus's JSON becomes one, so prometheus-query reports its status. */
+function keepStatus(err: { response?: { status: number; statusText?: string; data?: unknown } }): Promise<never> {
+  const res = err?.response;
+  const data = res?.data as { status?: unknown } | undefined;
+  if (res && (typeof data !== 'object' || data === null || data.status == null)) {
+    const body = typeof res.data === 'string' ? res.data.trim().slice(0, 200) : '';
+    res.data = { status: 'error', error: body || res.statusText || 'no message' };
+  }
+  return Promise.reject(err);
+}
+
+/**
+ * What went wrong, in a sentence: prometheus-query rejects with plain objects (its Axios error,
+ * whose request config holds the Authorization header, under `original`); only the status, the
+ * error code and Prometheus's own error text are taken, never the request.
+ */
+export function describeQueryError(err: unknown, url: string, access?: Pick<PrometheusAccess, 'bearerToken' | 'tokenEnv'>): string {
+  const e = (err ?? {}) as { errorType?: string; httpStatus?: number; error?: unknown; code?: string; message?: string };
+  const status = e.httpStatus;
+  const text = typeof e.error === 'string' ? e.error : typeof e.message === 'string' ? e.message : 'unknown error';
+  let out: string;
+  if (status === 401 || status === 403) {
+    const token = access?.bearerToken
+      ? `the bearer token from $${access.tokenEnv ?? 'the environment'} was refused`
+      : 'no bearer token was sent (set spec.observe.prometheus.bearerTokenEnv or --prometheus-token-env)';
+    out = `Prometheus at ${url} answered ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}: ${token}`;
+  } else if (status !== undefined) out = `Prometheus at ${url} answered HTTP ${status}: ${text}`;
+  else if (e.errorType === 'network_error' || e.errorType === 'ssl_error') out = `Prometheus at ${url} is unreachable: ${text}`;
+  else if (e.errorType === 'timeout_error') out = `Prometheus at ${url} did not answer within ${QUERY_TIMEOUT_MS / 1000} s`;
+  else if (e.errorType === 'client_error') out = `${url} did not answer as a Prometheus query API (/api/v1/query)`;
+  else out = `querying Prometheus at ${url} failed: ${text}`;
+  // Whatever a server echoed back, the token never leaves this function.
+  return access?.bearerToken ? out.replaceAll(access.bearerToken, '<token>') : out;
 }
 
 function vectorValues(res: QueryResult): number[] {
@@ -187,7 +283,8 @@ function quantileOf(buckets: Series[], w: PhaseWindow, q: number): { lowerMs: nu
 function scrapeGaps(up: Series[], runStartWallMs: number, endWallMs: number, intervalS: number, exits: ReadonlyMap<string, number>): ScrapeGap[] {
   const gaps: ScrapeGap[] = [];
   for (const s of up) {
-    const replica = s.labels.replica;
+    // The local platform labels each target `replica`; a cluster's Prometheus names the pod.
+    const replica = s.labels.replica ?? s.labels.pod ?? s.labels.instance;
     if (!replica) continue;
     const good = s.samples.filter(([, v]) => v === 1);
     const last = good[good.length - 1];
@@ -214,16 +311,20 @@ export async function readServerView(
   scrapeIntervalS: number,
   /** Run-clock exit time of replicas that exited, by name (from the platform's journal). */
   exits: ReadonlyMap<string, number> = new Map(),
+  /** Label matchers narrowing every query to this run's service (see selectorMatchers); "" for all. */
+  matchers = '',
 ): Promise<ServerView> {
+  const REQUESTS = selectMetric('task_api_requests_total', [NOT_LOAD, matchers]);
+  const BUCKETS = selectMetric('task_api_request_duration_seconds_bucket', [NOT_LOAD, matchers]);
   const from = Math.min(...windows.map((w) => w.startWallMs)) - 2000 * scrapeIntervalS;
   const to = Math.max(...windows.map((w) => w.endWallMs)) + 2000 * scrapeIntervalS;
-  const [requests, buckets, up] = await Promise.all([client.raw(REQUESTS, from, to), client.raw(BUCKETS, from, to), client.raw('up', from, to)]);
+  const [requests, buckets, up] = await Promise.all([client.raw(REQUESTS, from, to), client.raw(BUCKETS, from, to), client.raw(selectMetric('up', [matchers]), from, to)]);
   const fivexx = requests.filter((s) => /^5\d\d$/.test(s.labels.status ?? ''));
   const phases: ServerPhase[] = [];
   for (const w of windows) {
     const windowS = windowSeconds(w);
-    const seed5xxQuery = `sum(increase(task_api_requests_total{status=~"5.."}[${windowS}s]))`;
-    const seedQ = (q: number): string => `histogram_quantile(${q}, sum(increase(task_api_request_duration_seconds_bucket{${NOT_LOAD}}[${windowS}s])) by (le))*1000`;
+    const seed5xxQuery = `sum(increase(${selectMetric('task_api_requests_total', ['status=~"5.."', matchers])}[${windowS}s]))`;
+    const seedQ = (q: number): string => `histogram_quantile(${q}, sum(increase(${BUCKETS}[${windowS}s])) by (le))*1000`;
     const [seed5xx, seedP95, seedP99] = await Promise.all([
       client.scalar(seed5xxQuery, w.endWallMs),
       client.scalar(seedQ(0.95), w.endWallMs),
@@ -241,8 +342,9 @@ export async function readServerView(
       p99: { ...quantileOf(buckets, w, 0.99), seedMs: finiteOrNull(seedP99), seedQuery: seedQ(0.99) },
     });
   }
-  // Each point covers the 3 s (three scrapes) before it, drawn at that span's middle.
-  const p95Query = `histogram_quantile(0.95, sum(rate(${BUCKETS}[${3 * scrapeIntervalS}s])) by (le))*1000`;
+  // Each point covers the three scrapes before it, drawn at that span's middle.
+  const span = Number.isInteger(3 * scrapeIntervalS) ? `${3 * scrapeIntervalS}s` : `${Math.round(3000 * scrapeIntervalS)}ms`;
+  const p95Query = `histogram_quantile(0.95, sum(rate(${BUCKETS}[${span}])) by (le))*1000`;
   const runFrom = Math.min(...windows.map((w) => w.startWallMs));
   const runTo = Math.max(...windows.map((w) => w.endWallMs));
   const p95Points = (await client.range(p95Query, runFrom, runTo, scrapeIntervalS)).map(([t, v]) => [round3((t - runStartWallMs) / 1000 - 1.5 * scrapeIntervalS), round3(v)] as [number, number]);

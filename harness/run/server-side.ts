@@ -1,6 +1,6 @@
 import type { SystemClock } from '../core/clock.js';
 import type { Journal } from '../core/journal.js';
-import { PrometheusQuery, readServerView, withWindow, type PhaseWindow, type ServerView } from '../observe/prometheus-query.js';
+import { PrometheusQuery, readServerView, selectMetric, selectorMatchers, withWindow, type PhaseWindow, type ServerView } from '../observe/prometheus-query.js';
 import { clientFigures, compareViews, type ServerBlock } from '../observe/server-compare.js';
 import { SCRAPE_INTERVAL_S } from '../platform/local/prometheus.js';
 import type { Deployment } from '../platform/types.js';
@@ -10,9 +10,15 @@ import type { TimelineData } from '../timeline/types.js';
 
 const MEASURED = ['baseline', 'fault', 'recovery', 'after'] as const;
 
-/** Does the run want a Prometheus? Any local Task API run (its metrics are known), and any run with a promql check. */
+/** Longest scrape interval waited for after the load (an existing Prometheus's is read from its samples). */
+const MAX_SCRAPE_INTERVAL_S = 60;
+
+/**
+ * Does the run want the platform to start a Prometheus? Any local Task API run (its metrics are
+ * known), and any local run with a promql check; never when an existing one is named.
+ */
 export function wantsPrometheus(plan: Plan): boolean {
-  return plan.platform.kind === 'local' && (plan.platform.app === undefined || plan.checks.some((c) => c.metric === 'promql'));
+  return plan.prometheus === undefined && plan.platform.kind === 'local' && (plan.platform.app === undefined || plan.checks.some((c) => c.metric === 'promql'));
 }
 
 export type PromqlValues = Map<string, { actual: number | null; detail?: string }>;
@@ -30,7 +36,7 @@ export async function evaluatePromql(plan: Plan, view: ServerView | undefined, c
     for (const c of checks) values.set(c.id, { actual: null, detail: `no data: ${view ? `server-side cross-check skipped: ${view.skipped}` : 'no Prometheus was queried'}` });
     return values;
   }
-  const client = new PrometheusQuery(view.url);
+  const client = prometheusClient(plan, view.url);
   for (const c of checks) values.set(c.id, await evaluateOne(client, c, promqlWindows(plan, c, endedAtMs), clock));
   return values;
 }
@@ -82,26 +88,47 @@ export function serverWindows(plan: Plan, clock: SystemClock, endedAtMs: number)
     .map((s) => ({ ...s, startWallMs: clock.wallMs(s.startMs), endWallMs: clock.wallMs(s.endMs) }));
 }
 
+/** A client of the run's Prometheus: the existing one's with its bearer token (read now, kept nowhere else), or the platform's. */
+export function prometheusClient(plan: Plan, url: string): PrometheusQuery {
+  const p = plan.prometheus;
+  if (!p || p.url !== url) return new PrometheusQuery(url);
+  const token = p.bearerTokenEnv ? process.env[p.bearerTokenEnv] : undefined;
+  return new PrometheusQuery({ url, ...(token ? { bearerToken: token, tokenEnv: p.bearerTokenEnv } : {}) });
+}
+
 /**
  * After the load: waits for the replicas' last scrape, then reads the servers' figures for each
- * window. A failure of Prometheus itself is reported as the reason, never fails the run.
+ * window. A failure of Prometheus itself (unreachable, credentials refused, no series for the
+ * selector) is reported as the reason, never fails the run.
  */
 export async function readServerSide(deployment: Deployment, plan: Plan, clock: SystemClock, journal: Journal, endedAtMs: number, signal: AbortSignal): Promise<ServerView | undefined> {
-  const p = deployment.prometheus;
+  const p = plan.prometheus ? { url: plan.prometheus.url } : deployment.prometheus;
   if (!p) return undefined;
   if ('skipped' in p) return p;
-  // Counters of requests that completed at the end are in the scrape after it.
-  await clock.sleep(SCRAPE_INTERVAL_S * 1500 + 300, signal);
-  if (signal.aborted) return undefined;
-  try {
-    const exits = new Map(journal.events().filter((e) => e.type === 'replica.exited' && e.target).map((e) => [e.target as string, e.atMs]));
-    const view = await readServerView(new PrometheusQuery(p.url), serverWindows(plan, clock, endedAtMs), clock.wallMs(0), SCRAPE_INTERVAL_S, exits);
-    journal.record({ source: 'harness', type: 'prometheus.read', detail: { windows: 'phases' in view ? view.phases.length : 0 } });
-    return view;
-  } catch (err) {
-    const reason = `querying Prometheus at ${p.url} failed: ${(err as Error).message}`;
+  const skip = (reason: string): ServerView => {
     journal.record({ source: 'harness', type: 'prometheus.skipped', detail: { reason } });
     return { skipped: reason };
+  };
+  const client = prometheusClient(plan, p.url);
+  const matchers = selectorMatchers(plan.prometheus?.selector);
+  try {
+    let intervalS = SCRAPE_INTERVAL_S;
+    if (plan.prometheus) {
+      // An existing Prometheus: reachable with these credentials, scraping something the selector names, how often.
+      await client.check();
+      const seen = await client.scrapeIntervalS(matchers, Date.now());
+      if (seen === undefined) return skip(`Prometheus at ${p.url} has no samples of ${selectMetric('up', [matchers])} in the last 2 minutes: does ${plan.prometheus.selector ? `the selector ${plan.prometheus.selector}` : 'it (no selector given)'} match the service's scrape targets?`);
+      intervalS = Math.min(MAX_SCRAPE_INTERVAL_S, Math.max(0.1, seen));
+    }
+    // Counters of requests that completed at the end are in the scrape after it.
+    await clock.sleep(Math.max(0, endedAtMs + intervalS * 1500 + 300 - clock.now()), signal);
+    if (signal.aborted) return undefined;
+    const exits = new Map(journal.events().filter((e) => e.type === 'replica.exited' && e.target).map((e) => [e.target as string, e.atMs]));
+    const view = await readServerView(client, serverWindows(plan, clock, endedAtMs), clock.wallMs(0), intervalS, exits, matchers);
+    journal.record({ source: 'harness', type: 'prometheus.read', detail: { windows: 'phases' in view ? view.phases.length : 0, scrapeIntervalS: intervalS } });
+    return view;
+  } catch (err) {
+    return skip((err as Error).message);
   }
 }
 

@@ -254,6 +254,15 @@ export interface RegressionPlan {
   confidence: number;
 }
 
+/** An existing Prometheus for the servers' view (spec.observe.prometheus or --prometheus). */
+export interface PrometheusPlan {
+  url: string;
+  /** The variable holding the bearer token; the token itself is read when querying, never stored. */
+  bearerTokenEnv?: string;
+  /** Label matchers such as {namespace="staging"}, added to the seed's queries. */
+  selector?: string;
+}
+
 export interface Plan {
   name: string;
   description?: string;
@@ -278,4 +287,6 @@ export interface Plan {
    * absent or empty: loopback only. Every sender applies it at its sockets.
    */
   allowHosts?: string[];
+  /** An existing Prometheus to read the servers' view from, instead of one the platform starts. */
+  prometheus?: PrometheusPlan;
 }

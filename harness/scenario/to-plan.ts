@@ -16,6 +16,7 @@ import { METRIC_UNITS, parseTarget } from './target.js';
 import { regressionPlan } from './regression.js';
 import { workloadRequestNames } from './request-names.js';
 import { RampCurve } from '../load/arrivals.js';
+import { prometheusPlan, type PrometheusOverride } from './prometheus-plan.js';
 
 export interface PlanContext {
   file?: string;
@@ -23,6 +24,8 @@ export interface PlanContext {
   env: Readonly<Record<string, string | undefined>>;
   /** Non-loopback hosts allowed on the command line (--allow-host), besides spec.target.allowHosts. */
   allowHosts?: readonly string[];
+  /** --prometheus / --prometheus-token-env, over spec.observe.prometheus. */
+  prometheus?: PrometheusOverride;
 }
 
 /** The seed's resilience criteria, used when a scenario lists no checks of its own. */
@@ -60,7 +63,8 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const hasPodKill = faults.some((f) => f.kind === 'pod-kill');
   // Writes read back over HTTP (write.read) make durability.lostWrites measurable for any service.
   const readBack = load.workload.requests.some((r) => r.write?.read !== undefined);
-  const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem, readBack));
+  const prometheus = prometheusPlan(doc, ctx.prometheus, ctx.env, allowHosts, problem);
+  const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem, readBack, prometheus !== undefined));
   checks.forEach((c, i) => {
     if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);
   });
@@ -98,6 +102,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     regression: regressionPlan(spec.regression),
     phases: layoutPhases(durationMs, warmupMs, faults, recovery.windowMs),
     ...(allowHosts.length > 0 ? { allowHosts } : {}),
+    ...(prometheus ? { prometheus } : {}),
   };
   return { plan: deepFreeze(plan) };
 }
@@ -318,7 +323,7 @@ function defaultChecks(hasPodKill: boolean): CheckDocument[] {
   return hasPodKill ? DEFAULT_CHECKS : DEFAULT_CHECKS.filter((c) => c.metric !== 'rto.platform');
 }
 
-function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: PlatformPlan, problem: Report, readBack: boolean): CheckPlan {
+function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: PlatformPlan, problem: Report, readBack: boolean, hasPrometheus = false): CheckPlan {
   const path = `spec.checks[${i}]`;
   const unit = METRIC_UNITS[c.metric];
   const parsed = parseTarget(c.target, unit);
@@ -333,7 +338,7 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
   }
   if (c.metric === 'resources.recoveryTime' && !hasFaults) problem(`${path}.metric`, 'resources.recoveryTime only in a scenario with faults', c.metric);
   if (c.resource && !c.metric.startsWith('resources.')) problem(`${path}.resource`, 'a resource only for resources.* metrics', c.resource);
-  checkPromql(c, path, platform, problem);
+  checkPromql(c, path, platform, problem, hasPrometheus);
   const during = (c.during ?? (hasFaults ? ['fault', 'recovery'] : ['baseline'])) as PhaseName[];
   return {
     ...(c.query !== undefined ? { query: c.query } : {}),
@@ -350,8 +355,8 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
   };
 }
 
-/** A promql check names a query that parses, on a platform that runs Prometheus; no other check names one. */
-function checkPromql(c: CheckDocument, path: string, platform: PlatformPlan, problem: Report): void {
+/** A promql check names a query that parses, on a platform that runs Prometheus (or with spec.observe.prometheus); no other check names one. */
+function checkPromql(c: CheckDocument, path: string, platform: PlatformPlan, problem: Report, hasPrometheus: boolean): void {
   if (c.metric !== 'promql') {
     if (c.query !== undefined) problem(`${path}.query`, 'a query only with metric: promql', `a query with ${c.metric}`);
     return;
@@ -359,7 +364,9 @@ function checkPromql(c: CheckDocument, path: string, platform: PlatformPlan, pro
   if (c.query === undefined) return problem(`${path}.query`, 'a PromQL expression (metric: promql)', 'nothing');
   const error = promqlSyntaxError(c.query);
   if (error) problem(`${path}.query`, 'a PromQL expression', `a syntax error at line ${error.line}, column ${error.column}, near ${error.near}`);
-  if (platform.kind !== 'local') problem(`${path}.metric`, 'promql only on the local platform (it runs the Prometheus the query is evaluated on)', 'spec.target');
+  if (platform.kind !== 'local' && !hasPrometheus) {
+    problem(`${path}.metric`, 'promql only on the local platform (it runs the Prometheus the query is evaluated on) or with spec.observe.prometheus / --prometheus', 'spec.target');
+  }
 }
 
 /** Metrics computed from the outcomes of requests, which a check may narrow to one request. */

@@ -1,0 +1,73 @@
+import { parser } from '@prometheus-io/lezer-promql';
+import { isHostAllowed } from '../core/loopback.js';
+import type { PrometheusPlan } from './plan.js';
+import type { ScenarioDocument } from './schema.js';
+
+/** --prometheus and --prometheus-token-env: they override spec.observe.prometheus's url and bearerTokenEnv. */
+export interface PrometheusOverride {
+  url?: string;
+  bearerTokenEnv?: string;
+}
+
+type Report = (path: string, expected: string, found: string) => void;
+
+/**
+ * An existing Prometheus for the servers' view (spec.observe.prometheus, or --prometheus): an
+ * http(s) URL without credentials on a host the run may reach (loopback, or allowed like
+ * spec.target's), a token variable that is set, a selector that is only label matchers.
+ */
+export function prometheusPlan(
+  doc: ScenarioDocument,
+  override: PrometheusOverride | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  allowHosts: readonly string[],
+  problem: Report,
+): PrometheusPlan | undefined {
+  const spec = doc.spec.observe?.prometheus;
+  const url = override?.url ?? spec?.url;
+  if (url === undefined) {
+    if (override?.bearerTokenEnv !== undefined) problem('--prometheus-token-env', 'a Prometheus to send the token to (--prometheus or spec.observe.prometheus.url)', 'none');
+    return undefined;
+  }
+  const where = override?.url !== undefined ? '--prometheus' : 'spec.observe.prometheus.url';
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    problem(where, 'an http:// or https:// URL', JSON.stringify(url));
+  }
+  if (parsed) {
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') problem(where, 'an http:// or https:// URL', parsed.protocol);
+    else if (parsed.username || parsed.password) problem(where, 'no credentials in the URL (a bearer token comes from bearerTokenEnv)', 'user info');
+    else if (parsed.search || parsed.hash) problem(where, 'the Prometheus base URL, without a query or fragment', `${parsed.search}${parsed.hash}`);
+    else if (!isHostAllowed(parsed.hostname, allowHosts)) problem(where, 'a loopback host, or a host listed in spec.target.allowHosts / --allow-host', parsed.hostname);
+  }
+  const tokenEnv = override?.bearerTokenEnv ?? spec?.bearerTokenEnv;
+  const tokenWhere = override?.bearerTokenEnv !== undefined ? '--prometheus-token-env' : 'spec.observe.prometheus.bearerTokenEnv';
+  if (tokenEnv !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) problem(tokenWhere, 'an environment variable name', JSON.stringify(tokenEnv));
+    else if (!env[tokenEnv]) problem(tokenWhere, `the environment variable ${tokenEnv} set to the bearer token`, 'unset or empty');
+  }
+  const selector = spec?.selector;
+  if (selector !== undefined) {
+    const error = selectorError(selector);
+    if (error) problem('spec.observe.prometheus.selector', 'label matchers in braces, such as {namespace="staging"}', error);
+  }
+  return {
+    url: url.replace(/\/+$/, ''),
+    ...(tokenEnv !== undefined ? { bearerTokenEnv: tokenEnv } : {}),
+    ...(selector !== undefined ? { selector: selector.trim() } : {}),
+  };
+}
+
+/** Why `selector` is not a bare `{…}` of label matchers (parsed with Prometheus's grammar), or undefined. */
+export function selectorError(selector: string): string | undefined {
+  const text = selector.trim();
+  if (!text.startsWith('{') || !text.endsWith('}')) return JSON.stringify(selector);
+  const tree = parser.parse(`up${text}`);
+  let bad = false;
+  tree.iterate({ enter: (n) => void (n.type.isError && (bad = true)) });
+  const top = tree.topNode.firstChild;
+  if (bad || top?.type.name !== 'VectorSelector' || top.to !== text.length + 2) return `${JSON.stringify(selector)} (not a label matcher list)`;
+  return undefined;
+}
