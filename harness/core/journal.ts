@@ -3,8 +3,86 @@ import type { Clock } from './clock.js';
 /**
  * The incident timeline of a run: what the harness, the platform and the faults did, stamped
  * with the run clock. Every stage writes to it; the timeline and verdict stages read it.
+ *
+ * The events the analysis depends on are typed (JournalEventTypes): recording one checks its
+ * source, target, fault and detail, and `isEvent` narrows a recorded one. Other event types stay
+ * free-form (a Record of scalars). result.json stores every event in the same flat shape.
  */
 export type JournalSource = 'harness' | 'platform' | 'fault' | 'load';
+
+export type DetailValue = string | number | boolean | null;
+export type Detail = Record<string, DetailValue>;
+
+/**
+ * A replica's lifecycle phase, as a pod's (see platform/types.ts). `replica.phase` events carry
+ * one; the local platform's `replica.started` / `replica.listening` / `replica.ready` imply them.
+ */
+export type ReplicaPhase = 'Pending' | 'ContainerCreating' | 'Running' | 'Ready' | 'Terminating' | 'Terminated';
+
+/** `detail` with the keys D requires (and any other scalars), or an optional free detail when D is not given. */
+type WithDetail<D> = [D] extends [never] ? { detail?: Detail } : { detail: D & Detail };
+/** A replica event: which replica (target). */
+type ReplicaLife<D = never> = { source: 'platform'; target: string } & WithDetail<D>;
+/** What a fault did, to which target. */
+type FaultAct<D = never> = { source: 'fault'; target: string; fault: string } & WithDetail<D>;
+/** A step of a fault's lifecycle (no target: the fault as a whole). */
+type FaultStep<D = never> = { source: 'fault'; fault: string } & WithDetail<D>;
+
+/**
+ * Every typed event: its type → what it must carry. A platform reports replica lifecycle with
+ * `replica.started` (created), `replica.phase` (each phase change, stamped when it happened:
+ * pass `atMs` for a watch's own timestamp), `replica.ready` / `replica.not-ready` (in and out
+ * of the Service) and `replica.exited` (gone). Faults report `fault.*` steps (the schedule) and
+ * their per-kind effects (the fault kind's module lists which of its events mark the effect).
+ */
+export interface JournalEventTypes {
+  'replica.started': ReplicaLife<{ replaces: string | null }>;
+  'replica.phase': ReplicaLife<{ phase: ReplicaPhase; replaces?: string | null; reason?: string | null }>;
+  'replica.listening': ReplicaLife;
+  'replica.ready': ReplicaLife<{ replaces: string | null }>;
+  'replica.not-ready': ReplicaLife;
+  'replica.exited': ReplicaLife;
+  'replica.joined-service': ReplicaLife;
+  'replica.left-service': ReplicaLife<{ reason: string }>;
+  'replica.liveness-failed': ReplicaLife;
+  'replica.replacement-limit': ReplicaLife;
+  'replica.start-failed': ReplicaLife<{ error: string }>;
+  'replica.killed': FaultAct;
+  'replica.kill-missed': FaultAct;
+
+  'fault.started': FaultStep<{ kind: string }>;
+  'fault.applied': FaultStep<{ targets: number }>;
+  'fault.recovered': FaultStep<{ targets: number }>;
+  'fault.skipped': FaultStep<{ reason: string }>;
+  'fault.apply-failed': FaultStep<{ error: string }>;
+  'fault.recover-failed': FaultStep<{ error: string }>;
+  'fault.no-targets': FaultStep;
+  'fault.snapshot': { source: 'harness'; fault: string; detail: Detail };
+
+  'network.delayed': FaultAct<{ latencyMs: number; jitterMs: number; correlation: number; direction: string }>;
+  'network.restored': FaultAct;
+  'pool.connections-held': FaultAct<{ held: number }>;
+  'pool.hold-abandoned': FaultAct<{ reason: string }>;
+  'pool.table-locked': FaultAct;
+  'pool.lock-abandoned': FaultAct<{ reason: string }>;
+  'pool.leaked': FaultAct;
+  'pool.released': FaultAct;
+  'pool.leak-left': FaultAct;
+  'exec.injected': FaultAct;
+  'exec.inject-skipped': FaultAct;
+  'exec.inject-interrupted': FaultAct;
+  'exec.inject-failed': FaultAct;
+  'exec.recovered': FaultAct;
+  'exec.recover-failed': FaultAct;
+  'http.injected': FaultAct;
+  'http.inject-skipped': FaultAct;
+  'http.inject-interrupted': FaultAct;
+  'http.inject-failed': FaultAct;
+  'http.recovered': FaultAct;
+  'http.recover-failed': FaultAct;
+}
+
+export type JournalEventType = keyof JournalEventTypes;
 
 export interface JournalEvent {
   /** Milliseconds since the start of the run (the run clock). */
@@ -18,13 +96,28 @@ export interface JournalEvent {
   target?: string;
   /** The scenario fault that caused it, when one did. */
   fault?: string;
-  detail?: Record<string, string | number | boolean | null>;
+  detail?: Detail;
 }
 
-export type JournalInput = Omit<JournalEvent, 'atMs' | 'wallMs'> & { atMs?: number };
+/** A recorded event of a typed type, with its payload narrowed. */
+export type TypedEvent<T extends JournalEventType> = Omit<JournalEvent, 'type' | 'target' | 'fault' | 'detail' | 'source'> & { type: T } & JournalEventTypes[T];
+
+type FreeInput = { source: JournalSource; target?: string; fault?: string; detail?: Detail };
+/** What `record` takes for event type T: a typed type's payload, or the free form; `atMs` backdates it (a watch's timestamp). */
+export type JournalInput<T extends string = string> = { type: T; atMs?: number } & (T extends JournalEventType ? JournalEventTypes[T] : string extends T ? FreeInput : FreeInput);
 
 export interface EventSink {
-  record(event: JournalInput): JournalEvent;
+  record<T extends string>(event: JournalInput<T>): JournalEvent;
+}
+
+/** Narrows an event to a typed type (works on events read back from result.json too). */
+export function isEvent<T extends JournalEventType>(e: JournalEvent, type: T): e is JournalEvent & TypedEvent<T> {
+  return e.type === type;
+}
+
+/** The events of one typed type, in the order given. */
+export function eventsOf<T extends JournalEventType>(events: readonly JournalEvent[], type: T): Array<JournalEvent & TypedEvent<T>> {
+  return events.filter((e): e is JournalEvent & TypedEvent<T> => isEvent(e, type));
 }
 
 export class Journal implements EventSink {
@@ -32,9 +125,9 @@ export class Journal implements EventSink {
   private readonly listeners = new Set<(e: JournalEvent) => void>();
   constructor(private readonly clock: Clock) {}
 
-  record(input: JournalInput): JournalEvent {
+  record<T extends string>(input: JournalInput<T>): JournalEvent {
     const atMs = input.atMs ?? this.clock.now();
-    const event: JournalEvent = { ...input, atMs, wallMs: this.clock.wallMs(atMs) };
+    const event = { ...input, atMs, wallMs: this.clock.wallMs(atMs) } as JournalEvent;
     this.list.push(event);
     for (const l of this.listeners) l(event);
     return event;

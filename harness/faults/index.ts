@@ -1,3 +1,4 @@
+import type { Platform } from '../platform/types.js';
 import type { FaultKind, FaultPlan } from '../scenario/plan.js';
 import { ExecFault } from './exec.js';
 import { HttpFault } from './http.js';
@@ -17,7 +18,10 @@ const INJECTORS: { [K in FaultKind]: (plan: Extract<FaultPlan, { kind: K }>) => 
   http: (plan) => new HttpFault(plan),
 };
 
-export function createInjector(plan: FaultPlan): FaultInjector {
+/** The platform's own injector for the fault when it has one (Chaos Mesh objects), else the kind's. */
+export function createInjector(plan: FaultPlan, platform?: Platform): FaultInjector {
+  const own = platform?.injectorFor?.(plan);
+  if (own) return own;
   const make = INJECTORS[plan.kind] as (p: FaultPlan) => FaultInjector;
   return make(plan);
 }

@@ -1,5 +1,6 @@
 import { HarnessError } from '../core/errors.js';
 import type { NetworkDelayFaultPlan } from '../scenario/plan.js';
+import type { NetworkTarget } from '../platform/types.js';
 import type { FaultContext, FaultInjector, FaultRecord } from './types.js';
 
 /**
@@ -13,7 +14,9 @@ export class NetworkDelay implements FaultInjector<NetworkDelayFaultPlan> {
     const control = ctx.platform.networkControl;
     if (!control) throw new HarnessError(`fault ${this.plan.name}: platform "${ctx.platform.kind}" cannot delay network traffic`);
     const { delay, direction } = this.plan;
-    control.setDatabaseDelay(delay, direction);
+    const target = networkTarget(this.plan);
+    if (!control.supports(target)) throw new HarnessError(`fault ${this.plan.name}: platform "${ctx.platform.kind}" cannot delay traffic of ${this.plan.selector}`);
+    await control.delay({ target, delay, direction });
     const event = ctx.journal.record({
       source: 'fault',
       type: 'network.delayed',
@@ -27,10 +30,18 @@ export class NetworkDelay implements FaultInjector<NetworkDelayFaultPlan> {
   async recover(records: FaultRecord[], ctx: FaultContext): Promise<void> {
     const pending = records.filter((r) => r.recoveredAtMs === undefined);
     if (pending.length === 0) return;
-    ctx.platform.networkControl?.clearDatabaseDelay();
+    await ctx.platform.networkControl?.clearDelay(networkTarget(this.plan));
     for (const r of pending) {
       const event = ctx.journal.record({ source: 'fault', type: 'network.restored', target: r.target, fault: this.plan.name });
       r.recoveredAtMs = event.atMs;
     }
+  }
+}
+
+/** The scenario's selector as a platform network target. */
+export function networkTarget(plan: NetworkDelayFaultPlan): NetworkTarget {
+  switch (plan.selector) {
+    case 'database':
+      return { kind: 'database' };
   }
 }

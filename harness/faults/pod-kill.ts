@@ -4,7 +4,7 @@ import { selectTargets } from './selector.js';
 import type { FaultContext, FaultInjector, FaultRecord } from './types.js';
 
 /**
- * PodChaos `pod-kill`: SIGKILL the selected running replicas. Nothing to undo — the platform's
+ * PodChaos `pod-kill`: kill the selected ready replicas at once (locally SIGKILL). Nothing to undo — the platform's
  * ReplicaSet replaces them — so recover only marks the records; the journal's replica events
  * (left Service, replacement started, replacement ready) tell how recovery went.
  */
@@ -19,17 +19,14 @@ export class PodKill implements FaultInjector<PodKillFaultPlan> {
     if (targets.length === 0) {
       ctx.journal.record({ source: 'fault', type: 'fault.no-targets', fault: this.plan.name, detail: { mode: this.plan.mode, candidates: running.length } });
     }
-    return targets.map((replica) => {
-      const killed = control.kill(replica.name, 'SIGKILL');
-      const event = ctx.journal.record({
-        source: 'fault',
-        type: killed ? 'replica.killed' : 'replica.kill-missed',
-        target: replica.name,
-        fault: this.plan.name,
-        detail: { signal: 'SIGKILL', pid: replica.pid ?? null },
-      });
-      return { target: replica.name, appliedAtMs: event.atMs, detail: { killed } };
-    });
+    // One after another, in the order picked (the journal's kill events keep that order).
+    const records: FaultRecord[] = [];
+    for (const replica of targets) {
+      const { killed, detail } = await control.kill(replica.name, { how: 'kill' });
+      const event = ctx.journal.record({ source: 'fault', type: killed ? 'replica.killed' : 'replica.kill-missed', target: replica.name, fault: this.plan.name, detail });
+      records.push({ target: replica.name, appliedAtMs: event.atMs, detail: { killed } });
+    }
+    return records;
   }
 
   async recover(records: FaultRecord[], ctx: FaultContext): Promise<void> {

@@ -101,19 +101,17 @@ export class PoolExhaustion implements FaultInjector<PoolExhaustionFaultPlan> {
   }
 
   private async leak(ctx: FaultContext): Promise<FaultRecord[]> {
-    const ready = ctx.deployment.replicas().filter((r) => r.ready && r.port !== undefined);
+    const http = ctx.deployment.replicaHttp;
+    if (!http) throw new HarnessError(`fault ${this.plan.name}: platform "${ctx.platform.kind}" cannot reach a replica's fault endpoint`);
+    const ready = ctx.deployment.replicas().filter((r) => r.ready);
     const targets = selectTargets(ready, this.plan.replicas.mode, ctx.random, this.plan.replicas.value);
     return Promise.all(
       targets.map(async (replica) => {
-        const res = await fetch(`http://127.0.0.1:${replica.port}/faults/leak`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ connections: this.plan.connections ?? ctx.deployment.poolSize ?? 1 }),
-          signal: AbortSignal.timeout(LEAK_TIMEOUT_MS),
-        });
-        const body = await res.text();
-        if (!res.ok) throw new HarnessError(`fault ${this.plan.name}: ${replica.name} refused the leak (${res.status} ${body.slice(0, 200)})`);
-        const e = ctx.journal.record({ source: 'fault', type: 'pool.leaked', target: replica.name, fault: this.plan.name, detail: { response: body.slice(0, 200) } });
+        const body = { connections: this.plan.connections ?? ctx.deployment.poolSize ?? 1 };
+        const res = await http.request(replica.name, { method: 'POST', path: '/faults/leak', body, timeoutMs: LEAK_TIMEOUT_MS });
+        const text = res.body;
+        if (res.status < 200 || res.status > 299) throw new HarnessError(`fault ${this.plan.name}: ${replica.name} refused the leak (${res.status} ${text.slice(0, 200)})`);
+        const e = ctx.journal.record({ source: 'fault', type: 'pool.leaked', target: replica.name, fault: this.plan.name, detail: { response: text.slice(0, 200) } });
         return { target: replica.name, appliedAtMs: e.atMs };
       }),
     );

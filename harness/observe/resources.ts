@@ -6,9 +6,14 @@ import { SeriesBook, TOTAL, type ResourceSeries } from './series.js';
 import { collectSnapshot, type ResourceSnapshot } from './snapshot.js';
 import { errorMessage } from './timeout.js';
 
-export interface ResourceSamplerOptions {
+/** Reads one replica's resources; never rejects (a failed probe leaves its value null, see ReplicaResources). */
+export type ProbeReplica<T> = (replica: T, timeoutMs: number) => Promise<ReplicaResources>;
+
+export interface ResourceSamplerOptions<T extends { name: string } = ReplicaTarget> {
   /** The replicas right now (names change as replicas are replaced). */
-  replicas: () => ReplicaTarget[];
+  replicas: () => T[];
+  /** How a replica is probed: the platform's probe (Deployment.resources); default /proc and /metrics by pid and port. */
+  probe?: ProbeReplica<T>;
   databaseUrl: string;
   clock: Clock;
   /** Default 1000. */
@@ -29,12 +34,12 @@ export interface ProbeFailure {
 }
 
 /**
- * Samples resources once per interval on the run clock: per replica its pool gauges (from
- * /metrics), RSS and open fds (from /proc), and database sessions per replica (pg_stat_activity
+ * Samples resources once per interval on the run clock: per replica its pool gauges, RSS and
+ * open fds (through the platform's probe; locally /metrics and /proc), and database sessions per replica (pg_stat_activity
  * by application_name) plus the total, over one database connection. A failed probe costs its
  * points for that tick, never the sampler.
  */
-export class ResourceSampler {
+export class ResourceSampler<T extends { name: string } = ReplicaTarget> {
   private readonly book = new SeriesBook();
   private readonly activity: ActivityProbe;
   private readonly intervalMs: number;
@@ -42,8 +47,10 @@ export class ResourceSampler {
   private controller: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private failures = 0;
+  private readonly probe: ProbeReplica<T>;
 
-  constructor(private readonly options: ResourceSamplerOptions) {
+  constructor(private readonly options: ResourceSamplerOptions<T>) {
+    this.probe = options.probe ?? ((r, timeoutMs) => probeReplica(r as ReplicaTarget, timeoutMs));
     this.intervalMs = options.intervalMs ?? 1000;
     this.probeTimeoutMs = options.probeTimeoutMs ?? Math.round(this.intervalMs * 0.8);
     this.activity = new ActivityProbe(options.databaseUrl, this.probeTimeoutMs);
@@ -73,7 +80,7 @@ export class ResourceSampler {
 
   /** A forensic snapshot on the sampler's own connection (no new session is needed). */
   snapshot(): Promise<ResourceSnapshot> {
-    return collectSnapshot(this.options.replicas(), this.activity, this.probeTimeoutMs);
+    return collectSnapshot(this.options.replicas(), this.activity, this.probeTimeoutMs, this.probe);
   }
 
   private async run(signal: AbortSignal): Promise<void> {
@@ -91,13 +98,13 @@ export class ResourceSampler {
     const replicas = this.safeReplicas(tMs);
     const [activity, ...resources] = await Promise.all([
       this.activity.read().catch((err: unknown) => this.fail({ tMs, probe: 'database', error: errorMessage(err) })),
-      ...replicas.map((r) => probeReplica(r, this.probeTimeoutMs)),
+      ...replicas.map((r) => this.probe(r, this.probeTimeoutMs)),
     ]);
     for (const r of resources) this.recordReplica(tMs, r as ReplicaResources);
     if (activity) this.recordDatabase(tMs, activity, replicas);
   }
 
-  private safeReplicas(tMs: number): ReplicaTarget[] {
+  private safeReplicas(tMs: number): T[] {
     try {
       return this.options.replicas();
     } catch (err) {
@@ -113,7 +120,7 @@ export class ResourceSampler {
     for (const [probe, error] of Object.entries(r.errors)) this.fail({ tMs, probe: probe as ReplicaProbeName, replica: r.name, error });
   }
 
-  private recordDatabase(tMs: number, activity: DatabaseActivity, replicas: ReplicaTarget[]): void {
+  private recordDatabase(tMs: number, activity: DatabaseActivity, replicas: T[]): void {
     for (const { name } of replicas) this.book.add('db_connections', name, tMs, activity.byApplication[name] ?? 0);
     this.book.add('db_connections', TOTAL, tMs, activity.total);
   }

@@ -13,10 +13,15 @@ export interface ResourceSnapshot {
 }
 
 /** Probes every replica and the database side by side, each bounded by `timeoutMs`; never throws. */
-export async function collectSnapshot(replicas: readonly ReplicaTarget[], activity: ActivityProbe, timeoutMs: number): Promise<ResourceSnapshot> {
+export async function collectSnapshot<T extends { name: string } = ReplicaTarget>(
+  replicas: readonly T[],
+  activity: ActivityProbe,
+  timeoutMs: number,
+  probe: (replica: T, timeoutMs: number) => Promise<ReplicaResources> = (r, t) => probeReplica(r as ReplicaTarget, t),
+): Promise<ResourceSnapshot> {
   const [database, ...resources] = await Promise.all([
     activity.read().catch((err: unknown) => ({ error: errorMessage(err) })),
-    ...replicas.map((r) => probeReplica(r, timeoutMs)),
+    ...replicas.map((r) => probe(r, timeoutMs)),
   ]);
   return { replicas: resources as ReplicaResources[], database: database as ResourceSnapshot['database'] };
 }

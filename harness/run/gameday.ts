@@ -18,8 +18,7 @@ import { analyse } from './analyse.js';
 import { AbortGuard } from './abort-guard.js';
 import { plansArrivalBetween } from '../load/arrivals.js';
 import { FaultSchedule } from './fault-schedule.js';
-import { forensicSnapshot, readBackDurability, startSampler, verifyDurability } from './observers.js';
-import type { ResourceSampler } from '../observe/resources.js';
+import { forensicSnapshot, readBackDurability, startSampler, verifyDurability, type Sampler } from './observers.js';
 import type { DurabilityReport } from '../observe/durability.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
 import { DRAIN_MARGIN_MS } from '../load/limits.js';
@@ -72,7 +71,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   let schedule: FaultSchedule | undefined;
   let recorder: TimelineRecorder | undefined;
   let load: LoadSummary | undefined;
-  let sampler: ResourceSampler | undefined;
+  let sampler: Sampler | undefined;
   let durability: DurabilityReport | undefined;
   let lag: LagMonitor | undefined;
   let server: ServerView | undefined;
@@ -90,10 +89,10 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
     recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2, requests: workloadRequests(plan.load) });
-    sampler = startSampler(platform, deployment, clock, journal);
+    sampler = startSampler(deployment, clock, journal);
     const snapshotter = sampler;
     schedule = new FaultSchedule(
-      plan.faults.map(createInjector),
+      plan.faults.map((f) => createInjector(f, platform)),
       { platform, deployment, journal, clock, random: seededRandom(plan.load.seed ^ 0x9e3779b9), logDir: join(opts.outDir, 'logs') },
       clock,
       journal,

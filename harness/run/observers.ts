@@ -7,15 +7,19 @@ import { verifyWrites, type DurabilityReport } from '../observe/durability.js';
 import { readBackWrites } from '../observe/read-back.js';
 import { ResourceSampler } from '../observe/resources.js';
 import { snapshotDetail } from '../observe/snapshot.js';
-import type { Deployment, Platform } from '../platform/types.js';
+import type { Deployment, ReplicaStatus } from '../platform/types.js';
 
-/** Resource sampling runs where the platform owns replicas and the database: the local platform. */
-export function startSampler(platform: Platform, deployment: Deployment, clock: Clock, journal: EventSink): ResourceSampler | undefined {
-  const databaseUrl = deployment.databaseUrl;
-  if (platform.kind !== 'local' || !databaseUrl) return undefined;
+/** The run's resource sampler: the deployment's replicas, probed through the platform. */
+export type Sampler = ResourceSampler<ReplicaStatus>;
+
+/** Resource sampling runs where the platform can probe its replicas' resources and the harness reaches the database. */
+export function startSampler(deployment: Deployment, clock: Clock, journal: EventSink): Sampler | undefined {
+  const { databaseUrl, resources } = deployment;
+  if (!resources || !databaseUrl) return undefined;
   let reported = 0;
-  const sampler = new ResourceSampler({
-    replicas: () => deployment.replicas().map((r) => ({ name: r.name, ...(r.pid ? { pid: r.pid } : {}), ...(r.port ? { port: r.port } : {}) })),
+  const sampler = new ResourceSampler<ReplicaStatus>({
+    replicas: () => deployment.replicas(),
+    probe: (r, timeoutMs) => resources.probe(r.name, timeoutMs),
     databaseUrl,
     clock,
     // A replica that just died fails its probes; journal the first few failures, not a flood.
@@ -28,7 +32,7 @@ export function startSampler(platform: Platform, deployment: Deployment, clock: 
 }
 
 /** The state of every resource just before a destructive fault: the incident's "before" picture. */
-export async function forensicSnapshot(sampler: ResourceSampler, fault: string, journal: EventSink): Promise<void> {
+export async function forensicSnapshot(sampler: Sampler, fault: string, journal: EventSink): Promise<void> {
   const snapshot = await sampler.snapshot();
   journal.record({ source: 'harness', type: 'fault.snapshot', fault, detail: snapshotDetail(snapshot) });
 }

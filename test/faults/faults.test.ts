@@ -7,7 +7,7 @@ import { seededRandom } from '../../harness/core/random.js';
 import { createInjector, type FaultContext } from '../../harness/faults/index.js';
 import { FaultSchedule } from '../../harness/run/fault-schedule.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
-import type { Deployment } from '../../harness/platform/types.js';
+import type { LocalDeployment } from '../../harness/platform/local/index.js';
 import type { FaultPlan } from '../../harness/scenario/plan.js';
 import { localPlatformPlan } from '../helpers/plans.js';
 import { waitFor } from '../helpers/leftovers.js';
@@ -67,7 +67,7 @@ describe('faults on the local platform (real PostgreSQL, real replicas)', () => 
   const clock = new SystemClock();
   const journal = new Journal(clock);
   let platform: LocalPlatform;
-  let deployment: Deployment;
+  let deployment: LocalDeployment;
   let ctx: FaultContext;
 
   beforeAll(async () => {
@@ -147,7 +147,7 @@ describe('faults on the local platform (real PostgreSQL, real replicas)', () => 
     const proxy = await SlowRelay.start(Number(direct.port), 40);
     const slow = new URL(direct);
     slow.port = String(proxy.port);
-    const slowDeployment: Deployment = { serviceUrl: deployment.serviceUrl, databaseUrl: slow.toString(), replicas: () => deployment.replicas() };
+    const slowDeployment: LocalDeployment = { ...deployment, databaseUrl: slow.toString() };
     return { ctx: { ...ctx, deployment: slowDeployment }, proxy };
   };
   const tracked = <T>(p: Promise<T>): { promise: Promise<T>; settled: () => boolean } => {

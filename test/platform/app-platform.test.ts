@@ -6,7 +6,7 @@ import { SystemClock } from '../../harness/core/clock.js';
 import { formatProblem } from '../../harness/core/errors.js';
 import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
-import type { Deployment } from '../../harness/platform/types.js';
+import type { LocalDeployment } from '../../harness/platform/local/index.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import type { AppPlan } from '../../harness/scenario/plan.js';
 import { localPlatformPlan } from '../helpers/plans.js';
@@ -76,7 +76,7 @@ describe('local platform: kv-api replicas on PostgreSQL (spec.platform.local.app
     database: true,
   };
   const { platform, journal, tmpEntries, enter, leave } = harness(kvApi);
-  let deployment: Deployment;
+  let deployment: LocalDeployment;
 
   beforeAll(async () => {
     enter();
@@ -116,7 +116,7 @@ describe('local platform: kv-api replicas on PostgreSQL (spec.platform.local.app
 
   it('pod-kill: a SIGKILLed replica is replaced on a new port, and the data outlives it', async () => {
     const victim = deployment.replicas()[0]!;
-    expect(platform.replicaControl.kill(victim.name, 'SIGKILL')).toBe(true);
+    expect((await platform.replicaControl.kill(victim.name, { how: 'kill' })).killed).toBe(true);
     const replaced = await waitFor(() => journal.events().some((e) => e.type === 'replica.ready' && e.detail?.['replaces'] === victim.name), 15_000);
     expect(replaced).toBe(true);
     const exited = journal.events().find((e) => e.type === 'replica.exited' && e.target === victim.name);
@@ -168,7 +168,7 @@ describe('local platform: any app without a database', () => {
     database: false,
   };
   const { platform, journal, tmpEntries, enter, leave } = harness(app, { replicas: 2, terminationGracePeriodMs: 300 });
-  let deployment: Deployment;
+  let deployment: LocalDeployment;
 
   beforeAll(async () => {
     enter();
@@ -190,7 +190,7 @@ describe('local platform: any app without a database', () => {
     const victim = deployment.replicas()[0]!;
     const childPid = Number((await call(`http://127.0.0.1:${victim.port}`, 'GET', '/')).headers['x-child']);
     expect(isAlive(childPid)).toBe(true);
-    expect(platform.replicaControl.kill(victim.name, 'SIGKILL')).toBe(true);
+    expect((await platform.replicaControl.kill(victim.name, { how: 'kill' })).killed).toBe(true);
     expect(await waitFor(() => !isAlive(childPid), 5000)).toBe(true);
     expect(await waitFor(() => deployment.replicas().filter((r) => r.ready).length === 2 && !deployment.replicas().some((r) => r.name === victim.name), 10_000)).toBe(true);
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
 import { LocalPlatform } from '../../harness/platform/local/index.js';
-import type { Deployment } from '../../harness/platform/types.js';
+import type { LocalDeployment } from '../../harness/platform/local/index.js';
 import { localPlatformPlan } from '../helpers/plans.js';
 import { rmSync } from 'node:fs';
 import { describeProcess, descendants, isAlive, privateTmp, waitFor } from '../helpers/leftovers.js';
@@ -32,7 +32,7 @@ describe('local platform', () => {
   const savedTmp = process.env['TMPDIR'];
   process.env['TMPDIR'] = tmp.dir;
   const platform = new LocalPlatform(plan, { journal }, clock);
-  let deployment: Deployment;
+  let deployment: LocalDeployment;
 
   beforeAll(async () => {
     deployment = await platform.deploy(new AbortController().signal);
@@ -73,7 +73,7 @@ describe('local platform', () => {
 
   it('replaces a killed replica and journals kill → left Service → replacement started → ready', async () => {
     const victim = deployment.replicas()[0]!;
-    expect(platform.replicaControl.kill(victim.name, 'SIGKILL')).toBe(true);
+    expect((await platform.replicaControl.kill(victim.name, { how: 'kill' })).killed).toBe(true);
     const replaced = await waitFor(
       () => journal.events().some((e) => e.type === 'replica.ready' && e.detail?.['replaces'] === victim.name),
       15_000,

@@ -26,16 +26,17 @@ const KILL: PodKillFaultPlan = { kind: 'pod-kill', name: 'kill-one', atMs: 1000,
 /** A platform whose network delay and kills are plain state: what the faults left behind is visible. */
 function fakeWorld(clock: Clock) {
   const world = { delay: null as number | null, kills: [] as string[] };
-  const replicas: ReplicaStatus[] = [{ name: 'task-api-0', pid: 10, port: 1, ready: true, startedAtMs: 0 }];
+  const replicas: ReplicaStatus[] = [{ name: 'task-api-0', ready: true, startedAtMs: 0 }];
   const platform: Platform = {
     kind: 'local',
     deploy: () => Promise.reject(new Error('not used')),
     teardown: () => Promise.resolve(),
     networkControl: {
-      setDatabaseDelay: (d) => void (world.delay = d.latencyMs),
-      clearDatabaseDelay: () => void (world.delay = null),
+      supports: (target) => target.kind === 'database',
+      delay: async ({ delay }) => void (world.delay = delay.latencyMs),
+      clearDelay: async () => void (world.delay = null),
     },
-    replicaControl: { kill: (name) => (world.kills.push(name), true) },
+    replicaControl: { kill: async (name) => (world.kills.push(name), { killed: true, detail: {} }) },
   };
   const deployment: Deployment = { serviceUrl: 'http://127.0.0.1:1', replicas: () => replicas };
   const journal = new Journal(clock);

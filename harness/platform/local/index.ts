@@ -4,18 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { LocalPlatformPlan } from '../../scenario/plan.js';
-import type { Deployment, NetworkControl, Platform, PlatformContext, ReplicaControl } from '../types.js';
+import { probeReplica } from '../../observe/replica-probe.js';
+import type { Deployment, KillResult, NetworkControl, Platform, PlatformContext, ReplicaControl, ReplicaHttp, ReplicaResourceProbe } from '../types.js';
 import { appTemplate } from './app.js';
 import { LatencyProxy } from './latency-proxy.js';
 import { findPrometheus, startPrometheus, type PrometheusServer } from './prometheus.js';
 import { existingDatabase, startEmbeddedPostgres, type Database } from './postgres.js';
 import { Reaper } from './reaper.js';
 import { ServiceProcess } from './service-process.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type LocalReplicaStatus } from './supervisor.js';
 import type { ReplicaTemplate } from './replica.js';
 import { buildTaskApiImage, seedDatabase, taskApiTemplate, type TaskApiImage } from './task-api.js';
 
 const READY_TIMEOUT_MS = 60_000;
+
+/** The local deployment: its replicas' statuses carry their pid and loopback port (local details, for local tests and probes). */
+export interface LocalDeployment extends Deployment {
+  replicas(): LocalReplicaStatus[];
+  readonly resources: ReplicaResourceProbe;
+  readonly replicaHttp: ReplicaHttp;
+}
 
 /**
  * The embedded default: PostgreSQL (embedded or an existing server), N replica processes under a
@@ -43,14 +51,27 @@ export class LocalPlatform implements Platform {
     private readonly ctx: PlatformContext,
     private readonly clock: Clock,
   ) {
-    this.replicaControl = { kill: (name, signal) => this.supervisor?.kill(name, signal) ?? false };
+    this.replicaControl = { kill: async (name, mode) => this.kill(name, mode) };
+    // Only the path replicas → PostgreSQL runs through a proxy the platform controls.
     this.networkControl = {
-      setDatabaseDelay: (delay, direction) => this.requireProxy().setDelay({ ...delay, direction }),
-      clearDatabaseDelay: () => this.databaseProxy?.clearDelay(),
+      supports: (target) => target.kind === 'database',
+      delay: async ({ target, delay, direction }) => {
+        if (target.kind !== 'database') throw new Error(`the local platform can delay only the database, not ${target.kind}`);
+        this.requireProxy().setDelay({ ...delay, direction });
+      },
+      clearDelay: async () => this.databaseProxy?.clearDelay(),
     };
   }
 
-  async deploy(signal: AbortSignal): Promise<Deployment> {
+  /** kill: SIGKILL to the replica's process group; terminate: SIGTERM, then SIGKILL after the grace period (as a pod's deletion). */
+  private kill(name: string, mode: Parameters<ReplicaControl['kill']>[1]): KillResult {
+    const pid = this.supervisor?.status(name)?.pid ?? null;
+    const signal = mode.how === 'kill' ? 'SIGKILL' : 'SIGTERM';
+    const killed = mode.how === 'kill' ? (this.supervisor?.kill(name, 'SIGKILL') ?? false) : (this.supervisor?.terminate(name, mode.graceMs) ?? false);
+    return { killed, detail: { signal, pid } };
+  }
+
+  async deploy(signal: AbortSignal): Promise<LocalDeployment> {
     const { journal } = this.ctx;
     const t0 = this.clock.now();
     // The reaper listens before the first resource exists, and learns of each one before it exists
@@ -133,6 +154,14 @@ export class LocalPlatform implements Platform {
       ...(seeded ? { seededIds: seeded.ids, poolSize: this.plan.pool.size } : {}),
       ...(prometheus ? { prometheus } : {}),
       replicas: () => supervisor.statuses(),
+      resources: {
+        // /proc/<pid> and the replica's /metrics on its loopback port; a replica already gone has nothing to probe.
+        probe: (name, timeoutMs) => {
+          const s = supervisor.status(name);
+          return probeReplica({ name, ...(s?.pid ? { pid: s.pid } : {}), ...(s?.port ? { port: s.port } : {}) }, timeoutMs);
+        },
+      },
+      replicaHttp: { request: (name, req) => replicaRequest(supervisor.status(name), name, req) },
     };
   }
 
@@ -165,7 +194,7 @@ export class LocalPlatform implements Platform {
     return this.databaseProxy;
   }
 
-  /** Pids of the live replica processes (for leak checks and resource sampling). */
+  /** Pids of the live replica processes (for leak checks). */
   replicaPids(): number[] {
     return this.supervisor?.pids() ?? [];
   }
@@ -183,4 +212,15 @@ export class LocalPlatform implements Platform {
     if (this.logDir && !this.ctx.logDir) await rm(this.logDir, { recursive: true, force: true });
     await this.reaper?.release();
   }
+}
+
+/** One request to a replica's own loopback port (bypassing the Service). */
+async function replicaRequest(status: LocalReplicaStatus | undefined, name: string, req: Parameters<ReplicaHttp['request']>[1]): Promise<{ status: number; body: string }> {
+  if (status?.port === undefined) throw new Error(`replica ${name} is not listening`);
+  const res = await fetch(`http://127.0.0.1:${status.port}${req.path}`, {
+    method: req.method,
+    ...(req.body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(req.body) } : {}),
+    signal: AbortSignal.timeout(req.timeoutMs),
+  });
+  return { status: res.status, body: await res.text() };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { request } from 'undici';
 import { HarnessError } from '../../core/errors.js';
-import type { ReplicaStatus } from '../types.js';
+import type { LocalReplicaStatus } from './supervisor.js';
 import { freePort } from './free-port.js';
 import type { Reaping } from './reaper.js';
 
@@ -53,7 +53,7 @@ export interface PrometheusServer {
   /** Rewrites the file_sd targets (atomically) when they changed. */
   setTargets(targets: ScrapeTarget[]): Promise<void>;
   /** Keeps the targets equal to the replicas that listen, until `stop()`. */
-  follow(replicas: () => ReplicaStatus[]): void;
+  follow(replicas: () => LocalReplicaStatus[]): void;
   /** Resolves once each named replica has been scraped successfully (its counters have a first sample). */
   waitScraped(replicas: string[], timeoutMs: number, signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;

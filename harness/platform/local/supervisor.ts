@@ -28,9 +28,16 @@ export interface SupervisorOptions {
   reaping?: Reaping;
 }
 
+/** A local replica's status: the neutral one plus its process id and loopback port (local details). */
+export interface LocalReplicaStatus extends ReplicaStatus {
+  pid?: number;
+  /** The replica's own port on loopback (bypassing the Service), once it listens. */
+  port?: number;
+}
+
 interface Managed {
   proc: ReplicaProcess;
-  status: ReplicaStatus;
+  status: LocalReplicaStatus;
   port?: number;
   successes: number;
   failures: number;
@@ -87,12 +94,26 @@ export class Supervisor {
     }
   }
 
-  statuses(): ReplicaStatus[] {
+  statuses(): LocalReplicaStatus[] {
     return [...this.managed.values()].map((m) => ({ ...m.status }));
+  }
+
+  /** One live replica's status, or undefined once it is gone. */
+  status(name: string): LocalReplicaStatus | undefined {
+    const m = this.managed.get(name);
+    return m ? { ...m.status } : undefined;
   }
 
   kill(name: string, signal: NodeJS.Signals): boolean {
     return this.managed.get(name)?.proc.kill(signal) ?? false;
+  }
+
+  /** SIGTERM now, SIGKILL after `graceMs` if it is still running; false if it was already gone. */
+  terminate(name: string, graceMs: number): boolean {
+    const m = this.managed.get(name);
+    if (!m?.proc.alive) return false;
+    void m.proc.terminate(graceMs);
+    return true;
   }
 
   pids(): number[] {
@@ -135,7 +156,8 @@ export class Supervisor {
     const proc = new ReplicaProcess(name, this.opts.template, this.opts.logDir, assignedPort);
     // A replica exits by itself when the harness goes away, but only once its handler is installed.
     if (proc.pid) this.opts.reaping?.watchGroup(proc.pid, 'SIGKILL');
-    const status: ReplicaStatus = { name, ready: false, startedAtMs: this.clock.now(), ...(replaces ? { replaces } : {}) };
+    // Phases as a pod's: the process is starting (ContainerCreating) until it listens (Running), then Ready.
+    const status: LocalReplicaStatus = { name, ready: false, startedAtMs: this.clock.now(), phase: 'ContainerCreating', ...(replaces ? { replaces } : {}) };
     if (proc.pid) status.pid = proc.pid;
     const m: Managed = { proc, status, successes: 0, failures: 0, probing: false, everReady: false, ...(assignedPort !== undefined ? { assignedPort } : {}) };
     this.managed.set(name, m);
@@ -144,6 +166,7 @@ export class Supervisor {
       (port) => {
         m.port = port;
         m.status.port = port;
+        if (m.status.phase === 'ContainerCreating') m.status.phase = 'Running';
         this.journal.record({ source: 'platform', type: 'replica.listening', target: name, detail: { port } });
       },
       () => undefined,
@@ -199,10 +222,12 @@ export class Supervisor {
       m.status.ready = true;
       m.everReady = true;
       m.status.readyAtMs = this.clock.now();
+      m.status.phase = 'Ready';
       this.journal.record({ source: 'platform', type: 'replica.ready', target: name, detail: { replaces: m.status.replaces ?? null } });
       this.service.add({ name, port: m.port });
     } else if (m.status.ready && !ok && m.failures >= probe.failureThreshold) {
       m.status.ready = false;
+      m.status.phase = 'Running';
       this.journal.record({ source: 'platform', type: 'replica.not-ready', target: name, detail: { failures: m.failures } });
       this.service.remove(name, 'readiness probe failed');
     }
