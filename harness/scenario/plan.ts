@@ -1,5 +1,6 @@
 import type { TargetTls } from '../load/loopback.js';
 import type { LoadPlan } from '../load/types.js';
+import type { KubernetesPlatformPlan } from '../kube/plan.js';
 
 /**
  * The validated, frozen form of a scenario: every duration in ms, every default filled in.
@@ -71,7 +72,8 @@ export interface ExternalPlatformPlan {
   tls?: TargetTls;
 }
 
-export type PlatformPlan = LocalPlatformPlan | ExternalPlatformPlan;
+/** kubernetes: harness/kube/plan.ts. */
+export type PlatformPlan = LocalPlatformPlan | ExternalPlatformPlan | KubernetesPlatformPlan;
 
 /** Chaos Mesh selection modes (PodChaos/NetworkChaos `mode`). */
 export type SelectorMode = 'one' | 'all' | 'fixed' | 'fixed-percent';
