@@ -333,6 +333,8 @@ function buildSchema(obj: ObjectFactory) {
     }).optional(),
     /** The forecast: replicas lost at once that the peak must survive. */
     forecastLoss: positiveInt.max(32).default(1),
+    /** The regression gate: a knee lower than the baseline's by more than this share regresses. */
+    tolerance: share.default('10%'),
   });
 
   return obj({
