@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JournalEvent } from '../../harness/core/journal.js';
 import { platformRtoMs } from '../../harness/timeline/disruption.js';
+import { describeRecovery } from '../../harness/timeline/platform-rto.js';
 
 function killed(atMs: number, target: string, fault = 'kill'): JournalEvent {
   return { atMs, wallMs: 1_700_000_000_000 + atMs, source: 'fault', type: 'replica.killed', target, fault };
@@ -65,5 +66,63 @@ describe('platformRtoMs', () => {
   it('reports a fault that killed nothing as not recovered', () => {
     const rto = platformRtoMs([ready(1_000, 'r1')], 'kill');
     expect(rto).toMatchObject({ rtoMs: null, recovered: false, replicas: [], reason: 'the fault killed no replica' });
+  });
+});
+
+/** The events a Kubernetes pod watch yields: the replacement pod created, its phases, then Ready (no replica.ready). */
+function phase(atMs: number, target: string, p: string, replaces?: string, reason?: string): JournalEvent {
+  return { atMs, wallMs: 1_700_000_000_000 + atMs, source: 'platform', type: 'replica.phase', target, detail: { phase: p, ...(replaces ? { replaces } : {}), ...(reason ? { reason } : {}) } };
+}
+function started(atMs: number, target: string, replaces: string | null): JournalEvent {
+  return { atMs, wallMs: 1_700_000_000_000 + atMs, source: 'platform', type: 'replica.started', target, detail: { replaces } };
+}
+
+describe('platformRtoMs from a pod watch (typed phase events)', () => {
+  it('is kill → replacement Ready, with the time spent in each phase: "45 s, 40 s in ContainerCreating"', () => {
+    const events = [
+      killed(20_000, 'api-a'),
+      started(20_150, 'api-b', 'api-a'),
+      phase(20_150, 'api-b', 'Pending'),
+      phase(20_400, 'api-b', 'ContainerCreating', undefined, 'ImagePull'),
+      phase(60_400, 'api-b', 'Running'),
+      phase(65_000, 'api-b', 'Ready'),
+    ];
+    const rto = platformRtoMs(events, 'kill');
+    expect(rto).toMatchObject({ rtoMs: 45_000, recovered: true });
+    expect(rto.replicas[0]).toEqual({
+      replica: 'api-a',
+      killedAtMs: 20_000,
+      replacement: 'api-b',
+      readyAtMs: 65_000,
+      rtoMs: 45_000,
+      phases: [
+        { phase: 'Pending', atMs: 20_150, ms: 250 },
+        { phase: 'ContainerCreating', atMs: 20_400, ms: 40_000, reason: 'ImagePull' },
+        { phase: 'Running', atMs: 60_400, ms: 4_600 },
+      ],
+    });
+    expect(describeRecovery(rto.replicas[0]!)).toBe('api-a replaced by api-b in 45.0 s: Pending 0.3 s, ContainerCreating (ImagePull) 40.0 s, Running 4.6 s');
+  });
+
+  it('takes `replaces` from the phase events alone, and is not recovered while the replacement never gets past ContainerCreating', () => {
+    const stuck = [killed(1_000, 'api-a'), phase(1_100, 'api-b', 'Pending', 'api-a'), phase(1_300, 'api-b', 'ContainerCreating', 'api-a', 'ImagePullBackOff')];
+    expect(platformRtoMs(stuck, 'kill')).toMatchObject({ rtoMs: null, recovered: false, reason: 'not recovered: no ready replacement for api-a' });
+    const ready = [...stuck, phase(9_000, 'api-b', 'Running', 'api-a'), phase(9_500, 'api-b', 'Ready', 'api-a')];
+    expect(platformRtoMs(ready, 'kill').rtoMs).toBe(8_500);
+  });
+
+  it('a Ready phase and a replica.ready of the same instant are one readiness; the local journal implies its phases', () => {
+    const both = [killed(0, 'a'), phase(700, 'b', 'Running', 'a'), phase(900, 'b', 'Ready', 'a'), ready(900, 'b', 'a')];
+    expect(platformRtoMs(both, 'kill').replicas).toHaveLength(1);
+    const local: JournalEvent[] = [
+      killed(10_000, 'a'),
+      started(10_004, 'b', 'a'),
+      { atMs: 10_310, wallMs: 0, source: 'platform', type: 'replica.listening', target: 'b', detail: { port: 4000 } },
+      ready(10_520, 'b', 'a'),
+    ];
+    expect(platformRtoMs(local, 'kill').replicas[0]?.phases).toEqual([
+      { phase: 'ContainerCreating', atMs: 10_004, ms: 306 },
+      { phase: 'Running', atMs: 10_310, ms: 210 },
+    ]);
   });
 });
