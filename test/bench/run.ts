@@ -27,6 +27,9 @@
  *      command → first request of `gameday run scenarios/pod-kill.yaml` on the embedded default (goal ≤ 3 s),
  *      BENCH_FIRST_REQUEST_RUNS times (default 5); each A/B alternated with the same command from the
  *      TypeScript sources through tsx (GAMEDAY_FROM_SOURCE=1), printed beside it
+ *  (m) Task API GET /tasks/:id at saturation through the Service (connections handed over to the replicas)
+ *      vs straight to the replicas' ports, same connections, BENCH_AB_ROUNDS rounds alternated (goal ≥ 0.95,
+ *      median ratio); the proxying Service process (other apps' path) on the same replicas beside it
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
@@ -39,6 +42,7 @@ import { proxyLoopCost, proxyOverhead, type LoopCostRow } from './proxy.js';
 import { repeatScenario } from './scenarios.js';
 import { buildCompiled, commandToFirstRequest, commandWall, compiledIsFresh, type StartMode } from './startup.js';
 import { rampFollowing } from './ramp.js';
+import { serviceVsDirect } from './service-handoff.js';
 import { bareOrdersClosed, harnessRun, spread, startAutocannonRunner, startOrdersTarget } from './templated.js';
 import { readdirSync } from 'node:fs';
 
@@ -355,6 +359,20 @@ async function startup(): Promise<void> {
   if (rebuilt > 0) process.stdout.write(`  (l) sources changed during the measurement: rebuilt ${rebuilt} time(s)\n`);
 }
 
+async function serviceHandoff(): Promise<void> {
+  const r = await serviceVsDirect(CLIENTS, SECONDS, ROUNDS, (line) => process.stdout.write(`${line}\n`));
+  const ratios = r.map((x) => x.service / x.direct);
+  const proxied = r.map((x) => x.proxy / x.direct);
+  rows.push({
+    name: `(m) Task API GET /tasks/:id via the Service (connections handed over) vs straight to the replicas, closed, ${CLIENTS} conns, ${ROUNDS} rounds alternated`,
+    value: `${range(r.map((x) => x.service), ' req/s')}; ratio per round ${range(ratios)}`,
+    reference: `direct ${range(r.map((x) => x.direct), ' req/s')}; via the proxying Service process ${range(r.map((x) => x.proxy), ' req/s')}, ratio ${range(proxied)}`,
+    ratio: spread(ratios).median,
+    goal: '≥ 0.95 (median ratio)',
+    met: spread(ratios).median >= 0.95,
+  });
+}
+
 const only = process.env['BENCH_ONLY'];
 if (!only || only.includes('c')) await coldStart();
 if (!only || only.includes('a')) await serviceVsPgbench();
@@ -368,6 +386,7 @@ if (!only || only.includes('i')) await rampRate();
 if (!only || only.includes('j')) await templatedVsAutocannon();
 if (!only || only.includes('k')) await openCpuPerRequest();
 if (!only || only.includes('l')) await startup();
+if (!only || only.includes('m')) await serviceHandoff();
 
 process.stdout.write(`\ngameday bench (${SECONDS}s per measurement, ${new Date().toISOString()})\n`);
 for (const r of rows) {

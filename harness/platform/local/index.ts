@@ -11,6 +11,8 @@ import { LatencyProxy } from './latency-proxy.js';
 import { findPrometheus, startPrometheus, type PrometheusServer } from './prometheus.js';
 import { existingDatabase, startEmbeddedPostgres, type Database } from './postgres.js';
 import { Reaper } from './reaper.js';
+import type { FrontService } from './service.js';
+import { HandoffService } from './service-handoff.js';
 import { ServiceProcess } from './service-process.js';
 import { Supervisor, type LocalReplicaStatus } from './supervisor.js';
 import type { ReplicaTemplate } from './replica.js';
@@ -38,7 +40,7 @@ export class LocalPlatform implements Platform {
   private databaseProxy?: LatencyProxy;
   private database?: Database;
   private supervisor?: Supervisor;
-  private service?: ServiceProcess;
+  private service?: FrontService;
   private logDir?: string;
   private image?: TaskApiImage;
   private reaper?: Reaper;
@@ -94,7 +96,9 @@ export class LocalPlatform implements Platform {
       this.logDir = this.ctx.logDir;
     }
     // The Service process and the database start side by side; both are torn down whatever happens.
-    this.service = new ServiceProcess(journal);
+    // The Task API takes each connection over its IPC channel (the Service steps out of the data
+    // path); any other app is reached through the proxying Service process.
+    this.service = app ? new ServiceProcess(journal) : new HandoffService(journal);
     const servicePort = this.service.start();
     if (this.service.pid) reaper.watchGroup(this.service.pid, 'SIGKILL');
     servicePort.catch(() => undefined);

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { HandoffTarget } from './service.js';
 
 /** How to start one replica: the local counterpart of a pod template. */
 export interface ReplicaTemplate {
@@ -87,6 +88,17 @@ export class ReplicaProcess {
 
   get alive(): boolean {
     return !this.done;
+  }
+
+  /** The replica as a target of handed-over connections: `announce` replicas, which have an IPC channel. */
+  get handoff(): HandoffTarget | undefined {
+    return this.child.channel ? this : undefined;
+  }
+
+  /** Writes `socket`'s handle to the replica's IPC channel; this side's copy stays open (see HandoffService). */
+  handOff(message: object, socket: Socket, sent: (err: Error | null) => void): void {
+    if (!this.child.connected) return process.nextTick(sent, new Error(`${this.name} has no IPC channel`));
+    this.child.send(message, socket, { keepOpen: true }, sent);
   }
 
   kill(signal: NodeJS.Signals): boolean {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { HarnessError } from '../../core/errors.js';
 import type { EventSink } from '../../core/journal.js';
 import { PROJECT_ROOT, harnessEntry } from '../../core/paths.js';
-import type { Endpoint, EndpointRegistry } from './service.js';
+import type { Endpoint, FrontService } from './service.js';
 import type { ServiceCommand, ServiceMessage } from './service-protocol.js';
 
 const ENTRY = harnessEntry('./service-main', import.meta.url);
@@ -12,7 +12,7 @@ const START_TIMEOUT_MS = 15_000;
  * The harness side of the Service process: journals every endpoint change (the instant the
  * change is sent; the process applies it within the IPC hop) and stops the process on close.
  */
-export class ServiceProcess implements EndpointRegistry {
+export class ServiceProcess implements FrontService {
   private child?: ChildProcess;
   private readonly endpoints = new Set<string>();
   private seq = 0;

@@ -1,14 +1,35 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
+/**
+ * A replica that takes connections over its IPC channel: `handOff` writes the socket's handle to
+ * the channel (the socket stays open on this side) and calls back once written, or with the error
+ * if the channel is gone; `exited` settles when the replica has exited.
+ */
+export interface HandoffTarget {
+  handOff(message: object, socket: Socket, sent: (err: Error | null) => void): void;
+  readonly exited: Promise<unknown>;
+}
+
 export interface Endpoint {
   name: string;
   port: number;
+  /** Present when the replica takes connections over IPC (see HandoffService). */
+  replica?: HandoffTarget | undefined;
 }
 
 /** What the supervisor needs of a Service: endpoints in and out. */
 export interface EndpointRegistry {
   add(endpoint: Endpoint): void;
   remove(name: string, reason: string): void;
+}
+
+/** The Service as the platform runs it: started before the replicas, closed before they stop. */
+export interface FrontService extends EndpointRegistry {
+  /** Resolves with the front port. */
+  start(): Promise<number>;
+  close(): Promise<void>;
+  /** Its process, when it runs in one (the reaper must know it). */
+  readonly pid: number | undefined;
 }
 
 /**

@@ -224,7 +224,7 @@ export class Supervisor {
       m.status.readyAtMs = this.clock.now();
       m.status.phase = 'Ready';
       this.journal.record({ source: 'platform', type: 'replica.ready', target: name, detail: { replaces: m.status.replaces ?? null } });
-      this.service.add({ name, port: m.port });
+      this.service.add({ name, port: m.port, replica: m.proc.handoff });
     } else if (m.status.ready && !ok && m.failures >= probe.failureThreshold) {
       m.status.ready = false;
       m.status.phase = 'Running';
