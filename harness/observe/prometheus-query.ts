@@ -78,8 +78,14 @@ export interface ServerP95Series {
   points: Array<[number, number]>;
 }
 
+/** Where the figures came from: the Prometheus the platform started, or an existing one (and the selector narrowing its queries). */
+export interface ServerOrigin {
+  existing?: true;
+  selector?: string;
+}
+
 export type ServerView =
-  | { source: 'prometheus'; url: string; scrapeIntervalS: number; phases: ServerPhase[]; scrapeGaps: ScrapeGap[]; p95Series: ServerP95Series }
+  | ({ source: 'prometheus'; url: string; scrapeIntervalS: number; phases: ServerPhase[]; scrapeGaps: ScrapeGap[]; p95Series: ServerP95Series } & ServerOrigin)
   | { skipped: string };
 
 interface Series {

@@ -1,6 +1,6 @@
 import { formatMs } from '../core/duration.js';
 import type { LatencySummary, OutcomeCounts } from '../timeline/types.js';
-import type { ScrapeGap, ServerP95Series, ServerPhase, ServerView } from './prometheus-query.js';
+import type { ScrapeGap, ServerOrigin, ServerP95Series, ServerPhase, ServerView } from './prometheus-query.js';
 
 /** What the clients saw in the same window (from the client timeline). */
 export interface ClientFigures {
@@ -27,7 +27,7 @@ export interface PhaseComparison {
 
 /** result.json's `server`: both views per phase, or why the server side was not read. */
 export type ServerBlock =
-  | { source: 'prometheus'; url: string; scrapeIntervalS: number; phases: PhaseComparison[]; scrapeGaps: ScrapeGap[]; p95Series: ServerP95Series }
+  | ({ source: 'prometheus'; url: string; scrapeIntervalS: number; phases: PhaseComparison[]; scrapeGaps: ScrapeGap[]; p95Series: ServerP95Series } & ServerOrigin)
   | { skipped: string };
 
 export function clientFigures(c: OutcomeCounts & LatencySummary): ClientFigures {
@@ -59,7 +59,8 @@ export function compareViews(view: ServerView, clients: (phase: ServerPhase) => 
     const gaps = view.scrapeGaps.filter((g) => (g.goneByMs ?? g.lastScrapeMs) >= startMs && g.lastScrapeMs <= endMs);
     return { phase, ...(fault ? { fault } : {}), startMs, endMs, server, client, explained: explain(server, client, gaps, view.scrapeIntervalS) };
   });
-  return { source: 'prometheus', url: view.url, scrapeIntervalS: view.scrapeIntervalS, phases, scrapeGaps: view.scrapeGaps, p95Series: view.p95Series };
+  const origin = { ...(view.existing ? { existing: true as const } : {}), ...(view.selector ? { selector: view.selector } : {}) };
+  return { source: 'prometheus', url: view.url, scrapeIntervalS: view.scrapeIntervalS, ...origin, phases, scrapeGaps: view.scrapeGaps, p95Series: view.p95Series };
 }
 
 function explain(server: PhaseComparison['server'], client: ClientFigures, gaps: ScrapeGap[], intervalS: number): string[] {

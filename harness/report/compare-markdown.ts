@@ -34,6 +34,15 @@ function load(c: Comparison): string {
   return f ? ` Other load on the machine: ${f.baseline.toFixed(2)} vs ${f.current.toFixed(2)} cores.` : '';
 }
 
+/** The servers' figures per window beside the gate (informational rows), or why there are none. */
+function serverRows(c: Comparison): string[] {
+  const s = c.server;
+  if (!s) return [];
+  const head = `#### Server side (Prometheus): ${s.note}`;
+  if (s.unavailable) return [head, '', `No server rows: ${s.unavailable}.`, ''];
+  return [head, '', markdownTable(['Window', 'Server figure', 'Baseline', 'Current', 'Change'], s.rows.map((r) => [r.window, r.figure, r.baseline, r.current, r.change])), ''];
+}
+
 /** The regression gate's verdict and diff table, in Markdown (summary.md, the PR check). */
 export function renderComparisonMarkdown(c: Comparison): string {
   const rows = c.metrics.map((m) => [m.label, formatValue(m.baseline, m.unit), formatValue(m.current, m.unit), change(m), interval(m), tolerance(m), STATUS[m.status], m.reason]);
@@ -45,5 +54,6 @@ export function renderComparisonMarkdown(c: Comparison): string {
     '',
     markdownTable(['Metric', 'Baseline', 'Current', 'Change', 'Interval', 'Tolerance', 'Status', 'Why'], rows),
     '',
+    ...serverRows(c),
   ].join('\n');
 }

@@ -3,6 +3,7 @@ import type { Comparison } from './gate/types.js';
 import { actualText, formatValue } from './format.js';
 import type { ResultDocument } from './result.js';
 import { xmlEscape as x } from './text-formats.js';
+import { bucketText } from '../observe/server-compare.js';
 
 /** "expected < 30s, actual 35.20s", the line a CI test tab shows for a failed check. */
 export function checkFailureMessage(c: CheckResult): string {
@@ -36,6 +37,23 @@ function gateSuite(c: Comparison): string[] {
   return [`  <testsuite name="regression-gate" tests="${c.metrics.length}" failures="${failures}" errors="0" skipped="${skipped}" time="0">`, ...cases, '  </testsuite>'];
 }
 
+/** The servers' figures over the run after warm-up, as suite properties; or why the cross-check was skipped. */
+function serverProperties(r: ResultDocument): string[] {
+  const b = r.server;
+  if (!b) return [];
+  const prop = (name: string, value: string | number): string => `      <property name="${x(name)}" value="${x(String(value))}"/>`;
+  if ('skipped' in b) return [prop('server.skipped', b.skipped)];
+  const run = b.phases.find((p) => p.phase === 'run');
+  if (!run) return [];
+  return [
+    prop('server.prometheus', b.url),
+    prop('server.requests', run.server.requests),
+    prop('server.status5xx', run.server.status5xx),
+    prop('server.p95', bucketText(run.server.p95)),
+    prop('server.p99', bucketText(run.server.p99)),
+  ];
+}
+
 /** JUnit XML: one testcase per check, so CI test tabs list the spec (and the regression gate, when there was a baseline). */
 export function renderJunit(r: ResultDocument, comparison?: Comparison): string {
   const failures = r.checks.filter((c) => !c.passed).length;
@@ -53,6 +71,7 @@ export function renderJunit(r: ResultDocument, comparison?: Comparison): string 
     '    <properties>',
     `      <property name="verdict" value="${x(r.verdict)}"/>`,
     `      <property name="runStatus" value="${x(r.runStatus)}"/>`,
+    ...serverProperties(r),
     '    </properties>',
     ...r.checks.map((c) => testcase(r, c)),
     ...runCase(r),

@@ -3,6 +3,8 @@ import { actualText, formatMsOrNa } from './format.js';
 import type { Comparison } from './gate/types.js';
 import { markdownTable } from './text-formats.js';
 import type { ResultDocument } from './result.js';
+import { bucketText } from '../observe/server-compare.js';
+import { windowName } from './server-lines.js';
 
 function headline(r: ResultDocument): string {
   const passed = r.checks.filter((c) => c.passed).length;
@@ -36,6 +38,40 @@ function perRequest(r: ResultDocument): string[] {
   return ['', '#### Per request (after warm-up)', '', markdownTable(['Request', 'Arrivals', 'p50', 'p95', 'p99', '5xx', 'Transport errors', 'Unexpected'], rows)];
 }
 
+/**
+ * The servers' figures beside the clients' per window (a skipped cross-check is a note in figures()),
+ * and, folded, each window's [range] arithmetic and why the two views differ.
+ */
+function serverSide(r: ResultDocument): string[] {
+  const b = r.server;
+  if (!b || 'skipped' in b) return [];
+  const source = b.existing ? `the existing Prometheus at ${b.url}${b.selector ? `, series ${b.selector}` : ''}` : 'the Prometheus the platform ran';
+  const rows = b.phases.map((p) => [
+    windowName(p),
+    `${p.server.requests} / ${p.client.responses}`,
+    `${p.server.status5xx} / ${p.client.status5xx}`,
+    String(p.server.rate5xxPerS),
+    String(p.client.transportErrors),
+    `${bucketText(p.server.p95)} / ${formatMsOrNa(p.client.p95Ms)}`,
+    `${bucketText(p.server.p99)} / ${formatMsOrNa(p.client.p99Ms)}`,
+  ]);
+  const details = b.phases.flatMap((p) => [`- **${windowName(p)}**: ${p.server.arithmetic}`, ...p.explained.map((e) => `  - ${e}`)]);
+  const gaps = b.scrapeGaps.map((g) => `${g.replica} last scraped at ${formatMsOrNa(g.lastScrapeMs)}${g.goneByMs === null ? '' : `, gone at ${formatMsOrNa(g.goneByMs)}`}`);
+  return [
+    '',
+    `#### Server side (${source}, ${b.scrapeIntervalS} s scrapes) beside the clients`,
+    '',
+    markdownTable(['Window', 'Requests servers / clients', '5xx servers / clients', 'Server 5xx/s', 'Transport errors (clients only)', 'p95 servers / clients', 'p99 servers / clients'], rows),
+    ...(gaps.length > 0 ? ['', `Scrape gaps (counters lost with the process): ${gaps.join('; ')}.`] : []),
+    '',
+    '<details><summary>Windows and why the views differ</summary>',
+    '',
+    ...details,
+    '',
+    '</details>',
+  ];
+}
+
 /** summary.md: the verdict, the checks, and the baseline comparison when there is one. */
 export function renderMarkdown(r: ResultDocument, comparison?: Comparison): string {
   const rows = r.checks.map((c) => [c.id, c.name, c.target, actualText(c), c.passed ? '✅ PASS' : '❌ FAIL']);
@@ -46,6 +82,7 @@ export function renderMarkdown(r: ResultDocument, comparison?: Comparison): stri
     '',
     figures(r),
     ...perRequest(r),
+    ...serverSide(r),
     '',
     ...(comparison ? [renderComparisonMarkdown(comparison)] : []),
   ].join('\n');

@@ -20,7 +20,7 @@ export function comparisonLine(p: PhaseComparison): string {
 /** The console's server-side section: every window's two views, and why they differ for fault, recovery and the run. */
 export function serverLines(block: ServerBlock | undefined): string[] {
   if (!block || 'skipped' in block) return [];
-  const lines = [`server side (Prometheus, ${block.scrapeIntervalS} s scrapes) next to the clients:`];
+  const lines = [`server side (Prometheus${block.existing ? ` at ${block.url}${block.selector ? ` ${block.selector}` : ''}` : ''}, ${block.scrapeIntervalS} s scrapes) next to the clients:`];
   for (const p of block.phases) {
     lines.push(`  ${windowName(p)}: ${comparisonLine(p)}`);
     if (p.phase === 'fault' || p.phase === 'recovery' || p.phase === 'run') for (const e of p.explained) lines.push(`    - ${e}`);
@@ -33,7 +33,9 @@ export function serverSection(block: ServerBlock | undefined): object | null {
   if (!block) return null;
   if ('skipped' in block) return { skipped: block.skipped };
   return {
-    source: `Prometheus at ${block.scrapeIntervalS} s scrapes of every replica`,
+    source: block.existing
+      ? `the existing Prometheus at ${block.url}${block.selector ? `, series ${block.selector}` : ''}, ${block.scrapeIntervalS} s scrapes (read from its samples)`
+      : `Prometheus at ${block.scrapeIntervalS} s scrapes of every replica`,
     rows: block.phases.map((p) => ({
       window: windowName(p),
       arithmetic: p.server.arithmetic,

@@ -124,7 +124,9 @@ export async function readServerSide(deployment: Deployment, plan: Plan, clock: 
     await clock.sleep(Math.max(0, endedAtMs + intervalS * 1500 + 300 - clock.now()), signal);
     if (signal.aborted) return undefined;
     const exits = new Map(journal.events().filter((e) => e.type === 'replica.exited' && e.target).map((e) => [e.target as string, e.atMs]));
-    const view = await readServerView(client, serverWindows(plan, clock, endedAtMs), clock.wallMs(0), intervalS, exits, matchers);
+    const read = await readServerView(client, serverWindows(plan, clock, endedAtMs), clock.wallMs(0), intervalS, exits, matchers);
+    const selector = plan.prometheus?.selector;
+    const view: ServerView = plan.prometheus && 'phases' in read ? { ...read, existing: true, ...(selector ? { selector } : {}) } : read;
     journal.record({ source: 'harness', type: 'prometheus.read', detail: { windows: 'phases' in view ? view.phases.length : 0, scrapeIntervalS: intervalS } });
     return view;
   } catch (err) {

@@ -5,6 +5,7 @@ import { guardHostLoad, sideLoad } from './host-load.js';
 import { compareLatency, latencySides, type BootstrapSettings } from './latency.js';
 import { comparePoint, medianOf, type PointValue } from './points.js';
 import { resourceRecoveryMs } from './resources.js';
+import { compareServerSide } from './server.js';
 import type { ComparedSide, Comparison, MetricComparison } from './types.js';
 import { latencyWindows } from './windows.js';
 
@@ -48,5 +49,6 @@ export function compareResults(baseline: readonly LoadedResult[], current: reado
   const [lb, lc] = [sideLoad(baseline.map((r) => r.doc)), sideLoad(current.map((r) => r.doc))];
   const guarded = guardHostLoad(metrics, lb, lc);
   const load = lb && lc ? { foreignCores: { baseline: lb.foreignCores, current: lc.foreignCores } } : {};
-  return { baseline: side(baseline), current: side(current), ...load, regressed: guarded.some((m) => m.status === 'regressed'), metrics: guarded };
+  const server = compareServerSide(baseline.map((r) => r.doc), current.map((r) => r.doc));
+  return { baseline: side(baseline), current: side(current), ...load, regressed: guarded.some((m) => m.status === 'regressed'), metrics: guarded, ...(server ? { server } : {}) };
 }

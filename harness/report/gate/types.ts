@@ -43,6 +43,23 @@ export interface ComparedSide {
   runs: number;
 }
 
+/** One of the servers' figures (Prometheus) for one window on both sides: shown, never gated (see gate/server.ts). */
+export interface ServerFigureRow {
+  /** "run", "fault of kill", "recovery of kill #2"… */
+  window: string;
+  figure: 'requests' | '5xx' | '5xx/s' | 'p95' | 'p99';
+  baseline: string;
+  current: string;
+  change: string;
+}
+
+export interface ServerComparison {
+  note: string;
+  rows: ServerFigureRow[];
+  /** Why there are no rows: a side without the servers' view. */
+  unavailable?: string;
+}
+
 export interface Comparison {
   baseline: ComparedSide;
   current: ComparedSide;
@@ -50,4 +67,6 @@ export interface Comparison {
   foreignCores?: { baseline: number; current: number };
   regressed: boolean;
   metrics: MetricComparison[];
+  /** The servers' figures beside the gate, informational. */
+  server?: ServerComparison;
 }
