@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode } from '../core/exit-codes.js';
 import { InputError } from '../core/errors.js';
 import { canonicalHost } from '../core/loopback.js';
+import { addKubeFlags, kubeOverride, type KubeFlags } from './kube-flags.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -42,8 +43,7 @@ async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .addHelpText('after', EXIT_CODES_HELP);
 
-  program
-    .command('run')
+  addKubeFlags(program.command('run'))
     .description('run a Game Day scenario and write its reports')
     .argument('<scenario>', 'scenario file (YAML)')
     .option('-o, --out <dir>', 'output directory', 'reports/latest')
@@ -54,12 +54,13 @@ async function main(argv: string[]): Promise<number> {
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
     .option('--prometheus <url>', "read the servers' view from this existing Prometheus (overrides spec.observe.prometheus.url)")
     .option('--prometheus-token-env <name>', 'send the bearer token held in this environment variable to it (overrides spec.observe.prometheus.bearerTokenEnv)')
-    .action(async (file: string, o: { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number; allowHost?: string[]; prometheus?: string; prometheusTokenEnv?: string }) => {
+    .action(async (file: string, o: KubeFlags & { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number; allowHost?: string[]; prometheus?: string; prometheusTokenEnv?: string }) => {
       const [{ choosePrinter }, { runCommand }] = await Promise.all([import('./printer.js'), import('./run-command.js')]);
       const printer = choosePrinter({ quiet: o.quiet, json: o.json }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
       const allowHosts = o.allowHost ? { allowHosts: o.allowHost } : {};
       const prometheus = o.prometheus || o.prometheusTokenEnv ? { prometheus: { ...(o.prometheus ? { url: o.prometheus } : {}), ...(o.prometheusTokenEnv ? { bearerTokenEnv: o.prometheusTokenEnv } : {}) } } : {};
-      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...allowHosts, ...prometheus, ...stepSummary() }, printer);
+      const kubernetes = kubeOverride(o);
+      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...allowHosts, ...prometheus, ...(kubernetes ? { kubernetes } : {}), ...stepSummary() }, printer);
     });
 
   program
@@ -83,14 +84,29 @@ async function main(argv: string[]): Promise<number> {
       code = await compareCommand(baseline, current, { ...o, ...stepSummary() }, consoleOutput());
     });
 
-  program
-    .command('validate')
+  addKubeFlags(program.command('validate'))
     .description('validate scenario files; starts nothing')
     .argument('<scenarios...>', 'scenario files (YAML)')
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
-    .action(async (files: string[], o: { allowHost?: string[] }) => {
+    .action(async (files: string[], o: KubeFlags & { allowHost?: string[] }) => {
       const [{ consoleOutput }, { validateCommand }] = await Promise.all([import('./output.js'), import('./validate-command.js')]);
-      code = await validateCommand(files, consoleOutput(), o.allowHost ?? []);
+      code = await validateCommand(files, consoleOutput(), o.allowHost ?? [], kubeOverride(o));
+    });
+
+  addKubeFlags(program.command('render'))
+    .description('print the exact YAML a run on Kubernetes would apply (Task API, PostgreSQL, chaos objects, Jobs); contacts nothing')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('--run-id <id>', 'the run id in labels and names (default: a fresh one, as a run has)')
+    .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
+    .action(async (file: string, o: KubeFlags & { runId?: string; allowHost?: string[] }) => {
+      const [{ consoleOutput }, { renderCommand }] = await Promise.all([import('./output.js'), import('./render-command.js')]);
+      const password = process.env['GAMEDAY_POSTGRES_PASSWORD'];
+      const kubernetes = kubeOverride(o);
+      code = await renderCommand(
+        file,
+        { ...(kubernetes ? { kubernetes } : {}), allowHosts: o.allowHost ?? [], ...(o.runId !== undefined ? { runId: o.runId } : {}), ...(password ? { databasePassword: password } : {}), write: (t) => process.stdout.write(t) },
+        consoleOutput(),
+      );
     });
 
   try {

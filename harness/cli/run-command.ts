@@ -6,6 +6,7 @@ import type { Comparison } from '../report/gate/types.js';
 import { loadPlan } from '../scenario/index.js';
 import type { Plan } from '../scenario/plan.js';
 import type { PrometheusOverride } from '../scenario/prometheus-plan.js';
+import type { KubernetesOverride } from '../kube/from-scenario.js';
 import type { RunPrinter } from './printer.js';
 import { loadSide } from './result-sides.js';
 import { runOnce } from './run-once.js';
@@ -24,6 +25,8 @@ export interface RunCommandOptions {
   allowHosts?: string[];
   /** --prometheus / --prometheus-token-env: an existing Prometheus for the servers' view. */
   prometheus?: PrometheusOverride;
+  /** --platform, --namespace, --context, --image, --allow-namespace, --allow-production, --allow-mode-all. */
+  kubernetes?: KubernetesOverride;
 }
 
 /** The worst of several exit codes: interrupted > harness error > spec failed / regressed > passed. */
@@ -33,7 +36,7 @@ function worst(codes: ExitCode[]): ExitCode {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions, printer: RunPrinter): Promise<ExitCode> {
-  const plan = await loadPlan(file, process.env, { allowHosts: opts.allowHosts ?? [], ...(opts.prometheus ? { prometheus: opts.prometheus } : {}) });
+  const plan = await loadPlan(file, process.env, { allowHosts: opts.allowHosts ?? [], ...(opts.prometheus ? { prometheus: opts.prometheus } : {}), ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}) });
   // Every input is checked before anything starts: a bad baseline is exit 2 with nothing run.
   const baseline = opts.baseline ? await loadSide(opts.baseline) : undefined;
   const repeat = opts.repeat ?? 1;

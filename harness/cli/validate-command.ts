@@ -2,19 +2,20 @@ import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem } from '../core/errors.js';
 import { planFromFile, type PlanResult } from '../scenario/index.js';
 import type { Output } from './output.js';
+import type { KubernetesOverride } from '../kube/from-scenario.js';
 
 /**
  * Validates every file, reporting every problem of every file; starts nothing. A file that breaks
  * the validator itself is reported as a harness failure (exit 3), and the files after it are still
  * checked.
  */
-export async function validateCommand(files: string[], out: Output, allowHosts: readonly string[] = []): Promise<ExitCode> {
+export async function validateCommand(files: string[], out: Output, allowHosts: readonly string[] = [], kubernetes?: KubernetesOverride): Promise<ExitCode> {
   let bad = 0;
   let broken = 0;
   for (const file of files) {
     let result: PlanResult;
     try {
-      result = await planFromFile(file, process.env, { allowHosts });
+      result = await planFromFile(file, process.env, { allowHosts, ...(kubernetes ? { kubernetes } : {}) });
     } catch (err) {
       broken++;
       out.error(`${file}: validation failed: ${(err as Error).stack ?? String(err)}`);

@@ -181,15 +181,15 @@ export async function readScenarioText(file: string): Promise<{ text: string; pr
   }
 }
 
-/** `options.allowHosts`: non-loopback hosts allowed on the command line (--allow-host). */
-export async function planFromFile(file: string, env: PlanContext['env'], options: Pick<PlanContext, 'allowHosts' | 'prometheus'> = {}): Promise<PlanResult> {
+/** `options`: what the command line adds (--allow-host, --prometheus, --platform and the Kubernetes flags). */
+export async function planFromFile(file: string, env: PlanContext['env'], options: Omit<PlanContext, 'file' | 'env'> = {}): Promise<PlanResult> {
   const read = await readScenarioText(file);
   if (read.problem) return { problems: [read.problem] };
   return planFromText(read.text, { file, env, ...options });
 }
 
 /** The plan of one file, or an InputError carrying all of its problems. */
-export async function loadPlan(file: string, env: PlanContext['env'], options: Pick<PlanContext, 'allowHosts' | 'prometheus'> = {}): Promise<Plan> {
+export async function loadPlan(file: string, env: PlanContext['env'], options: Omit<PlanContext, 'file' | 'env'> = {}): Promise<Plan> {
   const result = await planFromFile(file, env, options);
   if (result.problems) throw new InputError(result.problems);
   return result.plan;

@@ -4,6 +4,7 @@ import { canonicalHost } from '../core/loopback.js';
 import { OPERATION_NAMES } from '../load/types.js';
 import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS, MAX_RAMP_STAGES, MAX_RATE } from './limits.js';
 import { PHASE_NAMES, RESOURCE_NAMES } from './plan.js';
+import { kubernetesPlatformSchema } from '../kube/schema.js';
 
 /**
  * The scenario file as written: Kubernetes-style (apiVersion, kind, metadata, spec), strict
@@ -348,7 +349,8 @@ function buildSchema(obj: ObjectFactory) {
     spec: obj({
       duration: duration(B.run, ` (over ${formatDuration(DEFAULT_RUN_LIMITS.durationMs)} only with spec.limits.duration)`),
       warmup: duration(B.warmup).default('3s'),
-      platform: obj({ local: localPlatform }).optional(),
+      /** local (the default) or kubernetes (harness/kube/schema.ts); one file may carry both, --platform picks. */
+      platform: obj({ local: localPlatform.optional(), kubernetes: kubernetesPlatformSchema(obj).optional() }).optional(),
       target: obj({
         url: z.url().max(4096),
         /** Non-loopback hosts this scenario may send to (exact, case-insensitive); --allow-host adds more. */
@@ -401,8 +403,8 @@ export const scenarioSchema = buildSchema(z.strictObject);
 export const looseScenarioSchema = buildSchema(z.object as unknown as ObjectFactory);
 
 /** A local platform with every default filled in (a scenario that names no platform gets this). */
-export function defaultLocalPlatform(): NonNullable<ScenarioDocument['spec']['platform']>['local'] {
-  return scenarioSchema.shape.spec.shape.platform.unwrap().shape.local.parse({});
+export function defaultLocalPlatform(): NonNullable<NonNullable<ScenarioDocument['spec']['platform']>['local']> {
+  return scenarioSchema.shape.spec.shape.platform.unwrap().shape.local.unwrap().parse({});
 }
 
 export type ScenarioDocument = z.infer<typeof scenarioSchema>;

@@ -17,6 +17,7 @@ import { regressionPlan } from './regression.js';
 import { workloadRequestNames } from './request-names.js';
 import { RampCurve } from '../load/arrivals.js';
 import { prometheusPlan, type PrometheusOverride } from './prometheus-plan.js';
+import { kubernetesFaults, kubernetesFaultShape, kubernetesPlan, type KubernetesOverride } from '../kube/from-scenario.js';
 
 export interface PlanContext {
   file?: string;
@@ -26,6 +27,8 @@ export interface PlanContext {
   allowHosts?: readonly string[];
   /** --prometheus / --prometheus-token-env, over spec.observe.prometheus. */
   prometheus?: PrometheusOverride;
+  /** --platform, --namespace, --context, --image and the cluster guardrails' opt-ins. */
+  kubernetes?: KubernetesOverride;
 }
 
 /** The seed's resilience criteria, used when a scenario lists no checks of its own. */
@@ -54,11 +57,12 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   }
 
   const allowHosts = allowedHosts(doc, ctx);
-  const platformBase = platformPlan(doc, ctx, allowHosts, problem);
+  const platformBase = kubernetesPlan(doc, ctx.kubernetes, allowHosts, problem) ?? platformPlan(doc, ctx, allowHosts, problem);
   const load = loadPlan(doc, ctx, problem);
   const faultWhere = { baseDir: ctx.file ? dirname(resolve(ctx.file)) : process.cwd(), allowHosts };
-  const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase, problem, faultWhere));
-  const platform: PlatformPlan = platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase;
+  const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase.kind === 'kubernetes' ? kubernetesFaultShape(platformBase) : platformBase, problem, faultWhere));
+  const platform: PlatformPlan =
+    platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase.kind === 'kubernetes' ? kubernetesFaults(platformBase, faults, problem) : platformBase;
   checkFaultTiming(faults, warmupMs, durationMs, recovery, problem);
   const hasPodKill = faults.some((f) => f.kind === 'pod-kill');
   // Writes read back over HTTP (write.read) make durability.lostWrites measurable for any service.
