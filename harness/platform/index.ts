@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { PlatformPlan } from '../scenario/plan.js';
 import { ExternalPlatform } from './external.js';
+import { KubernetesPlatform } from './kubernetes/index.js';
 import { LocalPlatform } from './local/index.js';
 import type { Platform, PlatformContext } from './types.js';
 
@@ -10,6 +11,7 @@ export type * from './types.js';
 const PLATFORMS: { [K in PlatformPlan['kind']]: (plan: Extract<PlatformPlan, { kind: K }>, ctx: PlatformContext, clock: Clock) => Platform } = {
   local: (plan, ctx, clock) => new LocalPlatform(plan, ctx, clock),
   external: (plan, ctx, clock) => new ExternalPlatform(plan, ctx, clock),
+  kubernetes: (plan, ctx, clock) => new KubernetesPlatform(plan, ctx, clock),
 };
 
 export function createPlatform(plan: PlatformPlan, ctx: PlatformContext, clock: Clock): Platform {
