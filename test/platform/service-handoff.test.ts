@@ -199,7 +199,7 @@ describe('handed-over connections when the replica dies before taking them', () 
     // A replica that announces a port and takes handles, frozen so it acknowledges none.
     const script = `process.on('message', () => {}); process.stdout.write(JSON.stringify({ event: 'listening', port: 1 }) + '\\n'); setInterval(() => {}, 1000);`;
     const proc = new ReplicaProcess('frozen', { command: process.execPath, args: ['-e', script], env: {}, cwd: ROOT, startTimeoutMs: 10_000 });
-    const service = new HandoffService({ record: (e) => e });
+    const service = new HandoffService(new Journal(new SystemClock()));
     const port = await service.start();
     try {
       await proc.listening;
