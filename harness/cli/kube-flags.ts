@@ -23,7 +23,7 @@ function collect(value: string, previous: string[] = []): string[] {
 
 export function addKubeFlags(command: Command): Command {
   return command
-    .option('--platform <kind>', "local or kubernetes: run the scenario on this platform (default: the scenario's; spec.platform.kubernetes wins over local)", platformKind)
+    .option('--platform <kind>', "local or kubernetes: run the scenario on this platform (default: the scenario's; local when it names both)", platformKind)
     .option('--namespace <name>', 'Kubernetes: the namespace (overrides spec.platform.kubernetes.namespace)')
     .option('--context <name>', "Kubernetes: the kubeconfig context (default: KUBECONFIG's current context, or in-cluster)")
     .option('--image <ref>', 'Kubernetes: the Task API image to deploy (built from fixtures/task-api/Dockerfile; default gameday/task-api:0.1.0)')

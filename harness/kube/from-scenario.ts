@@ -26,9 +26,14 @@ export interface KubernetesOverride {
 type Report = (path: string, expected: string, found: string) => void;
 const ms = (text: string): number => parseDurationMs(text) as number;
 
-/** Whether this scenario runs on a cluster: --platform kubernetes, or spec.platform.kubernetes unless --platform local. */
+/**
+ * Whether this scenario runs on a cluster: with --platform kubernetes, or when spec.platform names
+ * kubernetes alone. A file with both local and kubernetes runs locally unless --platform kubernetes
+ * (so one file serves both, and the local Game Day stays the default).
+ */
 export function runsOnKubernetes(doc: ScenarioDocument, o: KubernetesOverride | undefined): boolean {
-  return o?.platform === 'kubernetes' || (o?.platform !== 'local' && doc.spec.platform?.kubernetes !== undefined);
+  if (o?.platform !== undefined) return o.platform === 'kubernetes';
+  return doc.spec.platform?.kubernetes !== undefined && doc.spec.platform.local === undefined;
 }
 
 /**

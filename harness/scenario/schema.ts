@@ -349,7 +349,7 @@ function buildSchema(obj: ObjectFactory) {
     spec: obj({
       duration: duration(B.run, ` (over ${formatDuration(DEFAULT_RUN_LIMITS.durationMs)} only with spec.limits.duration)`),
       warmup: duration(B.warmup).default('3s'),
-      /** local (the default) or kubernetes (harness/kube/schema.ts); one file may carry both, --platform picks. */
+      /** local (the default) or kubernetes (harness/kube/schema.ts); a file with both runs locally unless --platform kubernetes. */
       platform: obj({ local: localPlatform.optional(), kubernetes: kubernetesPlatformSchema(obj).optional() }).optional(),
       target: obj({
         url: z.url().max(4096),
