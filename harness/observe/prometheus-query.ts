@@ -44,7 +44,7 @@ export interface ServerQuantile {
   /** Bounds of the bucket holding the quantile, ms (upper null: above the last finite bucket). */
   lowerMs: number | null;
   upperMs: number | null;
-  /** The seed's `histogram_quantile(q, sum(increase(bucket[window])) by (le))*1000`; null: no data. */
+  /** The seed's `histogram_quantile(q, sum(rate(bucket[5m])) by (le))*1000` over the window instead of 5m; null: no data. */
   seedMs: number | null;
   seedQuery: string;
 }
@@ -58,8 +58,10 @@ export interface ServerPhase extends PhaseWindow {
   status5xx: number;
   /** status5xx over the window's length (per second), as the seed's rate(...) reads it. */
   rate5xxPerS: number;
-  /** The seed's `sum(increase(task_api_requests_total{status=~"5.."}[window]))` at the window's end (extrapolated). */
+  /** `sum(increase(task_api_requests_total{status=~"5.."}[window]))` at the window's end (extrapolated): the count the seed's rate implies. */
   seed5xx: { query: string; value: number | null };
+  /** The seed's SC-009 query as written, `sum(rate(task_api_requests_total{status=~"5.."}[5m]))`, its [5m] replaced by the window (per second). */
+  seedRate5xx?: { query: string; value: number | null };
   p95: ServerQuantile;
   p99: ServerQuantile;
 }
@@ -329,21 +331,27 @@ export async function readServerView(
   const phases: ServerPhase[] = [];
   for (const w of windows) {
     const windowS = windowSeconds(w);
-    const seed5xxQuery = `sum(increase(${selectMetric('task_api_requests_total', ['status=~"5.."', matchers])}[${windowS}s]))`;
-    const seedQ = (q: number): string => `histogram_quantile(${q}, sum(increase(${BUCKETS}[${windowS}s])) by (le))*1000`;
-    const [seed5xx, seedP95, seedP99] = await Promise.all([
+    const fivexxSeries = selectMetric('task_api_requests_total', ['status=~"5.."', matchers]);
+    const seed5xxQuery = `sum(increase(${fivexxSeries}[${windowS}s]))`;
+    const seedRateQuery = `sum(rate(${fivexxSeries}[${windowS}s]))`;
+    const seedQ = (q: number): string => `histogram_quantile(${q}, sum(rate(${BUCKETS}[${windowS}s])) by (le))*1000`;
+    const [seed5xx, seedRate, seedP95, seedP99] = await Promise.all([
       client.scalar(seed5xxQuery, w.endWallMs),
+      client.scalar(seedRateQuery, w.endWallMs),
       client.scalar(seedQ(0.95), w.endWallMs),
       client.scalar(seedQ(0.99), w.endWallMs),
     ]);
     phases.push({
       ...w,
       windowS,
-      arithmetic: `${w.phase}${w.fault ? ` of ${w.fault}` : ''}: ${fmtS(w.endMs)} − ${fmtS(w.startMs)} = ${((w.endMs - w.startMs) / 1000).toFixed(1)} s → [${windowS}s], evaluated at ${new Date(w.endWallMs).toISOString()}`,
+      arithmetic:
+        `${w.phase}${w.fault ? ` of ${w.fault}` : ''}: ${fmtS(w.endMs)} − ${fmtS(w.startMs)} = ${((w.endMs - w.startMs) / 1000).toFixed(1)} s → [${windowS}s] in place of the seed's [5m], ` +
+        `evaluated at ${new Date(w.endWallMs).toISOString()}; rate() = increase() ÷ ${windowS} s`,
       requests: increaseOf(requests, w),
       status5xx: increaseOf(fivexx, w),
       rate5xxPerS: round3(increaseOf(fivexx, w) / ((w.endMs - w.startMs) / 1000)),
       seed5xx: { query: seed5xxQuery, value: seed5xx === null ? null : round3(seed5xx) },
+      seedRate5xx: { query: seedRateQuery, value: seedRate === null ? null : round3(seedRate) },
       p95: { ...quantileOf(buckets, w, 0.95), seedMs: finiteOrNull(seedP95), seedQuery: seedQ(0.95) },
       p99: { ...quantileOf(buckets, w, 0.99), seedMs: finiteOrNull(seedP99), seedQuery: seedQ(0.99) },
     });

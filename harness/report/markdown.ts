@@ -55,7 +55,9 @@ function serverSide(r: ResultDocument): string[] {
     `${bucketText(p.server.p95)} / ${formatMsOrNa(p.client.p95Ms)}`,
     `${bucketText(p.server.p99)} / ${formatMsOrNa(p.client.p99Ms)}`,
   ]);
-  const details = b.phases.flatMap((p) => [`- **${windowName(p)}**: ${p.server.arithmetic}`, ...p.explained.map((e) => `  - ${e}`)]);
+  const seed = (p: (typeof b.phases)[number]): string[] =>
+    [p.server.seedRate5xx, p.server.seed5xx, { query: p.server.p95.seedQuery, value: p.server.p95.seedMs }].flatMap((q) => (q ? [`  - \`${q.query}\` = ${q.value ?? 'no data'}`] : []));
+  const details = b.phases.flatMap((p) => [`- **${windowName(p)}**: ${p.server.arithmetic}`, ...seed(p), ...p.explained.map((e) => `  - ${e}`)]);
   const gaps = b.scrapeGaps.map((g) => `${g.replica} last scraped at ${formatMsOrNa(g.lastScrapeMs)}${g.goneByMs === null ? '' : `, gone at ${formatMsOrNa(g.goneByMs)}`}`);
   return [
     '',

@@ -48,7 +48,7 @@ export function serverSection(block: ServerBlock | undefined): object | null {
       clientP95: formatMsOrNa(p.client.p95Ms),
       serverP99: bucketText(p.server.p99),
       clientP99: formatMsOrNa(p.client.p99Ms),
-      seed: `${p.server.seed5xx.query} = ${p.server.seed5xx.value ?? 'no data'}`,
+      seed: `${p.server.seed5xx.query} = ${p.server.seed5xx.value ?? 'no data'}` + (p.server.seedRate5xx ? `; ${p.server.seedRate5xx.query} = ${p.server.seedRate5xx.value ?? 'no data'}/s` : ''),
       explained: p.explained,
     })),
   };
