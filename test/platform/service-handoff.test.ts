@@ -192,6 +192,21 @@ describe('the Service hands connections over to ready replicas (Task API)', () =
     }
     for (const c of conns.splice(0)) c.socket.destroy();
   });
+
+  it('a SIGTERMed replica closes its idle handed-over connections and exits 0 at once, not at their keep-alive timeout', async () => {
+    await waitFor(() => d.replicas().filter((r) => r.ready).length === 3, 15_000);
+    const c = await open();
+    const victim = await c.replica();
+    const t0 = clock.now();
+    process.kill(-pidOf(victim), 'SIGTERM');
+    // The keep-alive timeout is 5 s: a shutdown that waited for the idle connection would take that long.
+    expect(await Promise.race([c.ended, new Promise((r) => setTimeout(() => r('timeout'), 3000))])).not.toBe('timeout');
+    expect(await waitFor(() => journal.events().some((e) => e.type === 'replica.exited' && e.target === victim), 3000)).toBe(true);
+    const exit = journal.events().find((e) => e.type === 'replica.exited' && e.target === victim);
+    expect(exit?.detail?.['code']).toBe(0);
+    expect(exit!.atMs - t0).toBeLessThan(3000);
+    for (const c of conns.splice(0)) c.socket.destroy();
+  });
 });
 
 describe('handed-over connections when the replica dies before taking them', () => {
