@@ -109,6 +109,18 @@ async function main(argv: string[]): Promise<number> {
       );
     });
 
+  program
+    .command('capacity')
+    .description('capacity planning: the knee (N, N-1, under faults), recovery after mass termination, the forecast (spec.capacity)')
+    .argument('<scenario>', 'scenario file (YAML) with spec.capacity')
+    .option('-o, --out <dir>', 'output directory', 'reports/capacity')
+    .option('--baseline <capacity>', 'compare with a baseline capacity.json (or its directory); exit 1 when a knee regressed')
+    .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
+    .action(async (file: string, o: { out: string; baseline?: string; allowHost?: string[] }) => {
+      const [{ consoleOutput }, { capacityCommand }] = await Promise.all([import('./output.js'), import('./capacity-command.js')]);
+      code = await capacityCommand(file, { out: o.out, ...(o.baseline ? { baseline: o.baseline } : {}), allowHosts: o.allowHost ?? [] }, consoleOutput());
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

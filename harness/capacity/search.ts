@@ -1,0 +1,104 @@
+import { fmt } from './judge.js';
+import type { JudgedStep } from './judge.js';
+
+/**
+ * found: the service failed the SLO above `rate` (within `upper`). below-start: it failed at the
+ * first step already. above-max: it held up to maxRate (a lower bound). generator-limited: the load
+ * generator could not go higher (a lower bound). time-bound: the time ran out first (a lower bound).
+ */
+export type KneeStatus = 'found' | 'below-start' | 'above-max' | 'generator-limited' | 'time-bound' | 'interrupted';
+
+export interface Knee {
+  status: KneeStatus;
+  /** The highest rate at which the SLO held (null when none did). */
+  rate: number | null;
+  /** The lowest rate at which it failed (null when none did, or the generator was the limit). */
+  upper: number | null;
+  /** upper − rate: the knee lies in [rate, upper). */
+  uncertainty: number | null;
+  /** One line: "200/s (fails at 220/s: ±…)" or "at least 120/s, limited by the load generator". */
+  text: string;
+}
+
+export interface SearchConfig {
+  startRate: number;
+  stepRate: number;
+  maxRate: number;
+  /** Bisections between the last good and the first bad rate. */
+  refine: number;
+  /** Time left for this search, ms; a step is begun only if it fits. */
+  budgetMs: number;
+  /** The cost of one step (its duration plus the drain after it), for the budget. */
+  stepCostMs: number;
+}
+
+/**
+ * The knee: steps of `stepRate` from `startRate` until a step fails, a failure confirmed by one
+ * more step at the same rate (a noisy second on a shared machine is not a knee), then `refine`
+ * bisections between the last good and the first bad rate. A step the generator could not deliver
+ * ends the search with a lower bound. Bounded by maxRate and by the time budget.
+ */
+export async function searchKnee(measure: (rate: number) => Promise<JudgedStep>, cfg: SearchConfig, now: () => number, signal?: AbortSignal): Promise<{ knee: Knee; steps: JudgedStep[] }> {
+  const steps: JudgedStep[] = [];
+  const deadline = now() + cfg.budgetMs;
+  const fits = (): boolean => now() + cfg.stepCostMs <= deadline && !signal?.aborted;
+  const step = async (rate: number): Promise<JudgedStep> => {
+    const s = await measure(rate);
+    steps.push(s);
+    return s;
+  };
+  let good: number | null = null;
+  let bad: number | null = null;
+  let limited: JudgedStep | undefined;
+  let outOfTime = false;
+  // Rates on the grid start + k·step, rounded so that 0.1 + 0.2 stays 0.3.
+  for (let k = 0; ; k++) {
+    const rate = round(cfg.startRate + k * cfg.stepRate);
+    if (rate > cfg.maxRate) break;
+    if (!fits()) {
+      outOfTime = true;
+      break;
+    }
+    let s = await step(rate);
+    // Confirmed by one more step at the same rate: one stalled second on a shared machine is not a knee.
+    if (s.verdict !== 'ok' && fits()) s = await step(rate);
+    if (s.verdict === 'ok') {
+      good = rate;
+      continue;
+    }
+    if (s.verdict === 'generator-limited') limited = s;
+    else bad = rate;
+    break;
+  }
+  if (!limited && good !== null && bad !== null) {
+    for (let i = 0; i < cfg.refine; i++) {
+      if (!fits()) break;
+      const mid = round((good + bad) / 2);
+      if (mid <= good || mid >= bad) break;
+      const s = await step(mid);
+      if (s.verdict === 'ok') good = mid;
+      else if (s.verdict === 'fail') bad = mid;
+      else {
+        limited = s;
+        break;
+      }
+    }
+  }
+  return { knee: describe(good, bad, limited, outOfTime, signal?.aborted ?? false, cfg), steps };
+}
+
+function describe(good: number | null, bad: number | null, limited: JudgedStep | undefined, outOfTime: boolean, aborted: boolean, cfg: SearchConfig): Knee {
+  const knee = (status: KneeStatus, text: string, upper: number | null = null): Knee => ({ status, rate: good, upper, uncertainty: good !== null && upper !== null ? round(upper - good) : null, text });
+  if (aborted) return knee('interrupted', good !== null ? `at least ${fmt(good)}/s (interrupted)` : 'not measured (interrupted)');
+  if (limited) {
+    return knee('generator-limited', `at least ${fmt(good ?? 0)}/s, limited by the load generator at ${fmt(limited.rate)}/s (${limited.generatorLimits.join('; ')})`);
+  }
+  if (bad !== null && good === null) return knee('below-start', `below ${fmt(bad)}/s (the first step, startRate, already failed: ${fmt(bad)}/s)`, bad);
+  if (bad !== null && good !== null) return knee('found', `${fmt(good)}/s (the SLO held there and failed at ${fmt(bad)}/s: the knee lies between, ±${fmt(round((bad - good) / 2))}/s)`, bad);
+  if (outOfTime) return knee('time-bound', `at least ${fmt(good ?? 0)}/s (the time bound ran out before a step failed)`);
+  return knee('above-max', `at least ${fmt(good ?? cfg.maxRate)}/s (the SLO held up to maxRate)`);
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
