@@ -67,3 +67,36 @@ export async function capacityCommand(file: string, opts: CapacityCommandOptions
   if (short) out.error(`the knee with every replica (${n?.knee.text}) is below the peak ${doc.peak}/s`);
   return short || comparison?.regressed ? ExitCode.SpecFailed : ExitCode.Passed;
 }
+
+/** Peeks at a file: is it a capacity.json (so report/compare hand it to the capacity modules)? */
+export async function isCapacityPath(path: string): Promise<boolean> {
+  const { readFile } = await import('node:fs/promises');
+  const { isCapacityDocument } = await import('../capacity/document.js');
+  try {
+    const file = await capacityFile(path);
+    if (file !== path && (await stat(join(path, 'result.json')).then(() => true, () => false))) return false;
+    return isCapacityDocument(JSON.parse(await readFile(file, 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
+/** gameday report on a capacity.json: capacity.md and capacity.html again, from it alone. */
+export async function capacityReportCommand(file: string, outDir: string | undefined, out: Output): Promise<ExitCode> {
+  const { dirname } = await import('node:path');
+  const doc = await readCapacity(await capacityFile(file));
+  const { writeCapacityOutputs } = await import('../capacity/outputs.js');
+  const written = await writeCapacityOutputs(resolve(outDir ?? dirname(await capacityFile(file))), doc);
+  out.info(`gameday report: capacity ${doc.scenario.name} (${doc.status}) → ${written.join(', ')}`);
+  return ExitCode.Passed;
+}
+
+/** gameday compare on two capacity.json files (or their directories): exit 1 when a knee regressed. */
+export async function capacityCompareCommand(baselinePath: string, currentPath: string, json: boolean, out: Output): Promise<ExitCode> {
+  const [baselineFile, currentFile] = await Promise.all([capacityFile(baselinePath), capacityFile(currentPath)]);
+  const [baseline, current] = await Promise.all([readCapacity(baselineFile), readCapacity(currentFile)]);
+  const { compareCapacity, capacityComparisonMarkdown } = await import('../report/gate/capacity.js');
+  const comparison = compareCapacity(baseline, current, { baseline: baselineFile, current: currentFile });
+  out.info(json ? JSON.stringify(comparison) : capacityComparisonMarkdown(comparison));
+  return comparison.regressed ? ExitCode.Regressed : ExitCode.Passed;
+}

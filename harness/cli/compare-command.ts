@@ -13,6 +13,9 @@ export interface CompareOptions {
 
 /** The regression gate on two results already on disk: exit 1 on a regression, 0 otherwise. */
 export async function compareCommand(baselinePath: string, currentPath: string, opts: CompareOptions, out: Output): Promise<ExitCode> {
+  // Two capacity.json files (gameday capacity): their knees are compared instead.
+  const capacity = await import('./capacity-command.js');
+  if ((await capacity.isCapacityPath(baselinePath)) || (await capacity.isCapacityPath(currentPath))) return capacity.capacityCompareCommand(baselinePath, currentPath, opts.json ?? false, out);
   const [baseline, current] = await Promise.all([loadSide(baselinePath), loadSide(currentPath)]);
   const comparison = compareResults(baseline, current);
   const markdown = renderComparisonMarkdown(comparison);
