@@ -1,6 +1,6 @@
 import { Client } from 'undici';
 import { assertAllowedTarget, guardedConnector, type TargetAccess } from './loopback.js';
-import { Faker, base, en } from '@faker-js/faker';
+import { newFaker } from './faker.js';
 import { compilePointer, scalarText, select, type Pointer } from './json-pointer.js';
 import { analyzeTemplate, TemplateCompiler } from './template.js';
 import type { DiscoverSource, PoolPlan } from './workload-plan.js';
@@ -127,7 +127,7 @@ function nextPath(source: DiscoverSource, origin: string, value: unknown): strin
 function renderHeaders(headers: Record<string, string>, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const compiler = new TemplateCompiler({
     random: Math.random,
-    faker: new Faker({ locale: [en, base] }),
+    faker: newFaker(),
     pick: (name) => {
       throw new Error(`a discover header cannot pick from pool ${name}`);
     },

@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
 import type { Faker } from '@faker-js/faker';
-import { createRequire } from 'node:module';
+import { newFaker } from './faker.js';
 
 /**
  * Request templates: Handlebars, checked and compiled once before a run, never per request.
@@ -146,10 +146,7 @@ let checker: Faker | undefined;
  * `gameday validate` of a scenario without a faker template should not pay.
  */
 function checkingFaker(): Faker {
-  if (!checker) {
-    const { Faker, base, en } = createRequire(import.meta.url)('@faker-js/faker') as typeof import('@faker-js/faker');
-    checker = new Faker({ locale: [en, base] });
-  }
+  checker ??= newFaker();
   return checker;
 }
 
@@ -183,70 +180,107 @@ export class PoolEmptyError extends Error {
 /** A compiled template: call it for each request. Static text costs nothing. */
 export type RenderFn = () => string;
 
-/** One Handlebars environment per workload, its helpers bound to the workload's state. */
+type Helper = (...args: unknown[]) => unknown;
+/** An argument or a helper call, evaluated per request. */
+type Expr = () => unknown;
+
+/**
+ * The helpers of one workload, bound to its state, and the renderer of its checked templates.
+ * Templates are parsed by Handlebars (the syntax, its whitespace control and the checks above are
+ * Handlebars'), and rendered from that tree by closures made once: Handlebars' own runtime sets up
+ * a helper container at every call (a wrapper per helper, a prototype-access policy), which cost
+ * more than the rest of a request's preparation. The output is Handlebars' with `noEscape`: text as
+ * written, each mustache's value appended as text, null and undefined as '' (where Handlebars adds
+ * two adjacent numbers, `{{int 1 2}}{{int 3 4}}` → 6, they are joined here: "24").
+ */
 export class TemplateCompiler {
-  private readonly hb = Handlebars.create();
-  private readonly fakers = new Map<string, (...args: unknown[]) => unknown>();
-  /** While true, helpers touch no state: a dry run that makes Handlebars compile a template now. */
-  private dry = false;
+  private readonly helpers: Record<Exclude<TemplateHelper, 'seq'>, Helper>;
 
   constructor(rt: TemplateRuntime) {
-    const hb = this.hb;
-    const real = rt;
-    // Helpers see this runtime: the real one, or during a dry run one that touches nothing.
-    const quiet: TemplateRuntime = { random: () => 0.5, faker: rt.faker, pick: () => 'x', env: () => '' };
-    const R = (): TemplateRuntime => (this.dry ? quiet : real);
-    // Handlebars passes an options object last; helpers take only the arguments before it.
-    const args = (a: unknown[]): unknown[] => a.slice(0, -1);
-    hb.registerHelper('pick', (pool: string) => R().pick(pool, false));
-    hb.registerHelper('take', (pool: string) => R().pick(pool, true));
-    hb.registerHelper('int', (lo: number, hi: number) => Math.floor(lo + R().random() * (hi - lo + 1)));
-    hb.registerHelper('float', (...a: unknown[]) => {
-      const [lo, hi, digits] = args(a) as [number, number, number | undefined];
-      return (lo + R().random() * (hi - lo)).toFixed(digits ?? 2);
-    });
-    hb.registerHelper('oneOf', (...a: unknown[]) => {
-      const options = args(a);
-      return options[Math.floor(R().random() * options.length)];
-    });
-    hb.registerHelper('faker', (...a: unknown[]) => {
-      const [path, ...rest] = args(a) as [string, ...unknown[]];
-      if (this.dry) return '';
-      let fn = this.fakers.get(path);
-      if (!fn) {
-        fn = fakerFunction(R().faker, path);
-        if (!fn) throw new Error(`unknown faker function ${path}`);
-        this.fakers.set(path, fn);
-      }
-      const v = fn(...rest);
-      return v instanceof Date ? v.toISOString() : v;
-    });
-    hb.registerHelper('uuid', () => uuid(R().random));
-    hb.registerHelper('now', () => new Date().toISOString());
-    hb.registerHelper('env', (name: string) => R().env(name));
-    hb.registerHelper('json', (v: unknown) => JSON.stringify(v === undefined ? null : v));
+    const fakers = new Map<string, Helper>();
+    this.helpers = {
+      pick: (pool) => rt.pick(pool as string, false),
+      take: (pool) => rt.pick(pool as string, true),
+      int: (lo, hi) => Math.floor((lo as number) + rt.random() * ((hi as number) - (lo as number) + 1)),
+      float: (lo, hi, digits) => ((lo as number) + rt.random() * ((hi as number) - (lo as number))).toFixed((digits as number | undefined) ?? 2),
+      oneOf: (...options) => options[Math.floor(rt.random() * options.length)],
+      faker: (path, ...rest) => {
+        let fn = fakers.get(path as string);
+        if (!fn) {
+          fn = fakerFunction(rt.faker, path as string);
+          if (!fn) throw new Error(`unknown faker function ${String(path)}`);
+          fakers.set(path as string, fn);
+        }
+        const v = fn(...rest);
+        return v instanceof Date ? v.toISOString() : v;
+      },
+      uuid: () => uuid(rt.random),
+      now: () => new Date().toISOString(),
+      env: (name) => rt.env(name as string),
+      json: (v) => JSON.stringify(v === undefined ? null : v),
+    };
   }
 
-  /** Compiles a checked template. The words it uses stand for their own names. */
+  /** Compiles a checked template (see analyzeTemplate). The words it uses stand for their own names. */
   compile(source: string, info: TemplateInfo): RenderFn {
     if (info.staticText !== undefined) {
       const text = info.staticText;
       return () => text;
     }
-    const context: Record<string, string> = Object.create(null) as Record<string, string>;
-    for (const w of info.words) context[w] = w;
     let seq = 0;
-    const helpers = { seq: () => (this.dry ? 0 : ++seq) };
-    const fn = this.hb.compile(handlebarsSource(source), { noEscape: true, strict: false, knownHelpers: Object.fromEntries(TEMPLATE_HELPERS.map((h) => [h, true])), knownHelpersOnly: true });
-    // Handlebars compiles on the first call: make that call now, not on a request's path.
-    this.dry = true;
-    try {
-      fn(context, { helpers });
-    } finally {
-      this.dry = false;
+    const nextSeq: Helper = () => ++seq;
+    const program = Handlebars.parse(handlebarsSource(source)) as unknown as Node;
+    // Text and mustaches in order; adjacent text joined.
+    const parts: Array<string | Expr> = [];
+    for (const node of program['body'] as Node[]) {
+      if (node.type === 'CommentStatement') continue;
+      if (node.type === 'ContentStatement') {
+        const text = String(node['value']);
+        const last = parts.length - 1;
+        if (typeof parts[last] === 'string') parts[last] += text;
+        else parts.push(text);
+        continue;
+      }
+      parts.push(this.call(node, nextSeq));
     }
-    return () => fn(context, { helpers });
+    return render(parts);
   }
+
+  /** A helper call (a mustache or a sub-expression) as a closure; its arguments evaluated left to right. */
+  private call(node: Node, nextSeq: Helper): Expr {
+    const name = String((node['path'] as Node)['original']) as TemplateHelper;
+    const fn = name === 'seq' ? nextSeq : this.helpers[name];
+    if (!fn) throw new Error(`unknown helper ${name}`); // analyzeTemplate lets none through
+    const args = ((node['params'] as Node[] | undefined) ?? []).map((p) => this.argument(p, nextSeq));
+    const [a, b] = args;
+    if (args.length === 0) return () => fn();
+    if (args.length === 1) return () => fn((a as Expr)());
+    if (args.length === 2) return () => fn((a as Expr)(), (b as Expr)());
+    return () => fn(...args.map((e) => e()));
+  }
+
+  private argument(node: Node, nextSeq: Helper): Expr {
+    if (node.type === 'SubExpression') return this.call(node, nextSeq);
+    // A bare word stands for its own name; literals for their value.
+    const value = node.type === 'PathExpression' ? String(node['original']) : node['value'];
+    return () => value;
+  }
+}
+
+/** Concatenates text and mustache values as text (null and undefined as ''). */
+function render(parts: ReadonlyArray<string | Expr>): RenderFn {
+  const piece = (p: string | Expr): Expr => (typeof p === 'string' ? () => p : p);
+  const value = (v: unknown): unknown => (v == null ? '' : v);
+  if (parts.length === 1) {
+    const only = piece(parts[0] as string | Expr);
+    return () => '' + (value(only()) as string);
+  }
+  const exprs = parts.map(piece);
+  return () => {
+    let out = '';
+    for (const e of exprs) out += value(e()) as string;
+    return out;
+  };
 }
 
 /** An RFC 4122 version-4 UUID from the seeded stream. */

@@ -1,5 +1,5 @@
-import { Faker, base, en } from '@faker-js/faker';
 import { seededRandom } from '../core/random.js';
+import { newFaker } from './faker.js';
 import { compilePointer, scalarText, select, type Pointer } from './json-pointer.js';
 import { Mix } from './mix.js';
 import { ValuePool } from './pools.js';
@@ -51,8 +51,7 @@ export class Workload {
     // A separate stream: template and pool picks never shift the request sequence.
     this.random = seededRandom((seed ^ 0x9e3779b9) >>> 0);
     for (const p of plan.pools) this.pools.set(p.name, new ValuePool(p.name, p.capacity, poolValues.get(p.name) ?? p.values ?? []));
-    const faker = new Faker({ locale: [en, base] });
-    faker.seed(seed);
+    const faker = newFaker(seed);
     const compiler = new TemplateCompiler({
       random: this.random,
       faker,

@@ -1,4 +1,4 @@
-import { build } from 'hdr-histogram-js';
+import { JsHistogram, build } from 'hdr-histogram-js';
 import type { BitBucketSize, Histogram } from 'hdr-histogram-js';
 import type { LatencySummary } from './types.js';
 
@@ -58,6 +58,34 @@ export function mergeHistograms(parts: readonly Histogram[], maxLatencyMs: numbe
   const merged = createLatencyHistogram(maxLatencyMs, kind);
   for (const part of parts) merged.add(part);
   return merged;
+}
+
+/**
+ * A copy of `h` as small as holds it exactly, for a second no outcome can reach any more: its range
+ * ends at its own maximum and its counters are as narrow as its total allows (8, 16 or 32 bits).
+ * The buckets are the same (same unit, same significant digits), so every percentile, the maximum
+ * and the V2 encoding's counts are those of `h`; only the encoded highestTrackableValue differs.
+ * About 14 KB for a second of 5,000 outcomes up to 30 ms, against 64 KB at a 20 s range. It
+ * cannot take a larger value: the recorder copies it back to full range before writing to it.
+ */
+export function compactHistogram(h: Histogram): Histogram {
+  const total = h.totalCount;
+  const bits: BitBucketSize = total <= 0xff ? 8 : total <= 0xffff ? 16 : 32;
+  const compact = build({
+    bitBucketSize: bits,
+    numberOfSignificantValueDigits: 3,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: Math.max(2, h.maxValue),
+    autoResize: false,
+    useWebAssembly: false,
+  });
+  if (total > 0) compact.add(h);
+  // add() records each bucket at its lowest value when the ranges differ: keep the exact extremes.
+  if (compact instanceof JsHistogram && h instanceof JsHistogram) {
+    compact.maxValue = h.maxValue;
+    compact.minNonZeroValue = h.minNonZeroValue;
+  }
+  return compact;
 }
 
 export function copyHistogram(h: Histogram, maxLatencyMs: number, kind: HistogramKind): Histogram {

@@ -2,51 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { SystemClock } from '../../harness/core/clock.js';
 import { createLoadDriver } from '../../harness/load/index.js';
-import { taskApiWorkload } from '../../harness/load/presets/task-api.js';
 import type { LoadPlan } from '../../harness/load/types.js';
-import type { WorkloadPlan } from '../../harness/load/workload-plan.js';
 import { workloadRequests } from '../../harness/scenario/request-names.js';
 import { TimelineRecorder } from '../../harness/timeline/index.js';
+import { ORDERS_WORKLOAD, PLAIN_WORKLOAD, SEEDED_IDS, bareOrderRequest } from './orders.js';
 
-const SEEDED_IDS = Array.from({ length: 1000 }, (_, i) => String(i + 1));
-
-/**
- * Three requests against workload-target.ts: reads pick ids from a pool that the create's capture
- * feeds, the create's body is a template (faker name, a random int), and a page of the list.
- */
-export const ORDERS_WORKLOAD: WorkloadPlan = {
-  pools: [{ name: 'orderIds', capacity: 10_000, values: SEEDED_IDS }],
-  requests: [
-    { name: 'get-order', weight: 60, method: 'GET', path: '/orders/{{pick orderIds}}', headers: {}, expect: [200], capture: {} },
-    {
-      name: 'create-order',
-      weight: 20,
-      method: 'POST',
-      path: '/orders',
-      headers: { 'content-type': 'application/json' },
-      body: '{"customer": {{json (faker "person.fullName")}}, "qty": {{int 1 9}}}',
-      expect: [201],
-      capture: { orderIds: '/id' },
-    },
-    { name: 'list-orders', weight: 20, method: 'GET', path: '/orders?limit=20', headers: {}, expect: [200], capture: {} },
-  ],
-};
-
-/** The Task API preset's reads, the plain workload beside the templated one. */
-const PLAIN_WORKLOAD = taskApiWorkload([{ op: 'get', weight: 1 }]);
-
-/**
- * The same three routes as autocannon sends them with nothing templated: the same weights, a
- * random id of the seeded ones, a constant body. The reference for ORDERS_WORKLOAD.
- */
-const BARE_BODY = '{"customer": "Ada Lovelace", "qty": 3}';
-const BARE_HEADERS = { 'content-type': 'application/json' };
-export function bareOrderRequest(): Pick<autocannon.Request, 'method' | 'path' | 'headers' | 'body'> {
-  const r = Math.random() * 100;
-  if (r < 60) return { method: 'GET', path: `/orders/${1 + Math.floor(Math.random() * SEEDED_IDS.length)}` };
-  if (r < 80) return { method: 'POST', path: '/orders', headers: BARE_HEADERS, body: BARE_BODY };
-  return { method: 'GET', path: '/orders?limit=20' };
-}
+export { ORDERS_WORKLOAD, PLAIN_WORKLOAD, SEEDED_IDS, bareOrderRequest };
 
 /** Closed loop, in this process: bare autocannon's responses per second on the three routes. */
 export async function bareOrdersClosed(url: string, connections: number, seconds: number): Promise<number> {
