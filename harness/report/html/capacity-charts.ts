@@ -59,20 +59,25 @@ export function p95VsOffered(s: CapacitySearch, sloMs: number, width: number): s
 /** Capacity over time after the kill (ready replicas × per-replica rate), served req/s, and the 50/90/100 % points. */
 export function recoveryChart(m: MassTermination): string {
   const last = m.readyCurve[m.readyCurve.length - 1];
-  const endS = Math.max(...m.seconds.map((s) => s.second + 1), (last?.atMs ?? 0) / 1000 + 1);
-  const capacity = [...m.readyCurve.map((p) => [p.atMs / 1000, p.capacityRate]), [endS, last?.capacityRate ?? 0]];
+  // The last second is cut short by the end of the load: not a rate.
+  const seconds = m.seconds.slice(0, -1);
+  const startS = Math.min(0, ...seconds.map((s) => s.second));
+  const endS = Math.max(...seconds.map((s) => s.second + 1), (last?.atMs ?? 0) / 1000 + 1);
+  const pre = Math.round(m.replicasBefore * m.perReplicaRate * 10) / 10;
+  const capacity = [[startS, pre], [0, pre], ...m.readyCurve.map((p) => [p.atMs / 1000, p.capacityRate]), [endS, last?.capacityRate ?? 0]];
   const points = (['p50', 'p90', 'p100'] as const)
     .map((k) => ({ k, v: m.capacityBackMs[k] }))
     .filter((p): p is { k: 'p50' | 'p90' | 'p100'; v: number } => p.v !== null)
     .map((p) => ({ xAxis: p.v / 1000, lineStyle: { color: '#198754', type: 'dashed' }, label: { formatter: `${p.k.slice(1)} % at ${(p.v / 1000).toFixed(2)} s`, position: 'insideEndTop' } }));
   return renderSvg({
     legend: { top: 8 },
+    grid: { left: 64, right: 64, top: 56, bottom: 48 },
     xAxis: { type: 'value', name: 's after the kill', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', name: 'req/s' },
     series: [
       { name: 'capacity (ready replicas × per-replica)', type: 'line', step: 'end', showSymbol: false, lineStyle: { width: 2 }, data: capacity, markLine: { silent: true, symbol: 'none', data: [{ xAxis: 0, lineStyle: { color: '#dc3545' }, label: { formatter: 'kill', position: 'insideEndTop' } }, ...points] } },
-      { name: 'served req/s', type: 'line', showSymbol: false, data: m.seconds.map((s) => [s.second + 0.5, s.served]) },
-      { name: 'offered req/s', type: 'line', showSymbol: false, lineStyle: { type: 'dotted' }, data: m.seconds.map((s) => [s.second + 0.5, s.arrivals]) },
+      { name: 'served req/s', type: 'line', showSymbol: false, data: seconds.map((s) => [s.second + 0.5, s.served]) },
+      { name: 'offered req/s', type: 'line', showSymbol: false, lineStyle: { type: 'dotted' }, data: seconds.map((s) => [s.second + 0.5, s.arrivals]) },
     ],
   }, 960, 320);
 }
