@@ -1,0 +1,202 @@
+// The fake API server seen through the real @kubernetes/client-node: CRUD, list with selectors,
+// watch (ADDED/MODIFIED/DELETED, BOOKMARK, 410 Expired, a dropped watch), Status objects, strict CRD
+// validation against the Chaos Mesh schemas, finalizers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, Watch, type V1Pod } from '@kubernetes/client-node';
+import { startFakeKube, type FakeKube } from './fake/index.js';
+
+let kube: FakeKube;
+let core: CoreV1Api;
+let apps: AppsV1Api;
+let custom: CustomObjectsApi;
+
+beforeAll(async () => {
+  kube = await startFakeKube({ namespaces: ['default', 'staging'], bookmarkIntervalMs: 50 });
+  core = kube.kubeConfig.makeApiClient(CoreV1Api);
+  apps = kube.kubeConfig.makeApiClient(AppsV1Api);
+  custom = kube.kubeConfig.makeApiClient(CustomObjectsApi);
+});
+afterAll(async () => {
+  await kube?.close();
+});
+
+/** The Status body of a failed call (ApiException.body is the raw JSON text). */
+async function statusOf(p: Promise<unknown>): Promise<{ code: number; reason: string; message: string; details?: { causes?: { field?: string; reason: string }[]; name?: string; kind?: string; group?: string } }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ApiException) {
+      const body = JSON.parse(String(e.body)) as { kind: string; code: number; reason: string; message: string };
+      expect(body.kind).toBe('Status');
+      expect(body.code).toBe(e.code);
+      return body;
+    }
+    throw e;
+  }
+  throw new Error('the call succeeded');
+}
+
+function pod(name: string, labels: Record<string, string> = {}): V1Pod {
+  return { metadata: { name, labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+}
+
+const podKill = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  apiVersion: 'chaos-mesh.org/v1alpha1',
+  kind: 'PodChaos',
+  metadata: { name, labels: { 'gameday.dev/run-id': 'r1' } },
+  spec: { action: 'pod-kill', mode: 'one', duration: '30s', selector: { namespaces: ['staging'], labelSelectors: { app: 'none' } }, ...extra },
+});
+
+describe('fake kube API through @kubernetes/client-node', () => {
+  it('creates, reads, lists with label and field selectors, and answers 404/409 with Status objects', async () => {
+    const created = await core.createNamespacedPod({ namespace: 'staging', body: pod('p1', { app: 'a', tier: 'web' }) });
+    expect(created.metadata?.uid).toBeTruthy();
+    expect(Number(created.metadata?.resourceVersion)).toBeGreaterThan(0);
+    await core.createNamespacedPod({ namespace: 'staging', body: pod('p2', { app: 'b' }) });
+    const byLabel = await core.listNamespacedPod({ namespace: 'staging', labelSelector: 'app in (a,c),tier' });
+    expect(byLabel.items.map((p) => p.metadata?.name)).toEqual(['p1']);
+    const byField = await core.listNamespacedPod({ namespace: 'staging', fieldSelector: 'metadata.name!=p1' });
+    expect(byField.items.map((p) => p.metadata?.name)).toEqual(['p2']);
+    expect(Number(byField.metadata?.resourceVersion)).toBeGreaterThanOrEqual(Number(created.metadata?.resourceVersion));
+
+    const missing = await statusOf(core.readNamespacedPod({ namespace: 'staging', name: 'nope' }));
+    expect(missing).toMatchObject({ code: 404, reason: 'NotFound', message: 'pods "nope" not found', details: { name: 'nope', kind: 'pods' } });
+    const dup = await statusOf(core.createNamespacedPod({ namespace: 'staging', body: pod('p1') }));
+    expect(dup).toMatchObject({ code: 409, reason: 'AlreadyExists', message: 'pods "p1" already exists' });
+    const stale = { ...created, metadata: { ...created.metadata, labels: { app: 'z' } } };
+    await core.replaceNamespacedPod({ namespace: 'staging', name: 'p1', body: { ...stale, metadata: { ...stale.metadata, resourceVersion: created.metadata?.resourceVersion } } }).catch(() => undefined);
+    const conflict = await statusOf(core.replaceNamespacedPod({ namespace: 'staging', name: 'p1', body: stale }));
+    expect(conflict).toMatchObject({ code: 409, reason: 'Conflict' });
+    expect(conflict.message).toContain('the object has been modified');
+    const noNs = await statusOf(core.createNamespacedPod({ namespace: 'ghost', body: pod('x') }));
+    expect(noNs).toMatchObject({ code: 404, message: 'namespaces "ghost" not found' });
+  });
+
+  it('answers 403 with the verb, resource, group and namespace like RBAC', async () => {
+    const undo = kube.faults.forbid({ verb: 'create', resource: 'podchaos' });
+    try {
+      const s = await statusOf(custom.createNamespacedCustomObject({ group: 'chaos-mesh.org', version: 'v1alpha1', namespace: 'staging', plural: 'podchaos', body: podKill('k403') }));
+      expect(s).toMatchObject({ code: 403, reason: 'Forbidden' });
+      expect(s.message).toBe(
+        'podchaos.chaos-mesh.org is forbidden: User "system:serviceaccount:gameday:gameday" cannot create resource "podchaos" in API group "chaos-mesh.org" in the namespace "staging"',
+      );
+    } finally {
+      undo();
+    }
+  });
+
+  it('validates custom objects strictly against the real CRD schema', async () => {
+    const args = { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: 'staging', plural: 'podchaos' };
+    const unknown = await statusOf(custom.createNamespacedCustomObject({ ...args, body: podKill('bad1', { durationn: '30s' }) }));
+    expect(unknown).toMatchObject({ code: 400, reason: 'BadRequest' });
+    expect(unknown.message).toContain('strict decoding error: unknown field "spec.durationn"');
+    const badEnum = await statusOf(custom.createNamespacedCustomObject({ ...args, body: podKill('bad2', { mode: 'some' }) }));
+    expect(badEnum).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect(badEnum.details?.causes).toEqual([expect.objectContaining({ field: 'spec.mode', reason: 'FieldValueNotSupported' })]);
+    expect(badEnum.message).toMatch(/^PodChaos\.chaos-mesh\.org "bad2" is invalid: spec\.mode: Unsupported value: "some": supported values: "one", "all"/);
+    const missing = podKill('bad3');
+    delete (missing.spec as Record<string, unknown>).selector;
+    const req = await statusOf(custom.createNamespacedCustomObject({ ...args, body: missing }));
+    expect(req.details?.causes).toEqual([expect.objectContaining({ field: 'spec.selector', reason: 'FieldValueRequired' })]);
+    const ok = (await custom.createNamespacedCustomObject({ ...args, body: podKill('good') })) as { metadata: { name: string } };
+    expect(ok.metadata.name).toBe('good');
+    await custom.deleteNamespacedCustomObject({ ...args, name: 'good' });
+  });
+
+  it('answers 404 "the server could not find the requested resource" when the CRD group is absent', async () => {
+    const other = await startFakeKube({ chaosMesh: false });
+    try {
+      const c = other.kubeConfig.makeApiClient(CustomObjectsApi);
+      const s = await statusOf(c.listNamespacedCustomObject({ group: 'chaos-mesh.org', version: 'v1alpha1', namespace: 'default', plural: 'podchaos' }));
+      expect(s).toMatchObject({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps an object with finalizers until they are removed', async () => {
+    await core.createNamespacedConfigMap({ namespace: 'staging', body: { metadata: { name: 'held', finalizers: ['example.com/hold'] }, data: { a: '1' } } });
+    const del = await core.deleteNamespacedConfigMap({ namespace: 'staging', name: 'held' });
+    expect(del).toBeTruthy();
+    const still = await core.readNamespacedConfigMap({ namespace: 'staging', name: 'held' });
+    expect(still.metadata?.deletionTimestamp).toBeTruthy();
+    const refused = await statusOf(
+      core.patchNamespacedConfigMap({ namespace: 'staging', name: 'held', body: [{ op: 'add', path: '/metadata/finalizers/-', value: 'x/y' }] }),
+    );
+    expect(refused).toMatchObject({ code: 422 });
+    await core.patchNamespacedConfigMap({ namespace: 'staging', name: 'held', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
+    const gone = await statusOf(core.readNamespacedConfigMap({ namespace: 'staging', name: 'held' }));
+    expect(gone.code).toBe(404);
+  });
+
+  it('watches: ADDED/MODIFIED/DELETED from a resourceVersion, BOOKMARK, 410 for an old one, and a dropped watch ends', async () => {
+    const list = await core.listNamespacedConfigMap({ namespace: 'staging' });
+    const rv = list.metadata!.resourceVersion!;
+    const seen: string[] = [];
+    let bookmarks = 0;
+    let done: unknown = 'open';
+    const w = new Watch(kube.kubeConfig);
+    const ctl = await w.watch(
+      '/api/v1/namespaces/staging/configmaps',
+      { resourceVersion: rv, allowWatchBookmarks: true },
+      (type, obj: { metadata?: { name?: string } }) => {
+        if (type === 'BOOKMARK') bookmarks++;
+        else seen.push(`${type} ${obj.metadata?.name}`);
+      },
+      (err) => (done = err),
+    );
+    await core.createNamespacedConfigMap({ namespace: 'staging', body: { metadata: { name: 'w1' } } });
+    await core.patchNamespacedConfigMap({ namespace: 'staging', name: 'w1', body: [{ op: 'add', path: '/data', value: { k: 'v' } }] });
+    await core.deleteNamespacedConfigMap({ namespace: 'staging', name: 'w1' });
+    await waitUntil(() => seen.length >= 3 && bookmarks >= 1, 2000);
+    expect(seen).toEqual(['ADDED w1', 'MODIFIED w1', 'DELETED w1']);
+    expect(kube.server.openWatches('configmaps')).toBe(1);
+    expect(kube.faults.dropWatches({ resource: 'configmaps' })).toBe(1);
+    await waitUntil(() => done !== 'open', 2000);
+    expect(done).toBeNull();
+    ctl.abort();
+
+    kube.faults.compact();
+    const events: { type: string; code?: number; reason?: string }[] = [];
+    let ended = false;
+    await new Watch(kube.kubeConfig).watch(
+      '/api/v1/namespaces/staging/configmaps',
+      { resourceVersion: rv },
+      (type, obj: { code?: number; reason?: string }) => events.push({ type, code: obj.code, reason: obj.reason }),
+      () => (ended = true),
+    );
+    await waitUntil(() => ended, 2000);
+    expect(events).toEqual([{ type: 'ERROR', code: 410, reason: 'Expired' }]);
+  });
+
+  it('runs a Deployment: the ReplicaSet controller keeps its replicas and replaces a deleted pod', async () => {
+    await apps.createNamespacedDeployment({
+      namespace: 'staging',
+      body: {
+        metadata: { name: 'api' },
+        spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'task-api:1' }] } } },
+      },
+    });
+    const ready = async (): Promise<V1Pod[]> =>
+      (await core.listNamespacedPod({ namespace: 'staging', labelSelector: 'app=api' })).items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    await waitUntil(async () => (await ready()).length === 2, 3000);
+    const victim = (await ready())[0]!;
+    await core.deleteNamespacedPod({ namespace: 'staging', name: victim.metadata!.name!, gracePeriodSeconds: 0 });
+    await waitUntil(async () => (await ready()).length === 2 && !(await ready()).some((p) => p.metadata?.name === victim.metadata?.name), 3000);
+    const d = await apps.readNamespacedDeployment({ namespace: 'staging', name: 'api' });
+    await waitUntil(async () => (await apps.readNamespacedDeployment({ namespace: 'staging', name: 'api' })).status?.readyReplicas === 2, 2000);
+    expect(d.metadata?.name).toBe('api');
+    const pods = await ready();
+    expect(pods[0]!.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', controller: true });
+    expect(pods[0]!.status?.containerStatuses?.[0]).toMatchObject({ ready: true, started: true });
+  });
+});
+
+async function waitUntil(pred: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  if (!(await pred())) throw new Error(`condition not reached within ${ms} ms`);
+}
