@@ -102,13 +102,17 @@ export function networkChaos(fault: NetworkDelayFaultPlan, index: number, input:
 
 /** Seconds a Job may run beyond its fault's duration: pulling psql's image and waiting for a lock. */
 const JOB_SLACK_S = 60;
+/** hold without a count: at most this many sessions, as the local platform (harness/faults/pool-sessions.ts). */
+const MAX_HELD = 10_000;
+/** hold: sessions opened at once (psql starts in 0.1-0.3 s; one by one, 100 slots would take 20 s). */
+const HOLD_BATCH = 20;
 /** lock: how long the Job waits for the table (the local platform gives up after 30 s too). */
 const LOCK_WAIT = '30s';
 
 /**
  * The local platform's SQL (harness/faults/pool-exhaustion.ts), in psql. lock: one session takes
- * ACCESS EXCLUSIVE on tasks and stays idle in its transaction; hold: one idle session per slot
- * (HOLD_CONNECTIONS, or PostgreSQL's max_connections: the server refuses the rest). Each session
+ * ACCESS EXCLUSIVE on tasks and stays idle in its transaction; hold: idle sessions opened in small
+ * batches until HOLD_CONNECTIONS (default 10 000) or until the server refuses one. Each session
  * ends when its stdin closes after HOLD_SECONDS, when the Job's pod dies (the Job is deleted at
  * recovery), or at the latest by the server's idle timeouts, so the fault is bounded three ways.
  */
@@ -126,14 +130,27 @@ echo "gameday: lock released"
 `;
 
 export const POOL_HOLD_SCRIPT = `set -u
-n="\${HOLD_CONNECTIONS:-$(psql -X -A -t -c 'SHOW max_connections')}"
-i=0
-while [ "$i" -lt "$n" ]; do
-  { echo "SET idle_session_timeout = '$((HOLD_SECONDS + 5))s';"; echo "SELECT 1;"; sleep "$HOLD_SECONDS"; } | psql -X -q -o /dev/null 2>/dev/null &
-  i=$((i + 1))
+limit="\${HOLD_CONNECTIONS:-${MAX_HELD}}"
+held=0
+opened=0
+# Sessions in batches of ${HOLD_BATCH}, each confirmed, until the limit or a batch with a refusal.
+while [ "$held" -lt "$limit" ]; do
+  batch=$((limit - held < ${HOLD_BATCH} ? limit - held : ${HOLD_BATCH}))
+  pids=(); outs=()
+  for ((j = 0; j < batch; j++)); do
+    out="\${TMPDIR:-/tmp}/gameday-hold.$opened"
+    opened=$((opened + 1))
+    { echo "SET idle_session_timeout = '$((HOLD_SECONDS + 5))s';"; echo "\\\\echo connected"; sleep "$HOLD_SECONDS"; } | psql -X -q > "$out" 2>&1 &
+    pids+=("$!"); outs+=("$out")
+  done
+  refused=0
+  for ((j = 0; j < batch; j++)); do
+    until grep -q connected "\${outs[j]}" 2>/dev/null || ! kill -0 "\${pids[j]}" 2>/dev/null; do sleep 0.02; done
+    if grep -q connected "\${outs[j]}"; then held=$((held + 1)); else refused=1; fi
+  done
+  [ "$refused" -eq 0 ] || break
 done
-sleep 2
-echo "gameday: holding $(jobs -r -p | wc -l) connections"
+echo "gameday: holding $held connections"
 wait
 echo "gameday: connections released"
 `;
@@ -174,7 +191,7 @@ export function poolJob(fault: PoolExhaustionFaultPlan, index: number, input: Fa
                 { name: 'HOLD_SECONDS', value: String(seconds) },
                 ...(fault.mode === 'hold' && fault.connections !== undefined ? [{ name: 'HOLD_CONNECTIONS', value: String(fault.connections) }] : []),
               ],
-              resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
+              resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '1', memory: '1Gi' } },
             },
           ],
         },
