@@ -51,6 +51,13 @@ export async function runCommand(file: string, opts: RunCommandOptions, printer:
     ...(baseline || repeat > 1 ? [import('../report/gate/compare-results.js'), import('../report/compare-markdown.js'), import('../report/repeat-summary.js')] : []),
   ]);
   postRun.catch(() => undefined); // a failure surfaces where a module is used
+  // An existing Prometheus that does not answer now is said at once; it is asked again after the load.
+  if (plan.prometheus) {
+    void import('../run/server-side.js')
+      .then(({ prometheusPreflight }) => prometheusPreflight(plan))
+      .then((reason) => reason && printer.info(`server-side cross-check: ${reason}; the run goes on and asks again after the load`))
+      .catch(() => undefined);
+  }
   const { codes, results } = await runRepetitions(plan, outDir, repeat, opts.argv, printer);
   const complete = results.length === repeat && codes.every((c) => c === ExitCode.Passed || c === ExitCode.SpecFailed);
   const comparison = baseline && complete ? (await import('../report/gate/compare-results.js')).compareResults(baseline, results) : undefined;

@@ -97,6 +97,20 @@ export function prometheusClient(plan: Plan, url: string): PrometheusQuery {
 }
 
 /**
+ * Before the run: whether the named Prometheus answers a query with these credentials. Undefined
+ * when it does (or none is named), else the precise reason; the run goes on either way.
+ */
+export async function prometheusPreflight(plan: Plan): Promise<string | undefined> {
+  if (!plan.prometheus) return undefined;
+  try {
+    await prometheusClient(plan, plan.prometheus.url).check();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
  * After the load: waits for the replicas' last scrape, then reads the servers' figures for each
  * window. A failure of Prometheus itself (unreachable, credentials refused, no series for the
  * selector) is reported as the reason, never fails the run.

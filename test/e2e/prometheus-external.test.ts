@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusQuery } from '../../harness/observe/prometheus-query.js';
 import { findPrometheus, startPrometheus, type PrometheusServer } from '../../harness/platform/local/prometheus.js';
 import type { ResultDocument } from '../../harness/report/result.js';
+import { planFromText } from '../../harness/scenario/index.js';
 import { runCli } from '../helpers/cli.js';
 
 /**
@@ -141,10 +142,17 @@ describe.skipIf(!!why)(`an existing Prometheus behind a bearer token (--promethe
     const whole = server.phases.find((p) => p.phase === 'run')!;
     expect(whole.server.seed5xx.query).toBe('sum(increase(task_api_requests_total{status=~"5..", job="replicas", replica="svc-0"}[4s]))');
     expect(whole.server.p95.seedQuery).toContain('task_api_request_duration_seconds_bucket{route!~"/health|/metrics", job="replicas", replica="svc-0"}');
-    // Every failure is a 500 the service answered: both sides count about the same (window edges move a few).
+    // Every failure is a 500 the service answered: both sides count about the same. Not exactly: the
+    // window's edges fall mid-traffic (counters are interpolated between 1 s scrapes, clients place a
+    // request at its send time), and a loaded machine delays sends; so within 30 %, which still
+    // catches a selector that matches nothing or a series counted twice.
     expect(r.requests.status5xx).toBeGreaterThan(5);
-    expect(Math.abs(whole.server.status5xx - whole.client.status5xx)).toBeLessThanOrEqual(3);
-    expect(Math.abs(whole.server.requests - whole.client.responses)).toBeLessThanOrEqual(10);
+    const near = (server: number, client: number): void => {
+      expect(server).toBeGreaterThanOrEqual(Math.floor(client * 0.7));
+      expect(server).toBeLessThanOrEqual(Math.ceil(client * 1.3));
+    };
+    near(whole.server.status5xx, whole.client.status5xx);
+    near(whole.server.requests, whole.client.responses);
     expect(r.checks.find((c) => c.id === 'SERVED')).toMatchObject({ passed: true });
     expect(stdout).toContain(`server side (Prometheus at ${proxy.url} {job="replicas", replica="svc-0"}, 1 s scrapes) next to the clients:`);
     const summary = readFileSync(join(dir, 'good', 'summary.md'), 'utf8');
@@ -155,6 +163,8 @@ describe.skipIf(!!why)(`an existing Prometheus behind a bearer token (--promethe
     const { code, r, stdout, stderr } = await run('wrong', WRONG);
     const reason = `Prometheus at ${proxy.url} answered 401 Unauthorized: the bearer token from $PROM_TOKEN was refused`;
     expect(r.server).toEqual({ skipped: reason });
+    // Said as the run starts, and again as the reason the cross-check was skipped.
+    expect(stdout + stderr).toContain(`server-side cross-check: ${reason}; the run goes on and asks again after the load`);
     expect(stdout + stderr).toContain(`server-side cross-check skipped: ${reason}`);
     // The clients' checks are judged; the promql check has no data, which never passes.
     expect(r.checks.find((c) => c.id === 'CLIENT')).toMatchObject({ passed: true });
@@ -170,27 +180,22 @@ describe.skipIf(!!why)(`an existing Prometheus behind a bearer token (--promethe
   });
 });
 
-describe('spec.observe.prometheus is validated before anything starts', () => {
-  it('a remote host not allowed, an unset token variable and a selector that is not matchers: exit 2, each named', { timeout: 30_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gd-prom-ext-bad-'));
-    try {
-      const file = join(dir, 'bad.yaml');
-      writeFileSync(
-        file,
-        scenario('http://127.0.0.1:9').replace(
-          `prometheus: { url: "http://127.0.0.1:1", selector: '{job="replicas", replica="svc-0"}' }`,
-          `prometheus: { url: "https://prometheus.example.com", bearerTokenEnv: GD_UNSET_TOKEN_VAR, selector: 'up{job="x"}' }`,
-        ),
-      );
-      const res = await runCli(['run', file, '--out', join(dir, 'out')]);
-      expect(res.code).toBe(2);
-      expect(res.stderr).toContain('spec.observe.prometheus.url');
-      expect(res.stderr).toContain('prometheus.example.com');
-      expect(res.stderr).toContain('the environment variable GD_UNSET_TOKEN_VAR set to the bearer token');
-      expect(res.stderr).toContain('spec.observe.prometheus.selector');
-      expect(readdirSync(dir)).toEqual(['bad.yaml']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+describe('spec.observe.prometheus and --prometheus are validated before anything starts', () => {
+  it('a remote host not allowed, an unset token variable, a selector that is not matchers, a bad scheme: each named', () => {
+    const doc = scenario('http://127.0.0.1:9').replace(
+      `prometheus: { url: "http://127.0.0.1:1", selector: '{job="replicas", replica="svc-0"}' }`,
+      `prometheus: { url: "https://prometheus.example.com", bearerTokenEnv: GD_UNSET_TOKEN_VAR, selector: 'up{job="x"}' }`,
+    );
+    expect(planFromText(doc, { env: {} }).problems).toEqual([
+      { path: 'spec.observe.prometheus.url', expected: 'a loopback host, or a host listed in spec.target.allowHosts / --allow-host', found: 'prometheus.example.com' },
+      { path: 'spec.observe.prometheus.bearerTokenEnv', expected: 'the environment variable GD_UNSET_TOKEN_VAR set to the bearer token', found: 'unset or empty' },
+      { path: 'spec.observe.prometheus.selector', expected: 'label matchers in braces, such as {namespace="staging"}', found: '"up{job=\\"x\\"}"' },
+    ]);
+    // Allowed by --allow-host, the token set, matchers only: the plan carries the variable's name, never its value.
+    const ok = planFromText(doc.replace(`'up{job="x"}'`, `'{job="x"}'`), { env: { GD_UNSET_TOKEN_VAR: TOKEN }, allowHosts: ['prometheus.example.com'] });
+    expect(ok.plan?.prometheus).toEqual({ url: 'https://prometheus.example.com', bearerTokenEnv: 'GD_UNSET_TOKEN_VAR', selector: '{job="x"}' });
+    expect(JSON.stringify(ok.plan)).not.toContain(TOKEN);
+    // The command line's URL overrides the scenario's and is held to the same rules.
+    expect(planFromText(doc, { env: { GD_UNSET_TOKEN_VAR: 'x' }, prometheus: { url: 'file:///etc/passwd' } }).problems?.[0]).toEqual({ path: '--prometheus', expected: 'an http:// or https:// URL', found: 'file:' });
   });
 });
