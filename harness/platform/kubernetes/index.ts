@@ -54,7 +54,8 @@ export class KubernetesPlatform implements Platform {
   private databaseTracker?: PodTracker;
   private podSelector?: LabelSelector;
   private target?: ServiceTarget;
-  private readonly password = newDatabasePassword();
+  /** The run's PostgreSQL password: GAMEDAY_POSTGRES_PASSWORD (as `gameday render` takes it), else a fresh one. */
+  private readonly password: string;
   /** Whether this run applied anything (teardown then deletes by the run label). */
   private applied = false;
   private readonly faults = new Set<{ cleanup(): Promise<void> }>();
@@ -67,6 +68,7 @@ export class KubernetesPlatform implements Platform {
     private readonly options: KubernetesOptions = {},
   ) {
     this.runId = options.runId ?? newRunId();
+    this.password = (options.env ?? process.env)['GAMEDAY_POSTGRES_PASSWORD'] || newDatabasePassword();
     this.replicaControl = { kill: (name, mode) => this.killPod(name, mode) };
   }
 
@@ -94,16 +96,20 @@ export class KubernetesPlatform implements Platform {
 
     const workload = this.plan.workload;
     let seededIds: { min: number; max: number } | undefined;
+    let tracker: PodTracker;
     if (workload.kind === 'deploy') {
       const steps = workloadSteps(this.plan, { runId: this.runId, databasePassword: this.password });
       this.podSelector = taskApiSelector(this.runId);
+      // Watching before the Deployment exists: its pods' every phase is journalled from Pending on.
+      tracker = this.tracker = new PodTracker(client, selectorOf(this.podSelector), journal, this.clock);
+      await tracker.start();
       for (const step of steps) await this.applyStep(step, signal);
       seededIds = { min: 1, max: workload.seedRows };
     } else {
       this.podSelector = await this.existingSelector();
+      tracker = this.tracker = new PodTracker(client, selectorOf(this.podSelector), journal, this.clock);
+      await tracker.start();
     }
-    const tracker = (this.tracker = new PodTracker(client, selectorOf(this.podSelector), journal, this.clock));
-    await tracker.start();
     const expected = workload.kind === 'deploy' ? workload.replicas : 1;
     await tracker.waitReady(expected, this.plan.readyTimeoutMs, signal, workload.kind === 'deploy' ? 'Deployment task-api' : `the pods of ${selectorOf(this.podSelector)}`);
 

@@ -49,6 +49,17 @@ export function phaseOf(pod: PodView): PodPhase {
   return 'Pending';
 }
 
+/** The short reason a phase event carries: a container's bad waiting reason, or Unschedulable. */
+export function reasonOf(pod: PodView): string | undefined {
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return 'Unschedulable';
+  for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    const w = c.state?.waiting?.reason;
+    if (w && WAITING_BAD.includes(w)) return w;
+  }
+  return undefined;
+}
+
 export function isReady(pod: PodView): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
@@ -85,6 +96,8 @@ interface Tracked {
   replaces?: string;
   pod: PodView;
   initial: boolean;
+  /** The last reason journalled. */
+  reason?: string | undefined;
 }
 
 /** A pod the tracker saw go (deleted, terminating, failed), waiting for its replacement. */
@@ -173,13 +186,17 @@ export class PodTracker {
   }
 
   private transition(t: Tracked, phase: PodPhase, pod: PodView, now: number, first: boolean): void {
-    if (!first && phase === t.phase) return;
+    const reason = reasonOf(pod) ?? (phase !== replicaPhase(phase) ? phase : undefined);
+    if (!first && phase === t.phase && reason === t.reason) return;
     const from = first ? null : t.phase;
     t.phase = phase;
-    const problem = problemOf(pod);
     if (first || replicaPhase(phase) !== replicaPhase(from as PodPhase)) {
-      this.journal.record({ source: 'platform', type: 'replica.phase', target: t.name, detail: { phase: replicaPhase(phase), replaces: t.replaces ?? null, reason: problem ?? (phase !== replicaPhase(phase) ? phase : null) } });
+      this.journal.record({ source: 'platform', type: 'replica.phase', target: t.name, detail: { phase: replicaPhase(phase), replaces: t.replaces ?? null, reason: reason ?? null } });
+    } else if (reason && reason !== t.reason) {
+      // Same phase, a new trouble (ContainerCreating → ImagePullBackOff): journalled too.
+      this.journal.record({ source: 'platform', type: 'replica.phase', target: t.name, detail: { phase: replicaPhase(phase), replaces: t.replaces ?? null, reason } });
     }
+    t.reason = reason;
     if (phase === 'Ready' && t.readyAtMs === undefined) {
       t.readyAtMs = now;
       this.journal.record({ source: 'platform', type: 'replica.ready', target: t.name, detail: { replaces: t.replaces ?? null } });
@@ -190,7 +207,7 @@ export class PodTracker {
       this.lost.push({ name: t.name, atMs: now, matched: false });
       if (this.killFault) this.journal.record({ source: 'fault', type: 'replica.killed', target: t.name, fault: this.killFault, detail: { by: 'chaos-mesh', signal: 'SIGKILL' } });
     }
-    if (replicaPhase(phase) === 'Terminated') this.journal.record({ source: 'platform', type: 'replica.exited', target: t.name, detail: { phase } });
+    if (replicaPhase(phase) === 'Terminated' && replicaPhase(from ?? 'Pending') !== 'Terminated') this.journal.record({ source: 'platform', type: 'replica.exited', target: t.name, detail: { phase } });
   }
 
   /** Pods as the Deployment interface reports replicas (the live ones). */
