@@ -305,7 +305,7 @@ function buildSchema(obj: ObjectFactory) {
     startRate: rate,
     stepRate: rate,
     maxRate: rate,
-    stepDuration: duration({ min: 2_000, max: 600_000 }).default('5s'),
+    stepDuration: duration({ min: 1_000, max: 600_000 }).default('5s'),
     /** The start of each step not judged (connections open, queues settle). */
     settle: duration({ min: 0, max: 60_000 }).default('1s'),
     /** Bound on the whole command (every search, mass termination, deploys). */
