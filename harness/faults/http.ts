@@ -1,4 +1,3 @@
-import { Agent, request } from 'undici';
 import { HarnessError } from '../core/errors.js';
 import { guardedConnector } from '../load/loopback.js';
 import type { HttpActionPlan, HttpFaultPlan } from '../scenario/plan.js';
@@ -31,6 +30,8 @@ export function journalUrl(url: string): string {
  * (a redirect could lead past the host policy). Never rejects.
  */
 export async function sendRequest(action: HttpActionPlan, signal?: AbortSignal): Promise<RequestResult> {
+  // Loaded on first use: validation and reports, which know the fault kinds, never pay for undici.
+  const { Agent, request } = await import('undici');
   const started = performance.now();
   const timeout = AbortSignal.timeout(action.timeoutMs);
   // The host policy again at the socket (validation checked the URL already), as for the load.

@@ -1,4 +1,5 @@
-import pg from 'pg';
+// pg is loaded when the first session opens: validation and reports, which know the fault kinds, never pay for it.
+import type pg from 'pg';
 
 const CONNECT_TIMEOUT_MS = 2000;
 /** Bound on connections `hold` opens when the scenario gives no count. */
@@ -53,7 +54,9 @@ export class HeldSessions {
   }
 
   private async connect(url: string, name: string): Promise<pg.Client | false> {
-    const client = new pg.Client({ connectionString: url, application_name: name, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const { default: driver } = await import('pg');
+    if (this.stopped) return false;
+    const client = new driver.Client({ connectionString: url, application_name: name, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     client.on('error', () => undefined);
     const connected = await client.connect().then(
       () => true,

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { describeValue, type Problem } from '../core/errors.js';
-import { FAULT_KINDS } from './plan.js';
+import { FAULT_KIND_MODULES } from '../faults/kinds/index.js';
 
 /** Turns zod issues into problems that say where, what was expected and what was found. */
 export function problemsFromZod(issues: readonly z.core.$ZodIssue[], file?: string): Problem[] {
@@ -38,7 +38,7 @@ function fromIssue(issue: z.core.$ZodIssue, file?: string): Problem[] {
       if ((issue as { note?: string }).note === 'No matching discriminator' && issue.discriminator) {
         const key = issue.discriminator;
         const found = input && typeof input === 'object' ? (input as Record<string, unknown>)[key] : input;
-        return [{ ...base, expected: `one of ${FAULT_KINDS.map((k) => JSON.stringify(k)).join(', ')}`, found: describeValue(found) }];
+        return [{ ...base, expected: `one of ${Object.keys(FAULT_KIND_MODULES).map((k) => JSON.stringify(k)).join(', ')}`, found: describeValue(found) }];
       }
       return [{ ...base, expected: unionExpectation(issue), found: describeValue(input) }];
     case 'invalid_format':

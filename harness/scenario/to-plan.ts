@@ -10,6 +10,7 @@ import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS } from './limits.js';
 import { layoutPhases } from './phases.js';
 import type { AppPlan, CheckPlan, ExternalPlatformPlan, FaultPlan, LocalPlatformPlan, PhaseName, Plan, PlatformPlan, ProbePlan } from './plan.js';
 import { faultPlan, platformNeeds } from './fault-plans.js';
+import { faultKind } from '../faults/kinds/index.js';
 import { dirname, resolve } from 'node:path';
 import { defaultLocalPlatform, type CheckDocument, type ScenarioDocument } from './schema.js';
 import { METRIC_UNITS, parseTarget } from './target.js';
@@ -64,7 +65,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const platform: PlatformPlan =
     platformBase.kind === 'local' ? { ...platformBase, ...platformNeeds(faults) } : platformBase.kind === 'kubernetes' ? kubernetesFaults(platformBase, faults, problem) : platformBase;
   checkFaultTiming(faults, warmupMs, durationMs, recovery, problem);
-  const hasPodKill = faults.some((f) => f.kind === 'pod-kill');
+  const hasPodKill = faults.some((f) => faultKind(f).defaultRtoCheck === true);
   // Writes read back over HTTP (write.read) make durability.lostWrites measurable for any service.
   const readBack = load.workload.requests.some((r) => r.write?.read !== undefined);
   const prometheus = prometheusPlan(doc, ctx.prometheus, ctx.env, allowHosts, problem);
@@ -190,15 +191,7 @@ function appPlan(a: AppDocument, ctx: PlanContext, problem: Report): AppPlan {
  */
 function checkAppNeeds(app: AppPlan, faults: readonly FaultPlan[], checks: readonly CheckPlan[], problem: Report, readBack: boolean): void {
   const noDb = 'spec.platform.local.app has database: false; set it to true';
-  faults.forEach((f, i) => {
-    const path = `spec.faults[${i}]`;
-    if (f.kind === 'pool-exhaustion' && (f.mode === 'leak' || f.mode === 'lock')) {
-      const why = f.mode === 'leak' ? "the Task API's leak endpoint" : "the Task API's tasks table";
-      problem(`${path}.mode`, `pool-exhaustion mode "hold" with an app (mode "${f.mode}" needs ${why})`, `"${f.mode}"`);
-    } else if (!app.database && (f.kind === 'network-delay' || f.kind === 'pool-exhaustion')) {
-      problem(`${path}.kind`, `a fault that needs no database (${noDb})`, `"${f.kind}"`);
-    }
-  });
+  faults.forEach((f, i) => faultKind(f).checkApp?.(f, app, `spec.faults[${i}]`, problem));
   checks.forEach((c, i) => {
     if (c.metric === 'durability.lostWrites') {
       if (!readBack) problem(`spec.checks[${i}].metric`, 'durability.lostWrites with spec.platform.local.app only when a request reads its writes back (write.read)', c.metric);

@@ -32,7 +32,10 @@ export interface PlatformRto {
   reason?: string;
 }
 
-/** Journal events by which a fault takes a replica out: killed outright, or broken by a connection leak. */
+/**
+ * Journal events by which a fault takes a replica out: killed outright, or broken by a connection
+ * leak. The verdict passes the fault kinds' own list (faults/kinds); this default matches it.
+ */
 export const REPLICA_LOST_EVENTS: readonly JournalEventType[] = ['replica.killed', 'pool.leaked'];
 
 /** A replica's lifecycle as read from the journal. */

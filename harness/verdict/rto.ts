@@ -1,4 +1,5 @@
-import type { JournalEvent } from '../core/journal.js';
+import { isEvent, type JournalEvent } from '../core/journal.js';
+import { faultEffectEvents, faultKind, replicaLostEvents } from '../faults/kinds/index.js';
 import type { FaultPlan, Plan } from '../scenario/plan.js';
 import { clientRtoMs } from '../timeline/client-rto.js';
 import { platformRtoMs } from '../timeline/platform-rto.js';
@@ -6,14 +7,8 @@ import { firstDisruptedTick } from '../timeline/tick-scan.js';
 import type { TimelineData } from '../timeline/types.js';
 import type { FaultRto } from './types.js';
 
-/** Journal event types that mark the instant a fault took effect. */
-export const FAULT_START_TYPES: readonly string[] = ['fault.applied', 'replica.killed', 'network.delayed', 'pool.table-locked', 'pool.connections-held', 'pool.leaked', 'exec.injected', 'http.injected'];
-
-/**
- * Faults whose inject runs a while (a user's command, a request): it took effect somewhere between
- * its start and its end, and only the clients can tell where.
- */
-const SPAN_INJECT_KINDS: readonly FaultPlan['kind'][] = ['exec', 'http'];
+/** Journal event types that mark the instant a fault took effect (each fault kind's module lists its own). */
+export const FAULT_START_TYPES: readonly string[] = faultEffectEvents();
 
 /**
  * When the fault took effect: the earliest journal event of a FAULT_START_TYPES type caused by it,
@@ -27,14 +22,17 @@ export function faultStartMs(fault: FaultPlan, events: readonly JournalEvent[], 
     if (e.fault === fault.name && FAULT_START_TYPES.includes(e.type) && (at === null || e.atMs < at)) at = e.atMs;
   }
   if (at === null) return fault.atMs;
-  const started = events.find((e) => e.fault === fault.name && e.type === 'fault.started')?.atMs;
-  if (timeline && SPAN_INJECT_KINDS.includes(fault.kind) && started !== undefined && started < at) {
+  const started = events.find((e) => e.fault === fault.name && isEvent(e, 'fault.started'))?.atMs;
+  // A kind whose inject runs a while (a command, a request) took effect somewhere within it: only the clients can tell where.
+  if (timeline && faultKind(fault).spanInject === true && started !== undefined && started < at) {
     const { ticks } = timeline;
     const first = firstDisruptedTick(ticks, Math.floor(started / ticks.tickMs), Math.ceil(at / ticks.tickMs), timeline.windowMs / ticks.tickMs);
     if (first !== null) return Math.min(at, Math.max(started, first * ticks.tickMs));
   }
   return at;
 }
+
+const REPLICA_LOST = replicaLostEvents();
 
 /** Platform and client RTO of every scenario fault. */
 export function measureFaultRtos(plan: Plan, timeline: TimelineData, events: readonly JournalEvent[]): FaultRto[] {
@@ -43,7 +41,7 @@ export function measureFaultRtos(plan: Plan, timeline: TimelineData, events: rea
     return {
       fault: fault.name,
       atMs,
-      platform: platformRtoMs(events, fault.name),
+      platform: platformRtoMs(events, fault.name, REPLICA_LOST),
       client: clientRtoMs(timeline, atMs, plan.slo, plan.recovery.sustainMs),
     };
   });
@@ -51,5 +49,5 @@ export function measureFaultRtos(plan: Plan, timeline: TimelineData, events: rea
 
 /** Faults that take replicas out (killed, or broken by a leak): the ones a platform RTO is measured for. */
 export function takesReplicasOut(fault: FaultPlan): boolean {
-  return fault.kind === 'pod-kill' || (fault.kind === 'pool-exhaustion' && fault.mode === 'leak');
+  return faultKind(fault).takesReplicasOut?.(fault) ?? false;
 }

@@ -92,6 +92,23 @@ describe('local platform', () => {
     expect(now.map((r) => r.name)).not.toContain(victim.name);
   });
 
+  it('acts through its neutral capabilities: a resource probe, a request to one replica, terminate with grace, a kill that misses', async () => {
+    const victim = deployment.replicas().find((r) => r.ready)!;
+    const probed = await deployment.resources.probe(victim.name, 2000);
+    expect(probed.rssBytes).toBeGreaterThan(1_000_000);
+    expect(probed.openFds).toBeGreaterThan(0);
+    expect(probed.pool?.db_pool_total).toBeGreaterThan(0);
+    expect(probed.errors).toEqual({});
+    const health = await deployment.replicaHttp.request(victim.name, { method: 'GET', path: '/health', timeoutMs: 2000 });
+    expect(health.status).toBe(200);
+    expect(await platform.replicaControl.kill(victim.name, { how: 'terminate', graceMs: 5000 })).toEqual({ killed: true, detail: { signal: 'SIGTERM', pid: victim.pid } });
+    expect(await waitFor(() => !isAlive(victim.pid!), 5000)).toBe(true);
+    expect(await platform.replicaControl.kill(victim.name, { how: 'kill' })).toEqual({ killed: false, detail: { signal: 'SIGKILL', pid: null } });
+    await expect(deployment.replicaHttp.request(victim.name, { method: 'GET', path: '/health', timeoutMs: 500 })).rejects.toThrow(/not listening/);
+    const replaced = await waitFor(() => deployment.replicas().some((r) => r.replaces === victim.name && r.ready && r.phase === 'Ready'), 15_000);
+    expect(replaced).toBe(true);
+  });
+
   it('tears down without leaving processes, ports or temp directories', async () => {
     const port = Number(new URL(deployment.serviceUrl).port);
     const pids = deployment.replicas().map((r) => r.pid!);
