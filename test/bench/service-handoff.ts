@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
@@ -31,6 +33,59 @@ async function closedLoop(urls: string[], connections: number[], seconds: number
   return results.reduce((n, r) => n + r.requests.total, 0) / seconds;
 }
 
+/** A client in its own process: `n` requests, each on a new connection, 8 at a time; prints how many failed. */
+const CHURN_CLIENT = `
+const http = require('node:http');
+const [url, n] = [process.argv[1], Number(process.argv[2])];
+let started = 0, done = 0, failed = 0;
+const next = () => {
+  if (started >= n) return;
+  started++;
+  const req = http.get(url + '/tasks/1', { agent: false, headers: { connection: 'close' } }, (res) => { res.resume(); res.on('end', fin); });
+  req.on('error', () => { failed++; fin(); });
+};
+const fin = () => { if (++done === n) { process.stdout.write(String(failed)); process.exit(0); } next(); };
+for (let i = 0; i < 8; i++) next();
+`;
+
+/** CPU µs (user + system) a process has used so far, from /proc. */
+function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime, stime in clock ticks (100 Hz)
+}
+
+export interface ChurnCost {
+  /** This process's CPU per new connection, its idle rate (probes, timers) measured just before subtracted. */
+  harnessUsPerConn: number;
+  /** The Service process's CPU per new connection, when the Service runs in one. */
+  serviceProcessUsPerConn?: number;
+  connsPerSec: number;
+}
+
+/** What new connections cost the harness through the Service at `url`: `n` of them, one request each, from another process. */
+async function churnCost(url: string, n: number, servicePid?: number): Promise<ChurnCost> {
+  const idle0 = process.cpuUsage();
+  const tIdle = performance.now();
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = process.cpuUsage(idle0);
+  const idleUsPerMs = (idle.user + idle.system) / (performance.now() - tIdle);
+  const cpu0 = process.cpuUsage();
+  const svc0 = servicePid ? processCpuUs(servicePid) : 0;
+  const t0 = performance.now();
+  const failed = await new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', CHURN_CLIENT, url, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`churn client exited with ${code}`))));
+  });
+  const ms = performance.now() - t0;
+  if (failed > 0) throw new Error(`${failed} of ${n} requests on new connections failed`);
+  const cpu = process.cpuUsage(cpu0);
+  const harnessUsPerConn = Math.max(0, cpu.user + cpu.system - idleUsPerMs * ms) / n;
+  return { harnessUsPerConn, ...(servicePid ? { serviceProcessUsPerConn: (processCpuUs(servicePid) - svc0) / n } : {}), connsPerSec: (n * 1000) / ms };
+}
+
 /** `total` connections over `parts` as round-robin deals them. */
 const deal = (total: number, parts: number): number[] => Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 
@@ -40,7 +95,12 @@ const deal = (total: number, parts: number): number[] => Array.from({ length: pa
  * the same replicas; `rounds` rounds, the order alternated (A B C, C B A, …) so drift of the
  * machine weighs on all alike.
  */
-export async function serviceVsDirect(clients: number, seconds: number, rounds: number, log: (line: string) => void): Promise<ServiceRound[]> {
+export async function serviceVsDirect(
+  clients: number,
+  seconds: number,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<{ rounds: ServiceRound[]; churn: { handoff: ChurnCost; proxy: ChurnCost } }> {
   const clock = new SystemClock();
   const journal = new Journal(clock);
   const platform = new LocalPlatform(localPlatformPlan(), { journal }, clock);
@@ -58,10 +118,11 @@ export async function serviceVsDirect(clients: number, seconds: number, rounds: 
     names.forEach((name, i) => proxy.add({ name, port: ports[i] as number }));
     const direct = ports.map((p) => `http://127.0.0.1:${p}`);
     const split = deal(clients, names.length);
+    // The same client side every way: one autocannon per replica's share of the connections.
     const steps = {
-      service: (s: number) => closedLoop([d.serviceUrl], [clients], s, maxId),
+      service: (s: number) => closedLoop(names.map(() => d.serviceUrl), split, s, maxId),
       direct: (s: number) => closedLoop(direct, split, s, maxId),
-      proxy: (s: number) => closedLoop([proxyUrl], [clients], s, maxId),
+      proxy: (s: number) => closedLoop(names.map(() => proxyUrl), split, s, maxId),
     };
     for (const step of Object.values(steps)) await step(2); // warm JIT, pools and connections; not counted
     const out: ServiceRound[] = [];
@@ -73,7 +134,11 @@ export async function serviceVsDirect(clients: number, seconds: number, rounds: 
       const r = round as ServiceRound;
       log(`  (m) round ${i + 1}/${rounds}: via Service ${r.service.toFixed(0)} req/s, direct ${r.direct.toFixed(0)} req/s, via proxy ${r.proxy.toFixed(0)} req/s`);
     }
-    return out;
+    // Connection churn (a new connection per request): the cost of each handoff to this process.
+    const n = Number(process.env['BENCH_CHURN_CONNS'] ?? 2000);
+    await churnCost(d.serviceUrl, 200);
+    const churn = { handoff: await churnCost(d.serviceUrl, n), proxy: await churnCost(proxyUrl, n, proxy.pid) };
+    return { rounds: out, churn };
   } finally {
     await proxy.close();
     await platform.teardown();
