@@ -107,6 +107,8 @@ export class ChaosMesh {
   onNetworkChaos: ((op: 'Apply' | 'Recover', chaos: KubeObject, action: ChaosAction) => void | Promise<void>) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly busy = new Set<string>();
+  /** When each chaos object (by uid) was first injected. */
+  private readonly started = new Map<string, number>();
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -197,13 +199,15 @@ export class ChaosMesh {
       return; // the MODIFIED event brings us back
     }
     const durationMs = spec.duration === undefined ? undefined : parseGoDuration(spec.duration);
-    const startedAt = Date.parse(obj.metadata.creationTimestamp ?? now());
+    // The duration runs from the first injection (creationTimestamp has only second precision).
+    const startedAt = this.started.get(obj.metadata.uid!) ?? Date.now();
     const expired = durationMs !== undefined && Date.now() >= startedAt + durationMs;
     const desired = expired || paused ? 'Stop' : 'Run';
     const phase = status.experiment?.desiredPhase ?? 'Run';
     if (desired === 'Run') {
       if (records.length === 0 || phase === 'Stop') {
         // First injection, a retry when nothing was selected, or a resume after a pause.
+        if (!this.started.has(obj.metadata.uid!)) this.started.set(obj.metadata.uid!, startedAt);
         const applied = await this.apply(r, obj, spec);
         this.setStatus(obj, 'Run', applied, paused);
         this.write(r, obj);

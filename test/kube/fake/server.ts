@@ -568,6 +568,7 @@ export class FakeApiServer {
     const bookmarks = query.get('allowWatchBookmarks') === 'true';
     const includeObject = query.get('includeObject');
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders();
     let first = true;
     const write = (type: string, object: unknown): void => {
       if (res.writableEnded || res.destroyed) return;

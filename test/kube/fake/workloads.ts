@@ -102,8 +102,10 @@ function templateHash(template: unknown): string {
 export class Cluster {
   timing: PodTiming = { ...DEFAULT_TIMING };
   backing: BackingFactory | undefined;
-  /** How often the readiness probe of a backed pod is run (real HTTP GET to the probe's path). */
+  /** How often the readiness probe of a backed pod is run (real HTTP GET to the probe's path) until it passes... */
   probePeriodMs = 50;
+  /** ...and once the pod is Ready. */
+  readyProbePeriodMs = 1000;
   private readonly behaviours: { match: PodMatch; behaviour: PodBehaviour }[] = [];
   private readonly runtimes = new Map<string, Runtime>();
   private readonly pods: ResourceDef;
@@ -364,7 +366,7 @@ export class Cluster {
     const httpGet = (containersOf(pod)[0] as { readinessProbe?: { httpGet?: { path?: string; port?: number | string } } } | undefined)?.readinessProbe?.httpGet;
     const decide = (ok: boolean): void => {
       this.setReadiness(rt, ok, first && !ok);
-      this.later(rt, this.probePeriodMs, () => this.probe(rt, pod, false));
+      this.later(rt, ok ? this.readyProbePeriodMs : this.probePeriodMs, () => this.probe(rt, pod, false));
     };
     if (override !== undefined) return decide(override);
     if (rt.behaviour.readinessFailing === true) return decide(false);
