@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusQuery } from '../../harness/observe/prometheus-query.js';
 import { findPrometheus, startPrometheus, type PrometheusServer } from '../../harness/platform/local/prometheus.js';
 import type { ResultDocument } from '../../harness/report/result.js';
+import { wantsPrometheus } from '../../harness/run/server-side.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -195,6 +196,11 @@ describe('spec.observe.prometheus and --prometheus are validated before anything
     const ok = planFromText(doc.replace(`'up{job="x"}'`, `'{job="x"}'`), { env: { GD_UNSET_TOKEN_VAR: TOKEN }, allowHosts: ['prometheus.example.com'] });
     expect(ok.plan?.prometheus).toEqual({ url: 'https://prometheus.example.com', bearerTokenEnv: 'GD_UNSET_TOKEN_VAR', selector: '{job="x"}' });
     expect(JSON.stringify(ok.plan)).not.toContain(TOKEN);
+    // On the local platform an existing Prometheus replaces the one the platform would start.
+    const local = planFromText(doc.replace('target: { url: "http://127.0.0.1:9" }', 'platform: { local: { replicas: 1 } }').replace('prometheus.example.com', '127.0.0.1').replace(`'up{job="x"}'`, `'{job="x"}'`), { env: { GD_UNSET_TOKEN_VAR: 'x' } });
+    expect(local.problems).toBeUndefined();
+    expect(wantsPrometheus(local.plan!)).toBe(false);
+    expect(wantsPrometheus(planFromText(doc.replace('target: { url: "http://127.0.0.1:9" }', 'platform: { local: { replicas: 1 } }').replace(/ {2}observe:\n.*\n/, ''), { env: {} }).plan!)).toBe(true);
     // The command line's URL overrides the scenario's and is held to the same rules.
     expect(planFromText(doc, { env: { GD_UNSET_TOKEN_VAR: 'x' }, prometheus: { url: 'file:///etc/passwd' } }).problems?.[0]).toEqual({ path: '--prometheus', expected: 'an http:// or https:// URL', found: 'file:' });
   });
