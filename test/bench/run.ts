@@ -18,10 +18,16 @@
  *  (j) gameday's load with a templated workload (three requests: a body template, a capture into a pool
  *      another request picks from) vs bare autocannon on the same three routes, closed model, same
  *      connections: req/s (goal ≥ 0.95), A/B alternated BENCH_AB_ROUNDS times (default 5)
- *  (k) open model at BENCH_OPEN_RATE (default 2000/s): CPU time per request of this process running the
- *      templated workload vs bare autocannon's in a child process of its own at the same rate
- *      (autocannon's overallRate), each process.cpuUsage() around the run alone (goal ≤ 1.0); beside
- *      it, the templated workload's CPU per request vs the Task API preset's reads
+ *  (k) open model at BENCH_OPEN_RATE (default 5000/s), BENCH_OPEN_CONNECTIONS (default 50), BENCH_OPEN_SECONDS (default
+ *      20): CPU time per request of a whole process (start-up included, bundled JavaScript) running the templated
+ *      workload vs bare autocannon's process at the same rate (goal ≤ 1.0), and that process's max RSS (goal ≤ 120 MB);
+ *      beside it, the templated workload's CPU per request vs the Task API preset's reads
+ *  (n) memory of the open model at BENCH_OPEN_RATE over BENCH_SOAK_SECONDS (default 120; 660 for the 10-minute goal):
+ *      RSS growth after the first minute, projected over minutes 1–10 (goal ≤ 30 MB), BENCH_SOAK_ROUNDS runs (default 1)
+ *  (o) p50 and p99 at BENCH_TRUTH_RATE (default 1000/s) on a steady target vs a raw-socket open-model reference client
+ *      scheduled as wrk2 (goal within 10 %)
+ *  (p) per-second p99 at BENCH_SPIKE_RATE (default 10000/s): spikes above 3× the median second that the lag monitor
+ *      does not explain (goal 0)
  *  (l) start-up of the compiled CLI (npm run build; rebuilt first): wall time of `gameday --help` (goal ≤ 0.2 s)
  *      and `gameday validate scenarios/pod-kill.yaml` (goal ≤ 0.4 s), BENCH_STARTUP_RUNS times (default 10), and
  *      command → first request of `gameday run scenarios/pod-kill.yaml` on the embedded default (goal ≤ 3 s),
@@ -44,7 +50,8 @@ import { repeatScenario } from './scenarios.js';
 import { buildCompiled, commandToFirstRequest, commandWall, compiledIsFresh, type StartMode } from './startup.js';
 import { rampFollowing } from './ramp.js';
 import { serviceVsDirect } from './service-handoff.js';
-import { bareOrdersClosed, harnessRun, spread, startAutocannonRunner, startOrdersTarget } from './templated.js';
+import { bareOrdersClosed, harnessRun, spread, startOrdersTarget } from './templated.js';
+import { openClients, openCpuAndRss, openMemorySoak, openSpikes, openTruth } from './open-bench.js';
 import { readdirSync } from 'node:fs';
 
 const CLIENTS = 16;
@@ -245,64 +252,22 @@ async function templatedVsAutocannon(): Promise<void> {
   }
 }
 
-async function openCpuPerRequest(): Promise<void> {
-  const rate = Number(process.env['BENCH_OPEN_RATE'] ?? 2000);
+/** (k), (n), (o), (p): the open model, each measurement a fresh process of its own (open-bench.ts). */
+async function openModel(parts: string): Promise<void> {
   const target = await startOrdersTarget();
-  const autocannon = await startAutocannonRunner().catch((e: unknown) => (target.stop(), Promise.reject(e)));
+  const clients = await openClients().catch((e: unknown) => (target.stop(), Promise.reject(e)));
+  const log = (line: string): void => void process.stdout.write(`${line}\n`);
+  const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+  const connections = env('BENCH_OPEN_CONNECTIONS', 50);
   try {
-    const perReq = (cpuUs: number, n: number): number => (n > 0 ? cpuUs / n : Number.NaN);
-    const bare: number[] = [];
-    const templated: number[] = [];
-    const plain: number[] = [];
-    const rates = { bare: [] as number[], templated: [] as number[], plain: [] as number[] };
-    let failed = 0;
-    const steps = {
-      bare: async (seconds: number): Promise<void> => {
-        const r = await autocannon.run(target.url, CLIENTS, seconds, rate);
-        if (seconds !== SECONDS) return;
-        bare.push(perReq(r.cpuUs, r.responses));
-        rates.bare.push(r.responses / seconds);
-      },
-      templated: async (seconds: number): Promise<void> => {
-        const r = await harnessRun(target.url, CLIENTS, seconds, { ratePerSec: rate });
-        if (seconds !== SECONDS) return;
-        failed += r.failed;
-        templated.push(perReq(r.cpuUs, r.completed));
-        rates.templated.push(r.completed / seconds);
-      },
-      plain: async (seconds: number): Promise<void> => {
-        const r = await harnessRun(target.url, CLIENTS, seconds, { ratePerSec: rate, plain: true });
-        if (seconds !== SECONDS) return;
-        plain.push(perReq(r.cpuUs, r.completed));
-        rates.plain.push(r.completed / seconds);
-      },
-    };
-    for (const step of Object.values(steps)) await step(2); // warm-up, not counted
-    for (let i = 0; i < ROUNDS; i++) {
-      const order = i % 2 === 0 ? (['bare', 'templated', 'plain'] as const) : (['plain', 'templated', 'bare'] as const);
-      for (const name of order) await steps[name](SECONDS);
-      process.stdout.write(`  (k) round ${i + 1}/${ROUNDS} at ${rate}/s, CPU µs per request: gameday templated ${fmt(templated[i] as number)}, preset ${fmt(plain[i] as number)}; autocannon ${fmt(bare[i] as number)}\n`);
-    }
-    const vsBare = templated.map((t, i) => t / (bare[i] as number));
-    const vsPlain = templated.map((t, i) => t / (plain[i] as number));
-    rows.push({
-      name: `(k) open model at ${rate}/s, ${CLIENTS} conns: CPU (user + system) per request of the process running gameday's load with the templated workload vs bare autocannon's process at the same rate (overallRate), each process.cpuUsage() around the run, ${ROUNDS} rounds alternated`,
-      value: `${range(templated, ' µs')} (${range(rates.templated, ' req/s')}, ${failed} unexpected or failed); ratio per round ${range(vsBare)}`,
-      reference: `autocannon ${range(bare, ' µs')} (${range(rates.bare, ' req/s')})`,
-      ratio: spread(vsBare).median,
-      goal: '≤ 1.0 (median ratio)',
-      met: spread(vsBare).median <= 1.0,
-    });
-    rows.push({
-      name: `(k) gameday's CPU per request at ${rate}/s: templated workload vs the Task API preset's reads, same rounds`,
-      value: `templated ${range(templated, ' µs')}; ratio per round ${range(vsPlain)}`,
-      reference: `preset ${range(plain, ' µs')} (${range(rates.plain, ' req/s')})`,
-      ratio: spread(vsPlain).median,
-      goal: 'none: for reference',
-      met: null,
-    });
+    await clients.run({ side: 'gameday', url: target.url, connections, seconds: 2, ratePerSec: 1000 }); // warm the target
+    const opts = (rate: number, seconds: number, rounds = ROUNDS) => ({ rate, connections, seconds, rounds, log });
+    if (parts.includes('k')) rows.push(...(await openCpuAndRss(clients, target.url, opts(env('BENCH_OPEN_RATE', 5000), env('BENCH_OPEN_SECONDS', 20)))));
+    if (parts.includes('o')) rows.push(...(await openTruth(clients, target.url, opts(env('BENCH_TRUTH_RATE', 1000), env('BENCH_OPEN_SECONDS', 20)))));
+    if (parts.includes('p')) rows.push(...(await openSpikes(clients, target.url, opts(env('BENCH_SPIKE_RATE', 10_000), env('BENCH_OPEN_SECONDS', 20)))));
+    if (parts.includes('n')) rows.push(...(await openMemorySoak(clients, target.url, opts(env('BENCH_OPEN_RATE', 5000), env('BENCH_SOAK_SECONDS', 120), env('BENCH_SOAK_ROUNDS', 1)))));
   } finally {
-    autocannon.stop();
+    clients.close();
     target.stop();
   }
 }
@@ -393,7 +358,7 @@ if (!only || only.includes('g')) await proxyLoop();
 if (!only || only.includes('h')) await shippedScenarios();
 if (!only || only.includes('i')) await rampRate();
 if (!only || only.includes('j')) await templatedVsAutocannon();
-if (!only || only.includes('k')) await openCpuPerRequest();
+if (!only || /[knop]/.test(only)) await openModel(only ?? 'knop');
 if (!only || only.includes('l')) await startup();
 if (!only || only.includes('m')) await serviceHandoff();
 

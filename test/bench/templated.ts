@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import { SystemClock } from '../../harness/core/clock.js';
 import { createLoadDriver } from '../../harness/load/index.js';
@@ -48,32 +48,6 @@ export async function harnessRun(url: string, connections: number, seconds: numb
   const completed = data.phases.reduce((n, p) => n + p.count, 0);
   const failed = data.requests.reduce((n, r) => n + r.phases.reduce((m, p) => m + p.unexpected, 0), 0) + data.phases.reduce((n, p) => n + p.failures, 0);
   return { completed, failed, cpuUs: cpu.user + cpu.system };
-}
-
-export interface AutocannonRun {
-  responses: number;
-  non2xx: number;
-  errors: number;
-  cpuUs: number;
-}
-
-/** Bare autocannon in a child process of its own (autocannon-runner.ts), asked one run at a time. */
-export async function startAutocannonRunner(): Promise<{ run(url: string, connections: number, seconds: number, overallRate?: number): Promise<AutocannonRun>; stop(): void }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./autocannon-runner.ts', import.meta.url).pathname], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('autocannon runner not ready in 30 s')), 30_000);
-    child.once('message', () => (clearTimeout(timer), resolve()));
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`autocannon runner exited ${code}`))));
-  });
-  return {
-    run: (url, connections, seconds, overallRate) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('autocannon runner gave no answer')), (seconds + 60) * 1000);
-        child.once('message', (m) => (clearTimeout(timer), resolve(m as AutocannonRun)));
-        child.send({ url, connections, seconds, ...(overallRate ? { overallRate } : {}) });
-      }),
-    stop: () => child.kill('SIGTERM'),
-  };
 }
 
 /** The orders target (workload-target.ts) in its own process. */
