@@ -173,7 +173,16 @@ describe.skipIf(!!why)(`an existing Prometheus behind a bearer token (--promethe
     expect(code).toBe(1);
   });
 
-  it('an unreachable Prometheus and a missing token are named as such', { timeout: 10_000 }, async () => {
+  it('an unreachable Prometheus and a missing token are named as such; a redirect is not followed', { timeout: 10_000 }, async () => {
+    // A redirect could lead anywhere (the URL's host is what was allowed): refused, not followed.
+    const redirect = createServer((req, res) => void res.writeHead(302, { location: `${prom.url}${req.url ?? '/'}` }).end());
+    await new Promise<void>((r) => redirect.listen(0, '127.0.0.1', r));
+    const redirectUrl = `http://127.0.0.1:${(redirect.address() as AddressInfo).port}`;
+    try {
+      await expect(new PrometheusQuery({ url: redirectUrl }).check()).rejects.toThrow(`Prometheus at ${redirectUrl} answered HTTP 302: `);
+    } finally {
+      await new Promise((r) => redirect.close(r));
+    }
     await expect(new PrometheusQuery({ url: 'http://127.0.0.1:1' }).check()).rejects.toThrow(/^Prometheus at http:\/\/127\.0\.0\.1:1 is unreachable: .*ECONNREFUSED/);
     await expect(new PrometheusQuery({ url: proxy.url }).check()).rejects.toThrow(
       `Prometheus at ${proxy.url} answered 401 Unauthorized: no bearer token was sent (set spec.observe.prometheus.bearerTokenEnv or --prometheus-token-env)`,
