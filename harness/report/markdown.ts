@@ -5,6 +5,7 @@ import { markdownTable } from './text-formats.js';
 import type { ResultDocument } from './result.js';
 import { bucketText } from '../observe/server-compare.js';
 import { windowName } from './server-lines.js';
+import { describeRecovery } from '../timeline/platform-rto.js';
 
 function headline(r: ResultDocument): string {
   const passed = r.checks.filter((c) => c.passed).length;
@@ -20,6 +21,12 @@ function figures(r: ResultDocument): string {
     `**requests** ${q.arrivals} (${q.failures} not served: ${q.status5xx} 5xx, ${q.transportErrors} transport errors, ${q.dropped} dropped; ${q.unexpected} unexpected statuses)`,
     `**latency** p50 ${formatMsOrNa(r.latency.p50Ms)}, p95 ${formatMsOrNa(r.latency.p95Ms)}, p99 ${formatMsOrNa(r.latency.p99Ms)}`,
   ].join(' · ') + r.caveats.map((c) => `\n\n> **note:** ${c}`).join('');
+}
+
+/** How each replica a fault took out came back, phase by phase ("40.0 s in ContainerCreating"), when the journal had its phases. */
+function replaced(r: ResultDocument): string[] {
+  const lines = r.rto.faults.flatMap((f) => f.platform.replicas.filter((x) => (x.phases?.length ?? 0) > 0).map((x) => `- ${f.fault}: ${describeRecovery(x)}`));
+  return lines.length === 0 ? [] : ['', '#### Replicas replaced', '', ...lines];
 }
 
 /** Each workload request after warm-up, when the workload names its requests. */
@@ -83,6 +90,7 @@ export function renderMarkdown(r: ResultDocument, comparison?: Comparison): stri
     markdownTable(['Check', 'Name', 'Target', 'Actual', 'Status'], rows),
     '',
     figures(r),
+    ...replaced(r),
     ...perRequest(r),
     ...serverSide(r),
     '',

@@ -126,3 +126,16 @@ describe('platformRtoMs from a pod watch (typed phase events)', () => {
     ]);
   });
 });
+
+describe('the report', () => {
+  it('shows how a replacement came back phase by phase (summary.md), and nothing for a result without phases', async () => {
+    const { renderMarkdown } = await import('../../harness/report/markdown.js');
+    const { syntheticResult } = await import('../report/fixture.js');
+    const r = syntheticResult();
+    expect(renderMarkdown(r)).not.toContain('Replicas replaced');
+    const events = [killed(20_000, 'api-a'), started(20_100, 'api-b', 'api-a'), phase(20_100, 'api-b', 'Pending'), phase(20_300, 'api-b', 'ContainerCreating'), phase(60_300, 'api-b', 'Running'), phase(65_000, 'api-b', 'Ready')];
+    const platform = platformRtoMs(events, 'kill');
+    r.rto.faults = [{ fault: 'kill', atMs: 20_000, platform, client: { rtoMs: null, recovered: false } as never }];
+    expect(renderMarkdown(r)).toContain('- kill: api-a replaced by api-b in 45.0 s: Pending 0.2 s, ContainerCreating 40.0 s, Running 4.7 s');
+  });
+});
