@@ -225,7 +225,7 @@ describe('chaos objects', () => {
     expect(env(c, 'HOLD_SECONDS')).toEqual({ name: 'HOLD_SECONDS', value: '8' });
     expect(env(c, 'PGHOST')).toEqual({ name: 'PGHOST', value: 'postgres' });
     expect(env(c, 'HOLD_CONNECTIONS')).toEqual(mode === 'hold' ? { name: 'HOLD_CONNECTIONS', value: '40' } : undefined);
-    expect(c.command[2]).toContain(mode === 'lock' ? 'LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE' : 'SHOW max_connections');
+    expect(c.command[2]).toContain(mode === 'lock' ? 'LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE' : 'idle_session_timeout');
   });
 
   it('leak, exec and http create no object', () => {
