@@ -71,7 +71,12 @@ function explain(server: PhaseComparison['server'], client: ClientFigures, gaps:
   }
   if (client.dropped > 0) out.push(`${client.dropped} arrival(s) were dropped by the load generator (maxInFlight) and never sent`);
   if (server.status5xx === client.status5xx) out.push(`5xx agree: ${server.status5xx} on both sides`);
-  else out.push(`5xx differ: servers counted ${server.status5xx}, clients saw ${client.status5xx}`);
+  else {
+    out.push(
+      `5xx differ: servers counted ${server.status5xx}, clients saw ${client.status5xx}` +
+        (gaps.length > 0 || client.transportErrors > 0 ? '' : ' (a server counts a 5xx when it answers, a client places it at its send time: a slow 5xx sent before a window edge and answered after it lands on either side)'),
+    );
+  }
   const seed = server.seed5xx.value ?? 0;
   if (Math.abs(seed - server.status5xx) >= 0.5) {
     out.push(
@@ -100,6 +105,13 @@ function explain(server: PhaseComparison['server'], client: ClientFigures, gaps:
         `client p95 ${c === null ? 'n/a' : formatMs(c)} ${inside ? 'falls in that bucket' : 'falls outside it'}` +
         (inside ? '' : ': clients time the network hop, queueing before the server and transport errors, which the server never times'),
     );
+    const seedMs = server.p95.seedMs;
+    if (seedMs !== null && (seedMs < (server.p95.lowerMs ?? 0) - 0.5 || (server.p95.upperMs !== null && seedMs > server.p95.upperMs + 0.5))) {
+      out.push(
+        `the seed's histogram_quantile (${formatMs(seedMs)}) lies outside that bucket: it reads only the scrapes inside [${server.windowS}s], from the first one after the window's start, ` +
+          'while the bucket counts from the start itself (interpolated), so a burst of slow requests at the edge is in one and not the other',
+      );
+    }
   }
   return out;
 }

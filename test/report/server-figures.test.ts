@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PhaseComparison, ServerBlock } from '../../harness/observe/server-compare.js';
+import { compareViews, type ClientFigures, type PhaseComparison, type ServerBlock } from '../../harness/observe/server-compare.js';
 import { renderComparisonMarkdown } from '../../harness/report/compare-markdown.js';
 import { compareResults } from '../../harness/report/gate/compare-results.js';
 import { renderJunit } from '../../harness/report/junit.js';
@@ -90,5 +90,34 @@ describe("the servers' figures in summary.md, junit.xml and gameday compare", ()
     expect(renderComparisonMarkdown(skipped)).toContain('No server rows: current: cross-check skipped: no prometheus binary on PATH.');
     // Neither side has one: no section at all.
     expect(compareResults([{ file: 'b.json', doc: withServer(undefined) }], [{ file: 'c.json', doc: withServer(undefined) }], { resamples: 100 }).server).toBeUndefined();
+  });
+});
+
+describe('why the views differ, per window', () => {
+  const client = (status5xx: number, p95Ms: number, transportErrors = 0): ClientFigures => ({ arrivals: 60, responses: 60, status5xx, transportErrors, transportErrorKinds: transportErrors ? { reset: transportErrors } : {}, dropped: 0, p95Ms, p99Ms: p95Ms });
+  const view = (status5xx: number, seedMs: number) => {
+    const p = phase('recovery', 60, status5xx, [500, 1000], 'lock');
+    const { server } = p;
+    return {
+      source: 'prometheus' as const,
+      url: 'http://127.0.0.1:9090',
+      scrapeIntervalS: 1,
+      phases: [{ ...server, phase: 'recovery', fault: 'lock', startMs: 6000, endMs: 9000, startWallMs: 0, endWallMs: 3000, p95: { ...server.p95, seedMs } }],
+      scrapeGaps: [],
+      p95Series: { query: 'q', points: [] },
+    };
+  };
+  const explained = (b: ServerBlock): string[] => ('phases' in b ? b.phases[0]!.explained : []);
+
+  it('5xx moved across a window edge, and a seed quantile outside the bucket, are explained', () => {
+    const e = explained(compareViews(view(3, 9), () => client(0, 26)));
+    expect(e).toContain('5xx differ: servers counted 3, clients saw 0 (a server counts a 5xx when it answers, a client places it at its send time: a slow 5xx sent before a window edge and answered after it lands on either side)');
+    expect(e.find((l) => l.startsWith("the seed's histogram_quantile (9ms) lies outside that bucket: it reads only the scrapes inside [10s]"))).toBeDefined();
+  });
+
+  it('no edge sentence when transport errors explain the difference; no seed sentence when it falls in the bucket', () => {
+    const e = explained(compareViews(view(3, 700), () => client(0, 700, 2)));
+    expect(e).toContain('5xx differ: servers counted 3, clients saw 0');
+    expect(e.some((l) => l.startsWith("the seed's histogram_quantile"))).toBe(false);
   });
 });
