@@ -1,6 +1,7 @@
 // A fake Kubernetes API server for tests: real HTTP on 127.0.0.1, the object store, the simulated
 // kubelet/controllers and Chaos Mesh, and a kubeconfig (file and @kubernetes/client-node KubeConfig)
 // pointing at it. See /work/notes/kube-fake.md for the API.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +87,13 @@ export interface FakeKube {
     /** Chaos Mesh not installed: its group vanishes from discovery and its paths answer 404. */
     uninstallChaosMesh(): void;
   };
+  /**
+   * Runs Debian's kubectl against the fake (KUBECONFIG set, discovery cache in the fake's temp dir so
+   * nothing is left in ~/.kube). Never rejects: the exit code is in `code`.
+   */
+  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The temp directory of this fake (kubeconfig, kubectl cache); removed by close(). */
+  dir: string;
   close(): Promise<void>;
 }
 
@@ -188,6 +196,21 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     cluster,
     chaos,
     requests: server.requests,
+    dir,
+    kubectl: (args, opts = {}) =>
+      new Promise((resolve) => {
+        const child = execFile(
+          'kubectl',
+          [`--cache-dir=${join(dir, 'kubectl-cache')}`, ...args],
+          { env: { ...process.env, KUBECONFIG: kubeconfigPath }, timeout: opts.timeoutMs ?? 20_000, killSignal: 'SIGKILL' },
+          (err, stdout, stderr) => {
+            const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1;
+            resolve({ code, stdout, stderr });
+          },
+        );
+        if (opts.input !== undefined) child.stdin?.end(opts.input);
+        else child.stdin?.end();
+      }),
     writes: () => server.requests.filter((r) => r.info !== undefined && ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(r.info.verb)),
     get: (resource, namespace, n) => store.get(resourceByName(resources, resource), namespace, n),
     list: (resource, namespace) => store.list(resourceByName(resources, resource), namespace),

@@ -15,6 +15,8 @@ export interface ResourceDef {
   shortNames?: string[];
   /** Subresources served under the object path. */
   subresources: string[];
+  /** Discovery categories (`kubectl get all`). */
+  categories?: string[];
   /** A custom resource (from a CRD). */
   custom?: boolean;
   /** openAPIV3Schema of a custom resource (validated strictly). */
@@ -42,6 +44,8 @@ function grouped(group: string, version: string, plural: string, kind: string, n
   return { group, version, plural, singular: kind.toLowerCase(), kind, namespaced, shortNames, subresources };
 }
 
+const ALL = ['pods', 'services', 'deployments', 'replicasets', 'statefulsets', 'jobs'];
+
 export const BUILTIN_RESOURCES: ResourceDef[] = [
   core('namespaces', 'Namespace', false, ['ns'], ['status']),
   core('nodes', 'Node', false, ['no'], ['status']),
@@ -59,7 +63,7 @@ export const BUILTIN_RESOURCES: ResourceDef[] = [
   grouped('batch', 'v1', 'jobs', 'Job', true, [], ['status']),
   grouped('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, ['crd', 'crds'], ['status']),
   grouped('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
-];
+].map((r) => (ALL.includes(r.plural) ? { ...r, categories: ['all'] } : r));
 
 /** ../shared/chaos-mesh-crds/ seen from the repository root. */
 export const DEFAULT_CRD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/chaos-mesh-crds');

@@ -44,6 +44,7 @@ export interface LoggedRequest {
   body?: unknown;
   status: number;
   userAgent: string;
+  contentType?: string;
 }
 
 interface Rule {
@@ -302,6 +303,7 @@ export class FakeApiServer {
       status: 0,
       userAgent: String(req.headers['user-agent'] ?? ''),
     };
+    if (req.headers['content-type'] !== undefined) entry.contentType = req.headers['content-type'];
     this.requests.push(entry);
     res.on('finish', () => (entry.status = res.statusCode));
     if (!this.authenticated(req)) return send(res, 401, errors.unauthorized().status);
@@ -665,7 +667,7 @@ export class FakeApiServer {
       resources: served
         .filter((r) => r.group === g && r.version === v)
         .flatMap((r) => [
-          { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: verbsOf(r), ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}), ...(r.group === 'chaos-mesh.org' ? { categories: ['all', 'chaos-mesh'] } : {}) },
+          { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: verbsOf(r), ...(r.shortNames?.length ? { shortNames: r.shortNames } : {}), ...(r.categories?.length ? { categories: r.categories } : {}) },
           ...r.subresources.map((s) => ({ name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind: s === 'scale' ? 'Scale' : s === 'portforward' ? 'PodPortForwardOptions' : r.kind, verbs: s === 'portforward' ? ['create', 'get'] : ['get', 'patch', 'update'] })),
         ]),
     });
