@@ -55,7 +55,7 @@ export function capacityPlanFrom(doc: ReturnType<typeof scenarioSchema.parse>, p
   if (steps > MAX_GRID_STEPS) problem('spec.capacity.stepRate', `a step giving at most ${MAX_GRID_STEPS} steps from startRate to maxRate (at least ${Math.ceil((c.maxRate - c.startRate) / (MAX_GRID_STEPS - 1))})`, `${c.stepRate} (${steps} steps)`);
   const stepMs = ms(c.stepDuration);
   const settleMs = ms(c.settle);
-  if (settleMs >= stepMs - 1000) problem('spec.capacity.settle', `at least 1s less than stepDuration (${c.stepDuration}), so each step has a second to judge`, c.settle);
+  if (settleMs > stepMs - 1000) problem('spec.capacity.settle', `at least 1s less than stepDuration (${c.stepDuration}), so each step has a second to judge`, c.settle);
   const local = plan.platform.kind === 'local' ? plan.platform : undefined;
   const nMinusOne = c.variants.nMinusOne;
   if (nMinusOne && (!local || local.replicas < 2)) {

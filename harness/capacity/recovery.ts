@@ -59,7 +59,7 @@ export interface MassTerminationContext {
 
 const POLL_MS = 50;
 /** After full recovery the load runs on this long, so the curve shows the recovered service. */
-const AFTER_MS = 1000;
+const AFTER_MS = 500;
 
 /**
  * Kills every replica (or a percentage) under load at a share of the knee, then watches until every

@@ -32,6 +32,8 @@ export interface CapacityOptions {
 
 /** Quiet time between steps: the service's queues drain before the next rate. */
 const PAUSE_MS = 250;
+/** The unjudged warm-up before each search. */
+const WARMUP_MS = 1_000;
 /** Room for a deploy and teardown in the time budget. */
 const DEPLOY_ROOM_MS = 5_000;
 
@@ -76,7 +78,9 @@ export async function runCapacity(plan: Plan, cap: CapacityPlan, opts: CapacityO
       const fewer: PlatformPlan = { ...local, replicas: local.replicas - 1 };
       await withDeployment(plan, fewer, clock, opts, async (session) => {
         opts.onPhase?.(`knee with ${fewer.replicas} replicas (N-1)`);
-        searches.push(await search(session, 'N-1', fewer.replicas, undefined, budget(1)));
+        // The grid scaled by (N−1)/N: the search takes as many steps, its uncertainty in proportion.
+        const scale = fewer.replicas / local.replicas;
+        searches.push(await search(session, 'N-1', fewer.replicas, undefined, budget(1), scale));
       });
     }
   } catch (err) {
@@ -89,7 +93,7 @@ export async function runCapacity(plan: Plan, cap: CapacityPlan, opts: CapacityO
   if (opts.signal.aborted) status = 'interrupted';
   host.sample(clock.now());
 
-  async function search(session: Session, name: string, n: number | null, fault: FaultPlan | undefined, budgetMs: number): Promise<CapacitySearch> {
+  async function search(session: Session, name: string, n: number | null, fault: FaultPlan | undefined, budgetMs: number, scale = 1): Promise<CapacitySearch> {
     let reference: number | undefined;
     const measure = async (rate: number): Promise<JudgedStep> => {
       const { measure: m } = await runStep(session.target, rate, {
@@ -110,8 +114,14 @@ export async function runCapacity(plan: Plan, cap: CapacityPlan, opts: CapacityO
     };
     const records = fault ? await inject(session, fault) : undefined;
     try {
+      // Warm-up at half the start rate, not judged: connections open and code warm before the first
+      // step, and its mean latency is the service's unqueued answer time (the generator's reference).
+      const warm = await runStep(session.target, Math.max(1, grid((cap.startRate * scale) / 2)), { plan, ...(cap.maxInFlight !== undefined ? { maxInFlight: cap.maxInFlight } : {}), durationMs: WARMUP_MS, settleMs: WARMUP_MS / 2, sloLatencyMs: cap.slo.latencyP95Ms, clock, signal: opts.signal });
+      const w = judgeStep(warm.measure, cap.slo);
+      if (w.verdict === 'ok' && warm.measure.meanMs !== null) reference = warm.measure.meanMs;
+      await clock.sleep(PAUSE_MS, opts.signal);
       const stepCostMs = cap.stepMs + PAUSE_MS + 500;
-      const { knee, steps } = await searchKnee(measure, { startRate: cap.startRate, stepRate: cap.stepRate, maxRate: cap.maxRate, refine: cap.refine, budgetMs, stepCostMs }, () => clock.now(), opts.signal);
+      const { knee, steps } = await searchKnee(measure, { startRate: grid(cap.startRate * scale), stepRate: grid(cap.stepRate * scale), maxRate: grid(cap.maxRate * scale), refine: cap.refine, budgetMs, stepCostMs }, () => clock.now(), opts.signal);
       const headroom = cap.peak !== undefined && knee.rate !== null ? { peak: cap.peak, rate: Math.round((knee.rate - cap.peak) * 100) / 100, ratio: Math.round((knee.rate / cap.peak) * 1000) / 1000 } : undefined;
       return { name, replicas: n, ...(fault ? { fault: fault.name } : {}), knee, ...(headroom ? { headroom } : {}), steps };
     } finally {
@@ -154,6 +164,9 @@ export async function runCapacity(plan: Plan, cap: CapacityPlan, opts: CapacityO
     ...(fc ? { forecast: fc } : {}),
   };
 }
+
+/** Rates to 0.01/s. */
+const grid = (rate: number): number => Math.round(rate * 100) / 100;
 
 interface Session {
   platform: Platform;

@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { CapacityDocument } from '../../harness/capacity/document.js';
+import { capacityPlanFrom } from '../../harness/capacity/plan.js';
+import { runCapacity } from '../../harness/capacity/run.js';
+import { planFromText } from '../../harness/scenario/index.js';
+import { scenarioSchema } from '../../harness/scenario/schema.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { descendants } from '../helpers/leftovers.js';
+
+/**
+ * gameday capacity against fixtures/capacity-server, whose capacity is known by construction:
+ * 5 requests at a time × 50 ms = 100 req/s a replica. Rates stay far below what this machine can
+ * generate (≤ 240/s), and the checks leave room for a noisy 2-core machine: the knee within 10 %.
+ */
+const PER_REPLICA = 100;
+const STARTUP_MS = 800;
+
+function scenario(capacity: string, opts: { replicas?: number } = {}): string {
+  return `
+apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: capacity-test }
+spec:
+  duration: 10s
+  warmup: 1s
+  platform:
+    local:
+      replicas: ${opts.replicas ?? 2}
+      readinessProbe: { period: 100ms, timeout: 1s, failureThreshold: 1, successThreshold: 1 }
+      terminationGracePeriod: 2s
+      app:
+        name: capsrv
+        command: [node, fixtures/capacity-server/main.mjs]
+        workingDir: ${ROOT}
+        env: { CONCURRENCY: "5", SERVICE_MS: "50", STARTUP_MS: "${STARTUP_MS}" }
+        readinessPath: /health
+  workload: { requests: [{ name: work, path: /work, expect: { status: [200] } }] }
+  load: { model: open, rate: 50, connections: 32, timeout: 2s }
+  slo: { latencyP95: 150ms }
+  capacity: ${capacity}
+`;
+}
+
+async function capacityOf(text: string, outDir: string): Promise<CapacityDocument> {
+  const r = planFromText(text, { env: {} });
+  if (r.problems) throw new Error(r.problems.map((p) => `${p.path}: ${p.expected}, found ${p.found}`).join('\n'));
+  const cap = capacityPlanFrom(scenarioSchema.parse(parse(text)), r.plan);
+  return runCapacity(r.plan, cap, { outDir, signal: new AbortController().signal });
+}
+
+const dirs: string[] = [];
+const outDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'gameday-capacity-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('gameday capacity on replicas of known capacity', () => {
+  it('finds the knee within 10 % with 2 replicas and with one fewer, and measures recovery after killing them all', async () => {
+    // A grid at 90 and 110 % of the truth, one bisection (100 %): the knee is 90 or 100 % of it.
+    // N-1 searches the grid scaled by 1/2: 90, 110, 100 of one replica's 100/s.
+    const doc = await capacityOf(scenario(`
+    startRate: 180
+    stepRate: 40
+    maxRate: 400
+    stepDuration: 1500ms
+    settle: 500ms
+    refine: 1
+    maxDuration: 2m
+    slo: { latencyP95: 150ms, failureRatio: "0.5%", achieved: "97%" }
+    peak: 150/s
+    variants: { nMinusOne: true }
+    massTermination: { load: "50%", mode: all, before: 1s, observe: 8s }`), outDir());
+    expect(doc.status).toBe('completed');
+    const n = doc.searches.find((s) => s.name === 'N');
+    const n1 = doc.searches.find((s) => s.name === 'N-1');
+    expect(n?.knee.status).toBe('found');
+    expect(n?.knee.rate).toBeGreaterThanOrEqual(0.9 * 2 * PER_REPLICA);
+    expect(n?.knee.rate).toBeLessThanOrEqual(1.1 * 2 * PER_REPLICA);
+    expect(n?.knee.upper).toBeLessThanOrEqual(1.1 * 2 * PER_REPLICA);
+    expect(n1?.replicas).toBe(1);
+    expect(n1?.knee.status).toBe('found');
+    expect(n1?.knee.rate).toBeGreaterThanOrEqual(0.9 * PER_REPLICA);
+    expect(n1?.knee.rate).toBeLessThanOrEqual(1.1 * PER_REPLICA);
+    expect(n1?.knee.upper).toBeLessThanOrEqual(1.1 * PER_REPLICA);
+    expect(n?.headroom?.peak).toBe(150);
+
+    // Mass termination: both replicas SIGKILLed at half the knee; each replacement takes STARTUP_MS to listen.
+    const m = doc.massTermination;
+    expect(m).toBeDefined();
+    if (!m) return;
+    expect(m.killed).toBe(2);
+    expect(m.replicasBefore).toBe(2);
+    expect(m.firstReadyMs).toBeGreaterThanOrEqual(STARTUP_MS);
+    expect(m.firstReadyMs).toBeLessThan(STARTUP_MS + 3000);
+    // Clients are served only once a replacement is ready (the Service routes to ready replicas).
+    expect(m.firstServedMs).toBeGreaterThanOrEqual((m.firstReadyMs ?? 0) - 150);
+    expect(m.firstServedMs).toBeLessThan((m.firstReadyMs ?? 0) + 1000);
+    expect(m.capacityBackMs.p50).toBeGreaterThanOrEqual(m.firstReadyMs ?? 0);
+    expect(m.capacityBackMs.p100).toBeGreaterThanOrEqual(m.capacityBackMs.p90 ?? Infinity);
+    expect(m.replicasPerSecond).toBeCloseTo((2 * 1000) / (m.capacityBackMs.p100 ?? 1), 1);
+    // Every arrival between the kill and the first served request was lost: about rate × that time.
+    const expected = (m.rate * (m.firstServedMs ?? 0)) / 1000;
+    expect(m.requestsLost).toBeGreaterThan(0.6 * expected);
+    expect(m.requestsLost).toBeLessThan(1.4 * expected + 10);
+    // The recovery curve: from 0 ready at the kill to both, capacity = ready × knee/2.
+    expect(m.readyCurve[0]).toMatchObject({ atMs: 0, ready: 0, capacityRate: 0 });
+    expect(m.readyCurve.at(-1)?.ready).toBe(2);
+    // Forecast: ceil(150 / min(knee/2, knee(N-1)/1)) + 1 — 3 from either knee in range.
+    const c = Math.min((n?.knee.rate ?? 1) / 2, n1?.knee.rate ?? 1);
+    expect(doc.forecast?.replicas).toBe(Math.ceil(150 / c - 1e-9) + 1);
+    expect(doc.machine.cpus).toBeGreaterThan(0);
+    expect(descendants()).toEqual([]);
+  }, 90_000);
+
+  it('reports "at least X, limited by the load generator" when its maxInFlight caps the rate', async () => {
+    // One server of 2 × 100/s (10 at a time), reached as spec.target: 4 in flight × 50 ms lets the
+    // generator keep at most ~80/s going, far below the service's 200/s.
+    const server = spawn(process.execPath, [join(ROOT, 'fixtures/capacity-server/main.mjs')], { env: { ...process.env, PORT: '0', CONCURRENCY: '10', SERVICE_MS: '50' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /127\.0\.0\.1:(\d+)/.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+        server.once('exit', () => reject(new Error(`capacity-server exited: ${out}`)));
+      });
+      const text = `
+apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: capacity-generator }
+spec:
+  duration: 10s
+  warmup: 1s
+  target: { url: "http://127.0.0.1:${port}" }
+  workload: { requests: [{ name: work, path: /work, expect: { status: [200] } }] }
+  load: { model: open, rate: 50, connections: 8, timeout: 2s, maxInFlight: 4 }
+  capacity:
+    startRate: 40
+    stepRate: 40
+    maxRate: 160
+    stepDuration: 1500ms
+    settle: 500ms
+    variants: { nMinusOne: false }
+    slo: { latencyP95: 150ms, failureRatio: "0.5%", achieved: "97%" }
+`;
+      const doc = await capacityOf(text, outDir());
+      const n = doc.searches[0];
+      expect(n?.knee.status).toBe('generator-limited');
+      // 40/s keeps ~2 in flight; 120/s would need 6.
+      expect([40, 80]).toContain(n?.knee.rate);
+      expect(n?.knee.upper).toBeNull();
+      expect(n?.knee.text).toMatch(/^at least (40|80)\/s, limited by the load generator at (80|120)\/s \(\d+ arrivals dropped at the generator's maxInFlight \(4\)/);
+      expect(doc.forecast).toBeUndefined();
+    } finally {
+      server.kill('SIGTERM');
+      if (server.exitCode === null) await once(server, 'exit');
+    }
+  }, 30_000);
+
+  it('refuses a scenario without spec.capacity with exit 2, naming the field, starting nothing', async () => {
+    const r = await runCli(['capacity', 'scenarios/kv-api.yaml', '--out', join(outDir(), 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('spec.capacity: expected a capacity block');
+    expect(existsSync(join(dirs.at(-1) ?? '', 'x'))).toBe(false);
+  }, 30_000);
+});
