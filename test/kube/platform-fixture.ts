@@ -69,10 +69,20 @@ async function serve(image: TaskApiImage, env: Record<string, string>): Promise<
 export async function startKubeWorld(options: FakeKubeOptions = {}): Promise<KubeWorld> {
   const [pgServer, image] = await Promise.all([startTestPostgres(200), buildTaskApiImage()]);
   const databaseUrl = await pgServer.createDatabase('tasks');
+  // The Secret's user (postgres.yaml: taskapi), with the password the harness is given (GAMEDAY_POSTGRES_PASSWORD).
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query("CREATE ROLE taskapi LOGIN PASSWORD 'gameday'");
+  await admin.query('GRANT ALL ON DATABASE tasks TO taskapi');
+  await admin.end();
   const seed = runImage(image, 'seed', { DATABASE_URL: databaseUrl, SEED_ROWS: String(SEED_ROWS) });
   seed.stdout?.resume();
   seed.stderr?.resume();
   if ((await exitOf(seed)) !== 0) throw new Error('seeding the test database failed');
+  const grant = new pg.Client({ connectionString: databaseUrl });
+  await grant.connect();
+  await grant.query('GRANT ALL ON ALL TABLES IN SCHEMA public TO taskapi; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO taskapi');
+  await grant.end();
   let started = 0;
   const backing = async (pod: KubeObject): Promise<PodBacking | undefined> => {
     const labels = pod.metadata.labels ?? {};

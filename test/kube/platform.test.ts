@@ -2,8 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubernetesPlatform } from '../../harness/platform/kubernetes/index.js';
-import { deployPlan, NAMESPACE, startKubeWorld, type KubeWorld } from './platform-fixture.js';
+import { planFromText } from '../../harness/scenario/index.js';
+import { runGameDay } from '../../harness/run/gameday.js';
+import { deployPlan, NAMESPACE, SEED_ROWS, startKubeWorld, type KubeWorld } from './platform-fixture.js';
 
 let world: KubeWorld;
 
@@ -64,4 +69,80 @@ describe('Kubernetes platform: deploy, port-forward, teardown', () => {
     expect(journal.events().find((e) => e.type === 'kube.deleted')?.detail).toMatchObject({ leftovers: 0 });
     if (process.env.DEBUG_KUBE) for (const e of journal.events()) console.log(Math.round(e.atMs), e.type, e.target ?? "", JSON.stringify(e.detail ?? {}));
   }, 60_000);
+});
+
+/** A short pod-kill Game Day on the cluster: the fake's PodChaos controller kills one pod. */
+function podKillScenario(): string {
+  return `apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: kube-pod-kill }
+spec:
+  duration: 12s
+  warmup: 2s
+  platform:
+    kubernetes:
+      namespace: ${NAMESPACE}
+      allowNamespaces: [${NAMESPACE}]
+      deploy: { replicas: 3, seedRows: ${SEED_ROWS}, pool: { size: 4 }, terminationGracePeriod: 1s }
+      readyTimeout: 30s
+  load: { model: open, rate: 40, connections: 8, mix: { get: 100, create: 0, update: 0, list: 0 } }
+  faults:
+    - { name: kill-one, kind: pod-kill, at: 4s, duration: 3s, mode: one }
+  slo: { latencyP95: 500ms }
+  recovery: { window: 4s, sustain: 1s }
+  checks:
+    - { id: SC-008, name: Pod kill recovery time, metric: rto.platform, target: "< 30s" }
+`;
+}
+
+describe('Kubernetes platform: a pod-kill Game Day', () => {
+  it('kills one pod through a PodChaos, measures platform RTO from the pod watch, keeps traffic on the port-forward', async () => {
+    // Replacements take the delays set here: the watch must see them to within 100 ms.
+    // (set once the run has started: the deploy's own pods start fast)
+    const timing = { scheduleMs: 300, createMs: 2500, readyMs: 400, terminateMs: 20 };
+    let running = false;
+    const unset = world.kube.setPodBehaviour(() => running, { timing });
+    const saved = { KUBECONFIG: process.env['KUBECONFIG'], GAMEDAY_POSTGRES_PASSWORD: process.env['GAMEDAY_POSTGRES_PASSWORD'] };
+    process.env['KUBECONFIG'] = world.kube.kubeconfigPath;
+    process.env['GAMEDAY_POSTGRES_PASSWORD'] = 'gameday';
+    const out = await mkdtemp(join(tmpdir(), 'gameday-kube-run-'));
+    try {
+      const parsed = planFromText(podKillScenario(), { env: {} });
+      if (!parsed.plan) throw new Error(JSON.stringify(parsed.problems));
+      const outcome = await runGameDay(parsed.plan, { outDir: out, signal: new AbortController().signal, onTick: () => (running = true) });
+      if (outcome.error) throw outcome.error;
+      expect(outcome.status).toBe('completed');
+      const analysis = outcome.analysis!;
+      const events = analysis.events;
+      if (process.env['DEBUG_KUBE']) for (const e of events) console.log(Math.round(e.atMs), e.type, e.target ?? '', JSON.stringify(e.detail ?? {}));
+      // The PodChaos was created, injected, recovered and deleted; one pod was killed.
+      const types = events.filter((e) => e.source === 'fault').map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['chaos.created', 'chaos.injected', 'replica.killed', 'chaos.recovered', 'chaos.deleted']));
+      const killed = events.filter((e) => e.type === 'replica.killed');
+      expect(killed).toHaveLength(1);
+      // Platform RTO from the watch: kill → replacement Ready, the delays set above.
+      const expected = timing.scheduleMs + timing.createMs + timing.readyMs;
+      const rto = analysis.rtos[0]?.platform.rtoMs ?? null;
+      expect(rto).not.toBeNull();
+      expect(Math.abs((rto ?? 0) - expected)).toBeLessThanOrEqual(100);
+      // Its phases, with their times, in the journal.
+      const replacement = events.find((e) => e.type === 'replica.started' && e.detail?.['replaces'] === killed[0]?.target)?.target;
+      const phases = events.filter((e) => e.type === 'replica.phase' && e.target === replacement).map((e) => e.detail?.['phase']);
+      expect(phases).toEqual(['Pending', 'ContainerCreating', 'Running', 'Ready']);
+      // Traffic went through the port-forward, and the load was served.
+      expect(events.some((e) => e.type === 'kube.traffic' && e.detail?.['via'] === 'port-forward')).toBe(true);
+      expect(outcome.load?.completed ?? 0).toBeGreaterThan(300);
+      expect(events.filter((e) => e.type === 'portforward.broken')).toEqual([]);
+      // Nothing of the run is left in the namespace.
+      expect(world.kube.list('podchaos', NAMESPACE)).toEqual([]);
+      expect(world.kube.list('pods', NAMESPACE).filter((p) => p.metadata.labels?.['app'] === 'task-api')).toEqual([]);
+    } finally {
+      unset();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -274,11 +274,14 @@ export class KubernetesPlatform implements Platform {
   }
 
   /**
-   * A pod's resources: the metrics API's working set when the cluster serves it, else the pod's own
-   * /metrics (process_resident_memory_bytes, process_open_fds, pool gauges) through a port-forward.
+   * A pod's resources: memory from the metrics API when the cluster serves it (the working set, as
+   * `kubectl top`), else the pod's own /metrics (process_resident_memory_bytes); open fds and the
+   * pool gauges always from /metrics, through a port-forward. A pod not ready yet is not probed.
    */
   private async probeResources(replica: string, timeoutMs: number): Promise<ReplicaResources> {
     const out: ReplicaResources = { name: replica, pid: null, rssBytes: null, openFds: null, pool: null, errors: {} };
+    if (!this.tracker?.isReady(replica)) return out;
+    const fromMetricsApi = this.metricsApi !== false ? this.metricsApiMemory(replica) : Promise.resolve(undefined);
     try {
       const res = await this.replicaRequest(replica, { method: 'GET', path: '/metrics', timeoutMs });
       if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
@@ -288,25 +291,31 @@ export class KubernetesPlatform implements Platform {
       };
       out.rssBytes = value('process_resident_memory_bytes');
       out.openFds = value('process_open_fds');
-      try {
-        out.pool = readPoolGauges(res.body);
-      } catch (err) {
-        out.errors.pool = (err as Error).message;
-      }
+      out.pool = readPoolGauges(res.body);
     } catch (err) {
       out.errors.pool = (err as Error).message;
     }
-    if (out.rssBytes === null) {
-      try {
-        const m = await this.requireClient().get(byKind('PodMetrics'), replica);
-        const containers = ((m as { containers?: { usage?: { memory?: string } }[] } | undefined)?.containers ?? []);
-        const bytes = containers.reduce((sum, c) => sum + quantityBytes(c.usage?.memory ?? '0'), 0);
-        if (m) out.rssBytes = bytes;
-      } catch (err) {
-        out.errors.rss = (err as Error).message;
-      }
-    }
+    const memory = await fromMetricsApi;
+    if (memory !== undefined) out.rssBytes = memory;
     return out;
+  }
+
+  /** undefined: not asked yet; false: the cluster has no metrics API (asked once). */
+  private metricsApi: boolean | undefined;
+
+  private async metricsApiMemory(pod: string): Promise<number | undefined> {
+    try {
+      const m = await this.requireClient().get(byKind('PodMetrics'), pod);
+      this.metricsApi = true;
+      const containers = (m as { containers?: { usage?: { memory?: string } }[] } | undefined)?.containers;
+      return containers ? containers.reduce((sum, c) => sum + quantityBytes(c.usage?.memory ?? '0'), 0) : undefined;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.notFound === 'type' && this.metricsApi !== false) {
+        this.metricsApi = false;
+        this.ctx.journal.record({ source: 'platform', type: 'kube.metrics-api-absent', detail: { using: "the pods' /metrics" } });
+      }
+      return undefined;
+    }
   }
 
   /** pod-kill through the API (when no Chaos Mesh injector is used): delete with grace 0, or the given grace. */

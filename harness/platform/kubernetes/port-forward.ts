@@ -119,10 +119,11 @@ export class ServiceForwarder {
       clientGone = true;
       ws.close();
     });
-    ws.on('close', () => {
+    ws.on('close', (code: unknown) => {
       if (clientGone) return;
-      const podReady = this.options.isReady(target.pod);
-      if (podReady) {
+      // A normal close without an error is the pod's side ending the connection (the server closed it).
+      const normal = code === 1000 && !errorText;
+      if (!normal && this.options.isReady(target.pod)) {
         // The pod is alive and ready: the break is the port-forward's, not the service's.
         this.stats.broken++;
         journal.record({ source: 'platform', type: 'portforward.broken', target: target.pod, detail: { port: target.port, error: errorText.trim() || 'stream closed' } });
