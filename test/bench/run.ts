@@ -337,6 +337,15 @@ async function serviceHandoff(): Promise<void> {
     goal: '≥ 0.95 (median ratio)',
     met: spread(ratios).median >= 0.95,
   });
+  const cpu = (k: keyof (typeof r)[number]['cpuPerRequest']): number[] => r.map((x) => x.cpuPerRequest[k]);
+  rows.push({
+    name: '(m) CPU per request, replicas + Service process + client, same rounds: via the Service (handoff) vs straight to the replicas',
+    value: `handoff ${range(cpu('service'), ' µs')}; ratio per round ${range(r.map((x) => x.cpuPerRequest.service / x.cpuPerRequest.direct))}`,
+    reference: `direct ${range(cpu('direct'), ' µs')}; via the proxying Service process ${range(cpu('proxy'), ' µs')}, ratio ${range(r.map((x) => x.cpuPerRequest.proxy / x.cpuPerRequest.direct))}`,
+    ratio: spread(r.map((x) => x.cpuPerRequest.service / x.cpuPerRequest.direct)).median,
+    goal: 'none: for reference (≈ 1 when the Service is out of the data path)',
+    met: null,
+  });
   rows.push({
     name: '(m) what a new connection costs the harness through the Service: CPU per connection (one request each, from another process), its idle CPU subtracted',
     value: `handoff: ${fmt(churn.handoff.harnessUsPerConn)} µs in the harness (${fmt(churn.handoff.connsPerSec)} conns/s)`,

@@ -14,6 +14,12 @@ export interface ServiceRound {
   direct: number;
   /** Through the proxying Service process (what other apps get), on the same replicas. */
   proxy: number;
+  /**
+   * CPU µs per request each way, of the replicas, the Service process and this process (the
+   * client, and the handoff Service) together: less disturbed by other work on the machine than
+   * throughput, and what throughput at saturation follows on a machine whose cores are all busy.
+   */
+  cpuPerRequest: { service: number; direct: number; proxy: number };
 }
 
 /** Requests per second of closed-loop autocannon runs side by side, `connections[i]` to `urls[i]`, summed. */
@@ -119,6 +125,8 @@ export async function serviceVsDirect(
     const direct = ports.map((p) => `http://127.0.0.1:${p}`);
     const split = deal(clients, names.length);
     // The same client side every way: one autocannon per replica's share of the connections.
+    const pids = [...journal.events().filter((e) => e.type === 'replica.started').map((e) => Number(e.detail?.['pid'])), proxy.pid as number];
+    const cpuNow = (): number => pids.reduce((n, pid) => n + processCpuUs(pid), 0) + process.cpuUsage().user + process.cpuUsage().system;
     const steps = {
       service: (s: number) => closedLoop(names.map(() => d.serviceUrl), split, s, maxId),
       direct: (s: number) => closedLoop(direct, split, s, maxId),
@@ -129,10 +137,17 @@ export async function serviceVsDirect(
     for (let i = 0; i < rounds; i++) {
       const order = i % 2 === 0 ? (['service', 'direct', 'proxy'] as const) : (['proxy', 'direct', 'service'] as const);
       const round: Partial<ServiceRound> = {};
-      for (const name of order) round[name] = await steps[name](seconds);
+      const cpu: Partial<ServiceRound['cpuPerRequest']> = {};
+      for (const name of order) {
+        const cpu0 = cpuNow();
+        round[name] = await steps[name](seconds);
+        cpu[name] = (cpuNow() - cpu0) / ((round[name] as number) * seconds);
+      }
+      round.cpuPerRequest = cpu as ServiceRound['cpuPerRequest'];
       out.push(round as ServiceRound);
       const r = round as ServiceRound;
-      log(`  (m) round ${i + 1}/${rounds}: via Service ${r.service.toFixed(0)} req/s, direct ${r.direct.toFixed(0)} req/s, via proxy ${r.proxy.toFixed(0)} req/s`);
+      const c = r.cpuPerRequest;
+      log(`  (m) round ${i + 1}/${rounds}: via Service ${r.service.toFixed(0)} req/s (${c.service.toFixed(0)} µs CPU/req), direct ${r.direct.toFixed(0)} req/s (${c.direct.toFixed(0)} µs), via proxy ${r.proxy.toFixed(0)} req/s (${c.proxy.toFixed(0)} µs)`);
     }
     // Connection churn (a new connection per request): the cost of each handoff to this process.
     const n = Number(process.env['BENCH_CHURN_CONNS'] ?? 2000);

@@ -68,7 +68,7 @@ function crdValidator(kind: string, apiVersion: string): ValidateFunction {
   const [group, version] = apiVersion.split('/');
   const crd = parseAllDocuments(readFileSync(`${SHARED}${file}`, 'utf8'))
     .map((d) => d.toJS() as { spec?: { group: string; names: { kind: string }; versions: Array<{ name: string; schema: { openAPIV3Schema: Schema } }> } })
-    .find((d) => d?.spec?.group === group && d.spec.names.kind === kind);
+    .find((d) => d?.spec?.group === group && d.spec?.names.kind === kind);
   const v = crd?.spec?.versions.find((x) => x.name === version);
   if (!v) throw new Error(`${file}: no ${kind} in ${apiVersion}`);
   const schema = toJsonSchema(v.schema.openAPIV3Schema) as Schema;
