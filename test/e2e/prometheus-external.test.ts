@@ -76,7 +76,7 @@ apiVersion: gameday.dev/v1alpha1
 kind: Scenario
 metadata: { name: prom-external }
 spec:
-  duration: 5s
+  duration: 4s
   warmup: 1s
   target: { url: "${target}" }
   observe:
@@ -141,7 +141,7 @@ describe.skipIf(!!why)(`an existing Prometheus behind a bearer token (--promethe
     expect(server.url).toBe(proxy.url);
     expect(server.scrapeIntervalS).toBe(1);
     const whole = server.phases.find((p) => p.phase === 'run')!;
-    expect(whole.server.seed5xx.query).toBe('sum(increase(task_api_requests_total{status=~"5..", job="replicas", replica="svc-0"}[4s]))');
+    expect(whole.server.seed5xx.query).toBe('sum(increase(task_api_requests_total{status=~"5..", job="replicas", replica="svc-0"}[3s]))');
     expect(whole.server.p95.seedQuery).toContain('task_api_request_duration_seconds_bucket{route!~"/health|/metrics", job="replicas", replica="svc-0"}');
     // Every failure is a 500 the service answered: both sides count about the same. Not exactly: the
     // window's edges fall mid-traffic (counters are interpolated between 1 s scrapes, clients place a
