@@ -21,7 +21,12 @@ type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string } };
 
 /** The documents of one manifest file, in order. */
 export function readManifests(file: string): Doc[] {
-  const text = readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new HarnessError(`${file}: cannot read the manifest (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) return [];
   return docs.map((d, i) => {

@@ -1,5 +1,8 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readManifests } from '../../harness/kube/templates.js';
+import { readManifests, workloadTemplates } from '../../harness/kube/templates.js';
 import {
   chaosObjectProblems,
   faultObjectName,
@@ -81,6 +84,24 @@ describe('the shipped manifests (fixtures/manifests/)', () => {
     }
     expect(docs('task-api-vpa')[0].spec.updatePolicy.updateMode).toBe('Off');
     expect(docs('task-api-podchaos')[0].spec).toEqual({ action: 'pod-kill', mode: 'one', selector: { namespaces: ['staging'], labelSelectors: { app: 'task-api' } }, duration: '60s' });
+  });
+
+  it('a missing, broken or incomplete template is a precise error naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-manifests-'));
+    try {
+      cpSync('fixtures/manifests', dir, { recursive: true });
+      expect(workloadTemplates(dir).taskApiDeployment.metadata?.name).toBe('task-api');
+      const api = join(dir, 'task-api-deployment.yaml');
+      writeFileSync(api, readFileSync(api, 'utf8').split('---\n')[0]!);
+      expect(() => workloadTemplates(dir)).toThrow(`${api}: no Service named task-api (the Kubernetes platform's template)`);
+      writeFileSync(api, 'kind: [Deployment\n');
+      expect(() => workloadTemplates(dir)).toThrow(`${api}: document 1 is not valid YAML: `);
+      unlinkSync(join(dir, 'postgres.yaml'));
+      writeFileSync(api, readFileSync('fixtures/manifests/task-api-deployment.yaml', 'utf8'));
+      expect(() => workloadTemplates(dir)).toThrow(`${join(dir, 'postgres.yaml')}: cannot read the manifest (ENOENT)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the validators do reject: an unknown field, a wrong enum, a wrong type', async () => {
