@@ -7,6 +7,7 @@ import { kindOfError } from './transport-errors.js';
 import { SKIPPED, Workload } from './workload.js';
 import { assertAllowedTarget, guardedConnector } from './loopback.js';
 import { DRAIN_MARGIN_MS } from './limits.js';
+import type { WarmConnections } from './warm.js';
 
 /** Constant (open) or ramping rate: the same driver, only the arrival schedule differs. */
 type OpenPlan = Extract<LoadPlan, { model: 'open' | 'ramping' }>;
@@ -45,6 +46,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
   private completedCount = 0;
   private dropped = 0;
   private onDrained: (() => void) | undefined;
+  private readonly warm: WarmConnections | undefined;
 
   constructor(
     private readonly plan: OpenPlan,
@@ -57,13 +59,23 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     const origin = assertAllowedTarget(target.url, target).origin;
     this.workload = target.workload ?? new Workload(plan.workload, plan.seed, target.pools);
     if (target.onPoolEmpty) this.workload.onPoolEmpty(target.onPoolEmpty);
+    // The host policy again at every socket, with the target's TLS; the connect timeout is the client's.
+    const connect = guardedConnector(target, plan.timeoutMs);
+    const warm = target.warm;
+    this.warm = warm;
     this.pool = new Pool(origin, {
       connections: plan.connections,
       pipelining: 1,
       headersTimeout: plan.timeoutMs + BACKSTOP_MS,
       bodyTimeout: plan.timeoutMs + BACKSTOP_MS,
-      // The host policy again at every socket, with the target's TLS; the connect timeout is the client's.
-      connect: guardedConnector(target, plan.timeoutMs),
+      // Connections opened before the run's zero first (same connector), then new ones.
+      connect: warm
+        ? (opts, callback) => {
+            const socket = warm.take();
+            if (socket) process.nextTick(callback, null, socket);
+            else connect(opts, callback);
+          }
+        : connect,
     });
     this.done = this.run(signal);
   }
@@ -88,6 +100,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
       sweeping.abort();
       await sweeper;
       signal.removeEventListener('abort', onAbort);
+      this.warm?.close();
       await this.pool.destroy();
     }
     const { sent, completedCount: completed, dropped } = this;

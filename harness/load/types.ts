@@ -1,6 +1,7 @@
 import type { Workload } from './workload.js';
 import type { WorkloadPlan } from './workload-plan.js';
 import type { TargetAccess } from './loopback.js';
+import type { WarmConnections } from './warm.js';
 
 /**
  * The load stage: drives requests at the service and reports every outcome to a sink.
@@ -105,6 +106,11 @@ export interface LoadTarget extends TargetAccess {
    * clock's zero so the load starts on time. Absent: the driver builds it from the plan and `pools`.
    */
   workload?: Workload;
+  /**
+   * Open and ramping models: connections opened before the run's zero (openConnections), taken by
+   * the pool before it opens any of its own; those not taken are closed when the run ends.
+   */
+  warm?: WarmConnections;
 }
 
 export interface LoadSummary {

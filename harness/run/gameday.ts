@@ -7,6 +7,7 @@ import { seededRandom } from '../core/random.js';
 import { createInjector } from '../faults/index.js';
 import { createLoadDriver, fillPools } from '../load/index.js';
 import { poolsPickedBy, Workload } from '../load/workload.js';
+import { openConnections } from '../load/warm.js';
 import type { TargetAccess } from '../load/loopback.js';
 import type { LoadSummary } from '../load/types.js';
 import { createPlatform, type Deployment } from '../platform/index.js';
@@ -86,6 +87,8 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
 
     // Built (templates compiled, faker loaded) before the clock's zero, so the load starts on time.
     const workload = new Workload(plan.load.workload, plan.load.seed, pools);
+    // The open model's connections are opened before the zero too, so its first arrivals leave on time.
+    const warm = plan.load.model === 'closed' ? undefined : await openConnections(deployment.serviceUrl, targetAccess(plan), plan.load.connections, plan.load.timeoutMs, opts.signal);
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
     recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2, requests: workloadRequests(plan.load) });
@@ -102,7 +105,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     lag = new LagMonitor(clock);
     lag.start();
     const loadRun = createLoadDriver(plan.load, clock, lag).start(
-      { url: deployment.serviceUrl, ...targetAccess(plan), pools, workload, onPoolEmpty: (pool) => journal.record({ source: 'load', type: 'pool.empty', detail: { pool } }) },
+      { url: deployment.serviceUrl, ...targetAccess(plan), pools, workload, ...(warm ? { warm } : {}), onPoolEmpty: (pool) => journal.record({ source: 'load', type: 'pool.empty', detail: { pool } }) },
       recorder,
       opts.signal,
     );

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { SystemClock } from '../../harness/core/clock.js';
 import { createLoadDriver } from '../../harness/load/index.js';
 import type { LoadPlan } from '../../harness/load/types.js';
+import { openConnections } from '../../harness/load/warm.js';
 import { LagMonitor } from '../../harness/run/lag-monitor.js';
 import { workloadRequests } from '../../harness/scenario/request-names.js';
 import { TimelineRecorder } from '../../harness/timeline/index.js';
@@ -68,6 +69,8 @@ const rssTimer = ask.rssEverySecond
   : undefined;
 
 async function gameday(): Promise<Omit<Answer, 'cpuUs' | 'maxRss' | 'rss'>> {
+  // As a run does: the connections open before the clock's zero.
+  const warm = process.env['OPEN_CLIENT_COLD'] ? undefined : await openConnections(ask.url, {}, ask.connections, 10_000);
   const clock = new SystemClock();
   const durationMs = ask.seconds * 1000;
   const timeoutMs = 10_000;
@@ -77,7 +80,7 @@ async function gameday(): Promise<Omit<Answer, 'cpuUs' | 'maxRss' | 'rss'>> {
   const lag = new LagMonitor(clock);
   lag.start();
   const pools = new Map(ask.plain ? [['taskIds', SEEDED_IDS]] : []);
-  const run = createLoadDriver(plan, clock, { sendLag: (intended, now) => lag.sendLag(intended, now) }).start({ url: ask.url, pools }, recorder, new AbortController().signal);
+  const run = createLoadDriver(plan, clock, { sendLag: (intended, now) => lag.sendLag(intended, now) }).start({ url: ask.url, pools, ...(warm ? { warm } : {}) }, recorder, new AbortController().signal);
   await clock.sleep(durationMs);
   run.stop();
   await run.done;
