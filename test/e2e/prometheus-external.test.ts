@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import type { ResultDocument } from '../../harness/report/result.js';
 import { wantsPrometheus } from '../../harness/run/server-side.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import { runCli } from '../helpers/cli.js';
+import { isAlive } from '../helpers/leftovers.js';
 
 /**
  * A Prometheus the run did not start (as a cluster's): a real `prometheus` scraping a Task-API-shaped
@@ -114,6 +115,11 @@ describe.skipIf(!!why)(`an existing Prometheus behind a bearer token (--promethe
   }, 30_000);
   afterAll(async () => {
     await prom?.stop();
+    // The test's Prometheus leaves nothing either (the runs started none).
+    if (prom) {
+      expect(isAlive(prom.pid)).toBe(false);
+      expect(existsSync(prom.dir)).toBe(false);
+    }
     await new Promise((r) => proxy?.server.close(r));
     await new Promise((r) => service?.server.close(r));
     rmSync(dir, { recursive: true, force: true });
