@@ -201,10 +201,11 @@ describe('the Service hands connections over to ready replicas (Task API)', () =
     process.kill(-pidOf(victim), 'SIGTERM');
     // The keep-alive timeout is 5 s: a shutdown that waited for the idle connection would take that long.
     expect(await Promise.race([c.ended, new Promise((r) => setTimeout(() => r('timeout'), 3000))])).not.toBe('timeout');
-    expect(await waitFor(() => journal.events().some((e) => e.type === 'replica.exited' && e.target === victim), 3000)).toBe(true);
+    // Node holds an idle connection about 1 s past the keep-alive timeout: 4.5 s tells the two apart.
+    expect(await waitFor(() => journal.events().some((e) => e.type === 'replica.exited' && e.target === victim), 4500)).toBe(true);
     const exit = journal.events().find((e) => e.type === 'replica.exited' && e.target === victim);
     expect(exit?.detail?.['code']).toBe(0);
-    expect(exit!.atMs - t0).toBeLessThan(3000);
+    expect(exit!.atMs - t0).toBeLessThan(4500);
     for (const c of conns.splice(0)) c.socket.destroy();
   });
 });
