@@ -2,7 +2,7 @@
 // watch (ADDED/MODIFIED/DELETED, BOOKMARK, 410 Expired, a dropped watch), Status objects, strict CRD
 // validation against the Chaos Mesh schemas, finalizers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, Watch, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, Watch, type V1Pod } from '@kubernetes/client-node';
 import { startFakeKube, type FakeKube } from './fake/index.js';
 
 let kube: FakeKube;
@@ -189,6 +189,82 @@ describe('fake kube API through @kubernetes/client-node', () => {
     const pods = await ready();
     expect(pods[0]!.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', controller: true });
     expect(pods[0]!.status?.containerStatuses?.[0]).toMatchObject({ ready: true, started: true });
+  });
+});
+
+describe('fake controllers: StatefulSet, Job, Endpoints, deletion propagation', () => {
+  const tpl = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'x', ports: [{ name: 'http', containerPort: 8000 }] }] } });
+
+  it('creates StatefulSet pods in order under stable names and recreates a deleted one', async () => {
+    await apps.createNamespacedStatefulSet({ namespace: 'staging', body: { metadata: { name: 'postgres' }, spec: { replicas: 2, serviceName: 'postgres', selector: { matchLabels: { app: 'postgres' } }, template: tpl('postgres') } } });
+    await waitUntil(async () => (await apps.readNamespacedStatefulSet({ namespace: 'staging', name: 'postgres' })).status?.readyReplicas === 2, 3000);
+    const pods = (await core.listNamespacedPod({ namespace: 'staging', labelSelector: 'app=postgres' })).items;
+    expect(pods.map((p) => p.metadata?.name).sort()).toEqual(['postgres-0', 'postgres-1']);
+    // OrderedReady: postgres-1 was created after postgres-0 was Ready.
+    const p0 = pods.find((p) => p.metadata?.name === 'postgres-0')!;
+    const p1 = pods.find((p) => p.metadata?.name === 'postgres-1')!;
+    expect(Number(p1.metadata?.resourceVersion)).toBeGreaterThan(Number(p0.metadata?.resourceVersion));
+    const uid = p0.metadata?.uid;
+    await core.deleteNamespacedPod({ namespace: 'staging', name: 'postgres-0' });
+    await waitUntil(async () => {
+      const p = await core.readNamespacedPod({ namespace: 'staging', name: 'postgres-0' }).catch(() => undefined);
+      return p !== undefined && p.metadata?.uid !== uid && p.status?.phase === 'Running';
+    }, 3000);
+  });
+
+  it('runs a Job to Complete and orphans its pods by default on delete (batch/v1)', async () => {
+    const batch = kube.kubeConfig.makeApiClient(BatchV1Api);
+    const undo = kube.setPodBehaviour({ labels: { 'job-name': 'hold' } }, { exitCode: 0, runMs: 30 });
+    try {
+      await batch.createNamespacedJob({ namespace: 'staging', body: { metadata: { name: 'hold' }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'psql', image: 'postgres:17' }] } } } } });
+      await waitUntil(async () => (await batch.readNamespacedJob({ namespace: 'staging', name: 'hold' })).status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') === true, 3000);
+      const job = await batch.readNamespacedJob({ namespace: 'staging', name: 'hold' });
+      expect(job.status?.succeeded).toBe(1);
+      const pods = (await core.listNamespacedPod({ namespace: 'staging', labelSelector: 'job-name=hold' })).items;
+      expect(pods.map((p) => p.status?.phase)).toEqual(['Succeeded']);
+      await batch.deleteNamespacedJob({ namespace: 'staging', name: 'hold' });
+      await new Promise((r) => setTimeout(r, 50));
+      const left = (await core.listNamespacedPod({ namespace: 'staging', labelSelector: 'job-name=hold' })).items;
+      expect(left).toHaveLength(1);
+      expect(left[0]!.metadata?.ownerReferences).toBeUndefined();
+      await core.deleteNamespacedPod({ namespace: 'staging', name: left[0]!.metadata!.name! });
+    } finally {
+      undo();
+    }
+  });
+
+  it('keeps Endpoints of a Service with ready and not-ready addresses, named target ports resolved', async () => {
+    await core.createNamespacedService({ namespace: 'staging', body: { metadata: { name: 'web' }, spec: { selector: { app: 'web-ep' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } } });
+    const undo = kube.setPodBehaviour({ name: 'web-ep-2' }, { readinessFailing: true });
+    try {
+      for (const n of ['web-ep-1', 'web-ep-2']) await core.createNamespacedPod({ namespace: 'staging', body: { metadata: { name: n, labels: { app: 'web-ep' } }, spec: tpl('web-ep').spec } });
+      await waitUntil(async () => {
+        const ep = await core.readNamespacedEndpoints({ namespace: 'staging', name: 'web' }).catch(() => undefined);
+        return ep?.subsets?.[0]?.addresses?.length === 1 && ep.subsets[0]?.notReadyAddresses?.length === 1;
+      }, 3000);
+      const ep = await core.readNamespacedEndpoints({ namespace: 'staging', name: 'web' });
+      expect(ep.subsets?.[0]?.addresses?.[0]?.targetRef?.name).toBe('web-ep-1');
+      expect(ep.subsets?.[0]?.ports).toEqual([{ name: 'http', port: 8000, protocol: 'TCP' }]);
+      await core.deleteNamespacedService({ namespace: 'staging', name: 'web' });
+      await waitUntil(async () => (await core.readNamespacedEndpoints({ namespace: 'staging', name: 'web' }).catch(() => undefined)) === undefined, 3000);
+    } finally {
+      undo();
+    }
+  });
+
+  it('deletes in the foreground: the owner stays until its dependents are gone', async () => {
+    // Pods that take 300 ms to stop keep the owners waiting long enough to be seen.
+    const undo = kube.setPodBehaviour({ labels: { app: 'fg' } }, { timing: { terminateMs: 300 } });
+    await apps.createNamespacedDeployment({ namespace: 'staging', body: { metadata: { name: 'fg' }, spec: { replicas: 2, selector: { matchLabels: { app: 'fg' } }, template: tpl('fg') } } });
+    await waitUntil(async () => (await apps.readNamespacedDeployment({ namespace: 'staging', name: 'fg' })).status?.readyReplicas === 2, 3000);
+    await apps.deleteNamespacedDeployment({ namespace: 'staging', name: 'fg', propagationPolicy: 'Foreground' });
+    const during = await apps.readNamespacedDeployment({ namespace: 'staging', name: 'fg' });
+    expect(during.metadata?.finalizers).toContain('foregroundDeletion');
+    expect(during.metadata?.deletionTimestamp).toBeTruthy();
+    undo();
+    await waitUntil(async () => (await apps.readNamespacedDeployment({ namespace: 'staging', name: 'fg' }).catch(() => undefined)) === undefined, 3000);
+    expect((await core.listNamespacedPod({ namespace: 'staging', labelSelector: 'app=fg' })).items).toHaveLength(0);
+    expect((await apps.listNamespacedReplicaSet({ namespace: 'staging', labelSelector: 'app=fg' })).items).toHaveLength(0);
   });
 });
 

@@ -70,6 +70,8 @@ interface Forward {
 export interface Kubelet {
   /** The loopback port a pod's container port is served on, when the pod is backed by a process. */
   backingPort(pod: KubeObject, containerPort: number): number | undefined;
+  /** The pod's container output (`pods/log`). */
+  podLog(pod: KubeObject): string;
 }
 
 export interface ServerOptions {
@@ -380,9 +382,12 @@ export class FakeApiServer {
     }
     if (info.subresource === 'portforward') throw errors.badRequest('Upgrade request required');
     if (info.subresource === 'log') {
-      this.store.mustGet(r, ns, info.name!);
+      const pod = this.store.mustGet(r, ns, info.name!);
+      let text = this.kubelet?.podLog(pod) ?? '';
+      const tail = Number(query.get('tailLines') ?? 'NaN');
+      if (Number.isInteger(tail) && tail >= 0) text = text.split('\n').filter((l, i, a) => i < a.length - 1 || l !== '').slice(-tail).join('\n') + (tail > 0 && text !== '' ? '\n' : '');
       res.writeHead(200, { 'Content-Type': 'text/plain' });
-      res.end('');
+      res.end(text);
       return;
     }
     switch (info.verb) {

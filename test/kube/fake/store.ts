@@ -289,7 +289,8 @@ export class Store {
     if (opts.preconditions?.resourceVersion !== undefined && opts.preconditions.resourceVersion !== cur.metadata.resourceVersion) {
       throw errors.conflict(r, name);
     }
-    const propagation = opts.propagationPolicy ?? 'Background';
+    // batch/v1 Jobs keep their legacy default (orphan the pods); everything else goes in the background.
+    const propagation = opts.propagationPolicy ?? (r.group === 'batch' && r.plural === 'jobs' ? 'Orphan' : 'Background');
     if (propagation === 'Orphan') this.orphan.add(cur.metadata.uid!);
     if (r.plural === 'namespaces') {
       if (cur.metadata.deletionTimestamp === undefined) {
@@ -304,6 +305,30 @@ export class Store {
         return { object: clone(next), gone: false };
       }
       return { object: clone(cur), gone: false };
+    }
+    if (cur.metadata.deletionTimestamp !== undefined && opts.gracePeriodSeconds === 0 && this.pendingGraceful.delete(cur.metadata.uid!)) {
+      // A forced delete of an object already terminating: it goes now (unless finalizers hold it).
+      if ((cur.metadata.finalizers ?? []).length === 0) return { object: this.remove(r, cur), gone: true };
+      return { object: clone(cur), gone: false };
+    }
+    if (propagation === 'Foreground' && cur.metadata.deletionTimestamp === undefined && this.dependentsOf(cur.metadata.uid!).length > 0) {
+      // Foreground: the owner stays (finalizer foregroundDeletion) until its dependents are gone.
+      const next = clone(cur);
+      next.metadata.deletionTimestamp = now();
+      next.metadata.deletionGracePeriodSeconds = 0;
+      next.metadata.finalizers = [...(next.metadata.finalizers ?? []), 'foregroundDeletion'];
+      next.metadata.resourceVersion = String(++this.rv);
+      this.bucket(r).set(key, next);
+      this.emit('MODIFIED', r, clone(next), clone(cur));
+      this.foreground.set(cur.metadata.uid!, r);
+      for (const d of this.dependentsOf(cur.metadata.uid!)) {
+        try {
+          this.delete(d.resource, d.object.metadata.namespace, d.object.metadata.name, { propagationPolicy: 'Foreground' });
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return { object: clone(next), gone: false };
     }
     const graceful = this.gracefulDeleter !== undefined && cur.metadata.deletionTimestamp === undefined && this.gracefulDeleter(r, clone(cur), opts);
     if (graceful) this.pendingGraceful.add(cur.metadata.uid!);
@@ -329,6 +354,30 @@ export class Store {
   }
 
   private readonly orphan = new Set<string>();
+  /** Owners deleted in the foreground, waiting for their dependents: uid → resource. */
+  private readonly foreground = new Map<string, ResourceDef>();
+
+  private dependentsOf(uid: string): { resource: ResourceDef; object: KubeObject }[] {
+    return this.all().filter((x) => (x.object.metadata.ownerReferences ?? []).some((o) => o.uid === uid));
+  }
+
+  /** Releases foreground owners whose dependents are all gone. */
+  private settleForeground(): void {
+    for (const [uid, r] of [...this.foreground]) {
+      if (this.dependentsOf(uid).length > 0) continue;
+      this.foreground.delete(uid);
+      const owner = this.findByUid(uid);
+      if (owner === undefined) continue;
+      const next = owner.object;
+      next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== 'foregroundDeletion');
+      delete next.metadata.resourceVersion;
+      try {
+        this.update(r, next, { internal: true });
+      } catch {
+        // changed meanwhile: the next removal settles it
+      }
+    }
+  }
 
   private remove(r: ResourceDef, cur: KubeObject): KubeObject {
     const key = Store.key(r.namespaced ? cur.metadata.namespace : undefined, cur.metadata.name);
@@ -338,7 +387,9 @@ export class Store {
     gone.metadata.resourceVersion = String(++this.rv);
     this.emit('DELETED', r, clone(gone), clone(cur));
     setImmediate(() => {
-      if (!this.closed) this.collectDependents(cur.metadata.uid!);
+      if (this.closed) return;
+      this.collectDependents(cur.metadata.uid!);
+      this.settleForeground();
     });
     return gone;
   }

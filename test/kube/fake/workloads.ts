@@ -28,6 +28,8 @@ export interface PodBacking {
   stop(): Promise<void>;
   /** Resolves with the exit code if the process ends by itself (a Job's pod, a crash). */
   exited?: Promise<number>;
+  /** The container's output, served as the pod's `log` subresource. */
+  log?(): string;
 }
 
 export type BackingFactory = (pod: KubeObject) => Promise<PodBacking | undefined>;
@@ -150,6 +152,13 @@ export class Cluster {
     return typeof b.ports === 'number' ? b.ports : b.ports[containerPort];
   }
 
+  podLog(pod: KubeObject): string {
+    return this.runtimes.get(pod.metadata.uid!)?.backing?.log?.() ?? this.logs.get(pod.metadata.uid!) ?? '';
+  }
+
+  /** Output of backings that stopped, kept while their pod exists (a finished Job's pod). */
+  private readonly logs = new Map<string, string>();
+
   /** The backing of a pod, for tests that want to reach its process directly. */
   backingOf(namespace: string, name: string): PodBacking | undefined {
     const pod = this.store.get(this.pods, namespace, name);
@@ -178,9 +187,10 @@ export class Cluster {
           void this.stopRuntime(rt);
         }
         this.readyOverride.delete(e.object.metadata.uid!);
+        this.logs.delete(e.object.metadata.uid!);
       }
     }
-    if (['pods', 'deployments', 'replicasets', 'statefulsets', 'jobs'].includes(e.resource.plural)) this.queueReconcile();
+    if (['pods', 'deployments', 'replicasets', 'statefulsets', 'jobs', 'services'].includes(e.resource.plural)) this.queueReconcile();
   }
 
   private later(rt: Runtime, ms: number, fn: () => void): void {
@@ -197,6 +207,7 @@ export class Cluster {
     rt.timers.clear();
     const b = rt.backing;
     delete rt.backing;
+    if (b?.log !== undefined) this.logs.set(rt.uid, b.log());
     if (b !== undefined) await b.stop().catch(() => undefined);
   }
 
@@ -510,6 +521,52 @@ export class Cluster {
     for (const d of this.store.list(deploy)) safe(() => this.deploymentStatus(d, rs));
     for (const s of this.store.list(sts)) safe(() => this.reconcileStatefulSet(s, sts));
     for (const j of this.store.list(jobs)) safe(() => this.reconcileJob(j, jobs));
+    safe(() => this.reconcileEndpoints());
+  }
+
+  /** The endpoints controller: one Endpoints per Service with a selector, ready and not-ready pod addresses. */
+  private reconcileEndpoints(): void {
+    const services = this.store.resource('', 'services');
+    const endpoints = this.store.resource('', 'endpoints');
+    const live = new Set<string>();
+    for (const svc of this.store.list(services)) {
+      const spec = (svc.spec ?? {}) as { selector?: Record<string, string>; ports?: { name?: string; port: number; targetPort?: number | string; protocol?: string }[] };
+      if (spec.selector === undefined) continue;
+      const ns = svc.metadata.namespace!;
+      live.add(`${ns}/${svc.metadata.name}`);
+      const pods = this.store
+        .list(this.pods, ns)
+        .filter((p) => matchesLabelSelectorObject({ matchLabels: spec.selector }, p.metadata.labels) && p.metadata.deletionTimestamp === undefined && (p.status as { podIP?: string } | undefined)?.podIP !== undefined);
+      const address = (p: KubeObject): Json => ({ ip: (p.status as { podIP: string }).podIP, nodeName: p.spec?.nodeName, targetRef: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid } });
+      const ready = pods.filter(Cluster.isReady).map(address);
+      const notReady = pods.filter((p) => !Cluster.isReady(p)).map(address);
+      const ports = (spec.ports ?? []).map((sp) => {
+        let port = typeof sp.targetPort === 'number' ? sp.targetPort : sp.port;
+        if (typeof sp.targetPort === 'string') {
+          const named = pods.flatMap((p) => containersOf(p).flatMap((c) => (c.ports ?? []) as { name?: string; containerPort: number }[])).find((cp) => cp.name === sp.targetPort);
+          if (named !== undefined) port = named.containerPort;
+        }
+        return { ...(sp.name === undefined ? {} : { name: sp.name }), port, protocol: sp.protocol ?? 'TCP' };
+      });
+      const subset: Json = { ports };
+      if (ready.length > 0) subset.addresses = ready;
+      if (notReady.length > 0) subset.notReadyAddresses = notReady;
+      const subsets = pods.length === 0 ? [] : [subset];
+      const cur = this.store.get(endpoints, ns, svc.metadata.name);
+      if (cur === undefined) {
+        this.store.create(endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: svc.metadata.name, namespace: ns, labels: { ...(svc.metadata.labels ?? {}) } }, subsets } as unknown as KubeObject);
+      } else if (JSON.stringify(cur.subsets) !== JSON.stringify(subsets)) {
+        cur.subsets = subsets;
+        delete cur.metadata.resourceVersion;
+        this.store.update(endpoints, cur);
+      }
+    }
+    const anyService = new Set(this.store.list(services).map((x) => `${x.metadata.namespace}/${x.metadata.name}`));
+    for (const ep of this.store.list(endpoints)) {
+      if (!anyService.has(`${ep.metadata.namespace}/${ep.metadata.name}`) && ep.metadata.deletionTimestamp === undefined) {
+        this.store.delete(endpoints, ep.metadata.namespace, ep.metadata.name);
+      }
+    }
   }
 
   private ownedPods(owner: KubeObject): KubeObject[] {
