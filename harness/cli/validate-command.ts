@@ -15,7 +15,7 @@ export async function validateCommand(files: string[], out: Output, allowHosts: 
   for (const file of files) {
     let result: PlanResult;
     try {
-      result = await planFromFile(file, process.env, { allowHosts, ...(kubernetes ? { kubernetes } : {}) });
+      result = await planFromFile(file, process.env, { allowHosts, secretsRequired: false, ...(kubernetes ? { kubernetes } : {}) });
     } catch (err) {
       broken++;
       out.error(`${file}: validation failed: ${(err as Error).stack ?? String(err)}`);

@@ -28,6 +28,8 @@ export interface PlanContext {
   allowHosts?: readonly string[];
   /** --prometheus / --prometheus-token-env, over spec.observe.prometheus. */
   prometheus?: PrometheusOverride;
+  /** False for `gameday validate`: secrets named by environment variable need not be set. */
+  secretsRequired?: boolean;
   /** --platform, --namespace, --context, --image and the cluster guardrails' opt-ins. */
   kubernetes?: KubernetesOverride;
 }
@@ -68,7 +70,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const hasPodKill = faults.some((f) => faultKind(f).defaultRtoCheck === true);
   // Writes read back over HTTP (write.read) make durability.lostWrites measurable for any service.
   const readBack = load.workload.requests.some((r) => r.write?.read !== undefined);
-  const prometheus = prometheusPlan(doc, ctx.prometheus, ctx.env, allowHosts, problem);
+  const prometheus = prometheusPlan(doc, ctx.prometheus, ctx.env, allowHosts, problem, ctx.secretsRequired ?? true);
   const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem, readBack, prometheus !== undefined));
   checks.forEach((c, i) => {
     if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);

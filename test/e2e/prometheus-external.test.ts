@@ -216,6 +216,10 @@ describe('spec.observe.prometheus and --prometheus are validated before anything
     expect(local.problems).toBeUndefined();
     expect(wantsPrometheus(local.plan!)).toBe(false);
     expect(wantsPrometheus(planFromText(doc.replace('target: { url: "http://127.0.0.1:9" }', 'platform: { local: { replicas: 1 } }').replace(/ {2}observe:\n.*\n/, ''), { env: {} }).plan!)).toBe(true);
+    // `gameday validate` checks the variable's name, not that the secret is set (a lint job has none).
+    const lint = planFromText(doc.replace(`'up{job="x"}'`, `'{job="x"}'`), { env: {}, allowHosts: ['prometheus.example.com'], secretsRequired: false });
+    expect(lint.problems).toBeUndefined();
+    expect(planFromText(doc.replace('GD_UNSET_TOKEN_VAR', '1BAD'), { env: {}, allowHosts: ['prometheus.example.com'], secretsRequired: false }).problems?.[0]?.path).toBe('spec.observe.prometheus.bearerTokenEnv');
     // The command line's URL overrides the scenario's and is held to the same rules.
     expect(planFromText(doc, { env: { GD_UNSET_TOKEN_VAR: 'x' }, prometheus: { url: 'file:///etc/passwd' } }).problems?.[0]).toEqual({ path: '--prometheus', expected: 'an http:// or https:// URL', found: 'file:' });
   });
