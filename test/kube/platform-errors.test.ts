@@ -1,0 +1,166 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../harness/core/clock.js';
+import { Journal } from '../../harness/core/journal.js';
+import { KubeClient } from '../../harness/platform/kubernetes/client.js';
+import { KubeApiError } from '../../harness/platform/kubernetes/errors.js';
+import { KubernetesPlatform } from '../../harness/platform/kubernetes/index.js';
+import { PodTracker } from '../../harness/platform/kubernetes/pods.js';
+import type { FaultContext } from '../../harness/faults/types.js';
+import { startFakeKube, type FakeKube } from './fake/index.js';
+import { deployPlan, NAMESPACE } from './platform-fixture.js';
+
+// No processes here: pods are the fake kubelet's alone (Ready after their delays), so these run fast.
+let kube: FakeKube;
+let env: NodeJS.ProcessEnv;
+const clock = new SystemClock();
+const undo: (() => void)[] = [];
+
+beforeAll(async () => {
+  kube = await startFakeKube({
+    namespaces: ['default', { name: NAMESPACE, labels: { environment: 'staging' } }, { name: 'shop', labels: { environment: 'production' } }],
+    timing: { scheduleMs: 5, createMs: 10, readyMs: 10, terminateMs: 10 },
+  });
+  env = { KUBECONFIG: kube.kubeconfigPath, HOME: '/nonexistent' };
+});
+afterEach(() => {
+  for (const u of undo.splice(0)) u();
+});
+afterAll(async () => {
+  await kube?.close();
+});
+
+/** Every object a run labelled, still in the store (must be none after teardown). */
+function leftOf(runId: string, namespace = NAMESPACE): string[] {
+  const kinds = ['secrets', 'services', 'statefulsets', 'jobs', 'deployments', 'replicasets', 'pods', 'podchaos', 'networkchaos'];
+  return kinds.flatMap((k) => kube.list(k, namespace).filter((o) => o.metadata.labels?.['gameday.dev/run'] === runId).map((o) => `${k}/${o.metadata.name}`));
+}
+
+async function deployExpectingError(runId: string, plan = deployPlan({ readyTimeoutMs: 1_000 }), namespace = NAMESPACE): Promise<KubeApiError | Error> {
+  const journal = new Journal(clock);
+  const platform = new KubernetesPlatform(plan, { journal }, clock, { env, runId });
+  let error: Error | undefined;
+  try {
+    await platform.deploy(new AbortController().signal);
+  } catch (err) {
+    error = err as Error;
+  } finally {
+    await platform.teardown();
+  }
+  expect(error).toBeDefined();
+  expect(leftOf(runId, namespace)).toEqual([]);
+  return error as Error;
+}
+
+describe('API errors, said precisely, nothing left behind', () => {
+  it('403: names the verb, the resource and its group', async () => {
+    undo.push(kube.faults.forbid({ verb: 'create', group: 'apps', resource: 'statefulsets' }));
+    const err = await deployExpectingError('forbid1');
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect(err.message).toContain('forbidden: gameday may not create statefulsets.apps in namespace gameday-test');
+    expect(err.message).toContain('verb "create" on resource "statefulsets" in apiGroup "apps"');
+    expect((err as KubeApiError).exitCode).toBe(3);
+  });
+
+  it('404 on a chaos kind: is Chaos Mesh installed?', async () => {
+    const bare = await startFakeKube({ namespaces: [NAMESPACE], chaosMesh: false });
+    try {
+      const client = new KubeClient(bare.kubeConfig, NAMESPACE);
+      const chaos = { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', metadata: { name: 'k' }, spec: { action: 'pod-kill', mode: 'one', selector: { namespaces: [NAMESPACE] } } };
+      const err = await client.create(chaos).then(() => undefined, (e: unknown) => e as KubeApiError);
+      expect(err?.message).toMatch(/does not serve PodChaos \(podchaos\.chaos-mesh\.org\/v1alpha1\): is Chaos Mesh installed\?/);
+      expect(err?.notFound).toBe('type');
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('422 from the server\'s schema validation names the field; the scenario is at fault (exit 2)', async () => {
+    const client = new KubeClient(kube.kubeConfig, NAMESPACE);
+    const chaos = { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', metadata: { name: 'bad-mode' }, spec: { action: 'pod-kill', mode: 'sometimes', selector: { namespaces: [NAMESPACE] } } };
+    const err = await client.create(chaos).then(() => undefined, (e: unknown) => e as KubeApiError);
+    expect(err?.message).toMatch(/^the API server rejected PodChaos bad-mode \(422 Invalid\): spec\.mode: /);
+    expect(err?.exitCode).toBe(2);
+    expect(kube.list('podchaos', NAMESPACE)).toEqual([]);
+  });
+
+  it('409: an object of an earlier run in the way is named, with the cleanup command', async () => {
+    kube.create('services', { metadata: { name: 'postgres', namespace: NAMESPACE, labels: { 'gameday.dev/run': 'older' } }, spec: { ports: [{ port: 5432 }] } });
+    try {
+      const err = await deployExpectingError('conflict1');
+      expect(err.message).toContain('Service postgres already exists in namespace gameday-test (left by an earlier run? see gameday cleanup --all-runs --namespace gameday-test)');
+    } finally {
+      await new KubeClient(kube.kubeConfig, NAMESPACE).delete({ kind: 'Service', group: '', version: 'v1', plural: 'services' }, 'postgres');
+    }
+  });
+
+  it('a namespace labelled production is refused before anything is applied (exit 2)', async () => {
+    const writes = kube.writes().length;
+    const err = await deployExpectingError('prod1', deployPlan({ namespace: 'shop', guard: { allowNamespaces: ['shop'], allowProduction: false, allowModeAll: false } }));
+    expect(err.message).toContain('namespace "shop" is labelled environment=production');
+    expect((err as KubeApiError).exitCode).toBe(2);
+    expect(kube.writes().length).toBe(writes);
+  });
+});
+
+describe('readiness failures name the pod and its condition', () => {
+  it('ImagePullBackOff, CrashLoopBackOff, Unschedulable, a failing readiness probe (one namespace each, side by side)', async () => {
+    const cases: [string, Parameters<FakeKube['setPodBehaviour']>[1], RegExp][] = [
+      ['pull', { imagePullBackOff: true }, /pod task-api-\S+: container task-api is in (ImagePullBackOff|ErrImagePull)/],
+      ['crash', { crashLoopBackOff: true }, /pod task-api-\S+: container task-api is in CrashLoopBackOff/],
+      ['unsched', { unschedulable: true }, /pod task-api-\S+ is Unschedulable: /],
+      ['probe', { readinessFailing: true }, /pod task-api-\S+: readiness probe failing on container task-api/],
+    ];
+    await Promise.all(
+      cases.map(async ([name, behaviour, message]) => {
+        const namespace = `gameday-${name}`;
+        kube.create('namespaces', { metadata: { name: namespace } });
+        undo.push(kube.setPodBehaviour({ namespace, labels: { app: 'task-api' } }, behaviour));
+        const plan = deployPlan({ namespace, readyTimeoutMs: 1_000, guard: { allowNamespaces: [namespace], allowProduction: false, allowModeAll: false } });
+        const err = await deployExpectingError(`ready${name}`, plan, namespace);
+        expect(err.message).toMatch(/^Deployment task-api: 0 of 3 pods Ready after 1s: /);
+        expect(err.message).toMatch(message);
+      }),
+    );
+  });
+});
+
+describe('the pod watch survives drops and 410 Gone', () => {
+  it('resumes after a drop, relists after 410 and reports a pod deleted meanwhile as gone', async () => {
+    const journal = new Journal(clock);
+    const client = new KubeClient(kube.kubeConfig, NAMESPACE);
+    const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'watched' } }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    await client.create(pod('w-1'));
+    const tracker = new PodTracker(client, 'app=watched', journal, clock);
+    await tracker.start();
+    try {
+      const ready = (n: number) => tracker.waitReady(n, 5_000, new AbortController().signal, 'watched');
+      await ready(1);
+      // A clean drop (as an apiserver's timeout): the watch resumes from its resourceVersion.
+      expect(kube.faults.dropWatches({ resource: 'pods' }, 'end')).toBeGreaterThan(0);
+      await client.create(pod('w-2'));
+      await ready(2);
+      // A reset connection whose resume is held while pods change and history is compacted: the
+      // resume answers 410 Gone and the watch relists.
+      undo.push(kube.faults.delay({ verb: 'watch', resource: 'pods' }, 600, 1));
+      kube.faults.dropWatches({ resource: 'pods' }, 'destroy');
+      await client.delete({ kind: 'Pod', group: '', version: 'v1', plural: 'pods' }, 'w-1', { gracePeriodSeconds: 0 });
+      await client.create(pod('w-3'));
+      kube.faults.compact();
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline && (tracker.statuses().map((s) => s.name).sort().join() !== 'w-2,w-3' || !tracker.isReady('w-3'))) await new Promise((r) => setTimeout(r, 50));
+      expect(tracker.statuses().map((s) => s.name).sort()).toEqual(['w-2', 'w-3']);
+      const types = journal.events().map((e) => e.type);
+      expect(types).toContain('watch.dropped');
+      expect(types).toContain('watch.gone');
+      expect(types).toContain('watch.relisted');
+      expect(journal.events().some((e) => e.type === 'replica.exited' && e.target === 'w-1')).toBe(true);
+      expect(kube.server.openWatches('pods')).toBe(1);
+    } finally {
+      tracker.stop();
+      for (const n of ['w-2', 'w-3']) await client.delete({ kind: 'Pod', group: '', version: 'v1', plural: 'pods' }, n, { gracePeriodSeconds: 0 });
+    }
+  });
+});
+
+// A fault's context as the schedule passes it (only the journal and clock are read by the platform's injectors).
+export type { FaultContext };
