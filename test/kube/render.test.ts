@@ -108,16 +108,15 @@ describe('guardrails and bad input: exit 2 with a precise message, nothing rende
 
   it('a namespace named production: refused by run (no output directory made), render and validate', async () => {
     const out = join(dir, 'out');
-    await Promise.all([
-      refused(['run', 'scenarios/pod-kill.yaml', '--platform', 'kubernetes', '--namespace', 'production', '--out', out], [
-        `scenarios/pod-kill.yaml: --namespace: ${ALLOWLIST}, found "production"`,
-        `scenarios/pod-kill.yaml: --namespace: ${PRODUCTION}, found "production"`,
-      ]),
-      refused(['render', 'scenarios/pod-kill.yaml', '--platform', 'kubernetes', '--namespace', 'prod-eu', '--allow-namespace', 'prod-*'], [`scenarios/pod-kill.yaml: --namespace: ${PRODUCTION}, found "prod-eu"`]),
+    await refused(['run', 'scenarios/pod-kill.yaml', '--platform', 'kubernetes', '--namespace', 'production', '--out', out], [
+      `scenarios/pod-kill.yaml: --namespace: ${ALLOWLIST}, found "production"`,
+      `scenarios/pod-kill.yaml: --namespace: ${PRODUCTION}, found "production"`,
     ]);
+    const prodEu: KubernetesOverride = { platform: 'kubernetes', namespace: 'prod-eu', allowNamespaces: ['prod-*'] };
+    expect(await renderHere('scenarios/pod-kill.yaml', { kubernetes: prodEu })).toEqual({ code: 2, printed: [`scenarios/pod-kill.yaml: --namespace: ${PRODUCTION}, found "prod-eu"`], written: [] });
     expect(await validateHere(['scenarios/pod-kill.yaml'], { platform: 'kubernetes', namespace: 'default' })).toEqual({ code: 2, printed: [`scenarios/pod-kill.yaml: --namespace: ${ALLOWLIST}, found "default"`, '1 of 1 scenario file(s) invalid'] });
     expect(existsSync(out)).toBe(false);
-    const allowed = await renderHere('scenarios/pod-kill.yaml', { kubernetes: { platform: 'kubernetes', namespace: 'prod-eu', allowNamespaces: ['prod-*'], allowProduction: true } });
+    const allowed = await renderHere('scenarios/pod-kill.yaml', { kubernetes: { ...prodEu, allowProduction: true } });
     expect([allowed.code, allowed.printed]).toEqual([0, []]);
     expect(allowed.written.join('')).toContain('namespace: prod-eu\n');
   });
