@@ -6,7 +6,7 @@ import { HarnessError } from '../core/errors.js';
 import { Journal } from '../core/journal.js';
 import { seededRandom } from '../core/random.js';
 import { createInjector } from '../faults/index.js';
-import type { FaultContext, FaultRecord } from '../faults/types.js';
+import type { FaultContext } from '../faults/types.js';
 import { fillPools } from '../load/index.js';
 import type { TargetAccess } from '../load/loopback.js';
 import { Workload } from '../load/workload.js';
@@ -112,7 +112,9 @@ export async function runCapacity(plan: Plan, cap: CapacityPlan, opts: CapacityO
       await clock.sleep(PAUSE_MS, opts.signal);
       return judged;
     };
-    const records = fault ? await inject(session, fault) : undefined;
+    // The same injector recovers what it injected (an exec fault's recover runs on its own instance only).
+    const injector = fault ? createInjector(fault) : undefined;
+    const records = injector ? await injector.apply(faultContext(session, opts.outDir)) : undefined;
     try {
       // Warm-up at half the start rate, not judged: connections open and code warm before the first
       // step, and its mean latency is the service's unqueued answer time (the generator's reference).
@@ -125,7 +127,7 @@ export async function runCapacity(plan: Plan, cap: CapacityPlan, opts: CapacityO
       const headroom = cap.peak !== undefined && knee.rate !== null ? { peak: cap.peak, rate: Math.round((knee.rate - cap.peak) * 100) / 100, ratio: Math.round((knee.rate / cap.peak) * 1000) / 1000 } : undefined;
       return { name, replicas: n, ...(fault ? { fault: fault.name } : {}), knee, ...(headroom ? { headroom } : {}), steps };
     } finally {
-      if (fault && records) await createInjector(fault).recover(records, faultContext(session));
+      if (injector && records) await injector.recover(records, faultContext(session, opts.outDir));
     }
   }
 
@@ -176,12 +178,8 @@ interface Session {
   target: StepTarget;
 }
 
-function faultContext(s: Session): FaultContext {
-  return { platform: s.platform, deployment: s.deployment, journal: s.journal, clock: s.clock, random: seededRandom(7) };
-}
-
-async function inject(s: Session, fault: FaultPlan): Promise<FaultRecord[]> {
-  return createInjector(fault).apply(faultContext(s));
+function faultContext(s: Session, outDir: string): FaultContext {
+  return { platform: s.platform, deployment: s.deployment, journal: s.journal, clock: s.clock, random: seededRandom(7), logDir: join(outDir, 'logs') };
 }
 
 /** Deploys `platformPlan`, fills the workload's pools, runs `body`, and always tears down. */

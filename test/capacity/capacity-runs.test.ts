@@ -11,7 +11,7 @@ import { runCapacity } from '../../harness/capacity/run.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import { scenarioSchema } from '../../harness/scenario/schema.js';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { descendants } from '../helpers/leftovers.js';
+import { describeProcess, descendants, waitFor } from '../helpers/leftovers.js';
 
 /**
  * gameday capacity against fixtures/capacity-server, whose capacity is known by construction:
@@ -119,13 +119,18 @@ describe('gameday capacity on replicas of known capacity', () => {
     const c = Math.min((n?.knee.rate ?? 1) / 2, n1?.knee.rate ?? 1);
     expect(doc.forecast?.replicas).toBe(Math.ceil(150 / c - 1e-9) + 1);
     expect(doc.machine.cpus).toBeGreaterThan(0);
-    expect(descendants()).toEqual([]);
+    // Torn down: no replica, Service or reaper left (the reaper leaves just after the teardown).
+    await waitFor(() => descendants().length === 0, 5000);
+    expect(descendants().map(describeProcess)).toEqual([]);
   }, 90_000);
 
-  it('reports "at least X, limited by the load generator" when its maxInFlight caps the rate', async () => {
+  it('reports "at least X, limited by the load generator" when its maxInFlight caps the rate; a fault variant holds its fault for the whole search', async () => {
     // One server of 2 × 100/s (10 at a time), reached as spec.target: 4 in flight × 50 ms lets the
-    // generator keep at most ~80/s going, far below the service's 200/s.
-    const server = spawn(process.execPath, [join(ROOT, 'fixtures/capacity-server/main.mjs')], { env: { ...process.env, PORT: '0', CONCURRENCY: '10', SERVICE_MS: '50' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    // generator keep at most ~80/s going, far below the service's 200/s. The fault (an exec writing
+    // SLOW_FILE) adds 450 ms to every request: 10 / 0.5 s = 20/s, and 4 in flight allow 8/s: the first step fails.
+    const dir = outDir();
+    const slow = join(dir, 'slow-ms');
+    const server = spawn(process.execPath, [join(ROOT, 'fixtures/capacity-server/main.mjs')], { env: { ...process.env, PORT: '0', CONCURRENCY: '10', SERVICE_MS: '50', SLOW_FILE: slow }, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const port = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -141,33 +146,46 @@ apiVersion: gameday.dev/v1alpha1
 kind: Scenario
 metadata: { name: capacity-generator }
 spec:
-  duration: 10s
+  duration: 20s
   warmup: 1s
   target: { url: "http://127.0.0.1:${port}" }
   workload: { requests: [{ name: work, path: /work, expect: { status: [200] } }] }
   load: { model: open, rate: 50, connections: 8, timeout: 2s, maxInFlight: 4 }
+  faults:
+    - { name: slow, kind: exec, at: 2s, duration: 2s, inject: { command: "echo 450 > '${slow}'", shell: true }, recover: { command: [rm, -f, "${slow}"] } }
+  recovery: { window: 5s, sustain: 2s }
   capacity:
-    startRate: 40
-    stepRate: 40
-    maxRate: 160
+    startRate: 30
+    stepRate: 60
+    maxRate: 90
     stepDuration: 1500ms
     settle: 500ms
-    variants: { nMinusOne: false }
+    variants: { nMinusOne: false, faults: [slow] }
     slo: { latencyP95: 150ms, failureRatio: "0.5%", achieved: "97%" }
 `;
-      const doc = await capacityOf(text, outDir());
+      const doc = await capacityOf(text, dir);
       const n = doc.searches[0];
+      expect(n?.name).toBe('N');
       expect(n?.knee.status).toBe('generator-limited');
-      // 40/s keeps ~2 in flight; 120/s would need 6.
-      expect([40, 80]).toContain(n?.knee.rate);
+      // 30/s keeps ~1.5 in flight; 90/s would need 4.5.
+      expect(n?.knee.rate).toBe(30);
       expect(n?.knee.upper).toBeNull();
-      expect(n?.knee.text).toMatch(/^at least (40|80)\/s, limited by the load generator at (80|120)\/s \(\d+ arrivals dropped at the generator's maxInFlight \(4\)/);
+      expect(n?.knee.text).toMatch(/^at least 30\/s, limited by the load generator at 90\/s \(\d+ arrivals dropped at the generator's maxInFlight \(4\)/);
+      expect(n?.steps.every((st) => (st.p50Ms ?? Infinity) < 200)).toBe(true);
+      // Under the fault every step answers in ≥ 450 ms, and the service fails at the first step.
+      const f = doc.searches[1];
+      expect(f?.name).toBe('fault:slow');
+      expect(f?.knee.status).toBe('below-start');
+      expect(f?.steps.length).toBeGreaterThan(0);
+      expect(f?.steps.every((st) => (st.p50Ms ?? 0) >= 450)).toBe(true);
+      // Recovered after its search: the file is gone.
+      expect(existsSync(slow)).toBe(false);
       expect(doc.forecast).toBeUndefined();
     } finally {
       server.kill('SIGTERM');
       if (server.exitCode === null) await once(server, 'exit');
     }
-  }, 30_000);
+  }, 40_000);
 
   it('refuses a scenario without spec.capacity with exit 2, naming the field, starting nothing', async () => {
     const r = await runCli(['capacity', 'scenarios/kv-api.yaml', '--out', join(outDir(), 'x')]);
