@@ -155,6 +155,14 @@ describe('fake kube API through @kubernetes/client-node', () => {
     await waitUntil(() => done !== 'open', 2000);
     expect(done).toBeNull();
     ctl.abort();
+    // A reset connection (not a clean end) reaches the client as an error.
+    let reset: unknown = 'open';
+    const ctl2 = await new Watch(kube.kubeConfig).watch('/api/v1/namespaces/staging/configmaps', {}, () => undefined, (err) => (reset = err));
+    await waitUntil(() => kube.server.openWatches('configmaps') === 1, 2000);
+    expect(kube.faults.dropWatches({}, 'destroy')).toBe(1);
+    await waitUntil(() => reset !== 'open', 2000);
+    expect(reset).toBeInstanceOf(Error);
+    ctl2.abort();
 
     kube.faults.compact();
     const events: { type: string; code?: number; reason?: string }[] = [];

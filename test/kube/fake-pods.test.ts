@@ -229,4 +229,71 @@ describe('fake kubelet and controllers', () => {
     kube.chaos.setRunning(true);
     await waitUntil(() => kube.get('podchaos', 'staging', 'stuck') === undefined, 2000);
   });
+
+  it('records a NetworkChaos delay against the target pods, calls the hook, and recovers on delete', async () => {
+    const sts = { metadata: { name: 'db', labels: { app: 'postgres' } }, spec: { replicas: 1, serviceName: 'db', selector: { matchLabels: { app: 'postgres' } }, template: { metadata: { labels: { app: 'postgres' } }, spec: { containers: [{ name: 'pg', image: 'postgres:17' }] } } } };
+    await apps.createNamespacedStatefulSet({ namespace: 'staging', body: sts });
+    await apps.createNamespacedDeployment({ namespace: 'staging', body: deployment('client', 1) });
+    await waitUntil(async () => (await readyPods('app=postgres')).length === 1 && (await readyPods('app=client')).length === 1, 5000);
+    const hooked: string[] = [];
+    kube.chaos.onNetworkChaos = (op, obj, action) => {
+      hooked.push(`${op} ${obj.metadata.name} ${action.pods.join(',')} -> ${(action.targets ?? []).join(',')}`);
+    };
+    const args = { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: 'staging', plural: 'networkchaos' };
+    try {
+      await custom.createNamespacedCustomObject({
+        ...args,
+        body: {
+          apiVersion: 'chaos-mesh.org/v1alpha1',
+          kind: 'NetworkChaos',
+          metadata: { name: 'db-delay' },
+          spec: {
+            action: 'delay',
+            mode: 'all',
+            selector: { labelSelectors: { app: 'client' } },
+            direction: 'to',
+            target: { mode: 'all', selector: { labelSelectors: { app: 'postgres' } } },
+            delay: { latency: '100ms', jitter: '10ms', correlation: '25' },
+            duration: '5m',
+          },
+        },
+      });
+      type Chaos = { status?: { conditions?: { type: string; status: string }[] } };
+      const allInjected = async (): Promise<boolean> =>
+        ((await custom.getNamespacedCustomObject({ ...args, name: 'db-delay' })) as Chaos).status?.conditions?.some((c) => c.type === 'AllInjected' && c.status === 'True') === true &&
+        ((await custom.getNamespacedCustomObject({ ...args, name: 'db-delay' })) as Chaos).status?.conditions?.some((c) => c.type === 'Selected' && c.status === 'True') === true;
+      await waitUntil(allInjected, 2000);
+      const client = (await readyPods('app=client'))[0]!.metadata!.name!;
+      expect(hooked).toEqual([`Apply db-delay staging/${client} -> staging/db-0`]);
+      // Nothing was killed: the pods are still there.
+      expect((await readyPods('app=client')).map((p) => p.metadata?.name)).toEqual([client]);
+      await custom.deleteNamespacedCustomObject({ ...args, name: 'db-delay' });
+      await waitUntil(() => kube.get('networkchaos', 'staging', 'db-delay') === undefined, 2000);
+      expect(hooked).toEqual([`Apply db-delay staging/${client} -> staging/db-0`, `Recover db-delay staging/${client} -> staging/db-0`]);
+    } finally {
+      kube.chaos.onNetworkChaos = undefined;
+    }
+  });
+
+  it("refuses what Chaos Mesh's webhook refuses and pauses on the annotation", async () => {
+    const args = { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: 'staging', plural: 'podchaos' };
+    const body = (name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): Record<string, unknown> => ({
+      apiVersion: 'chaos-mesh.org/v1alpha1',
+      kind: 'PodChaos',
+      metadata: { name, ...(annotations === undefined ? {} : { annotations }) },
+      spec: { action: 'pod-kill', selector: { labelSelectors: { app: 'nobody' } }, ...spec },
+    });
+    const err = await custom.createNamespacedCustomObject({ ...args, body: body('no-value', { mode: 'fixed' }) }).then(
+      () => undefined,
+      (e: { code?: number; body?: string }) => e,
+    );
+    expect(err?.code).toBe(403);
+    expect(JSON.parse(err!.body!).message).toBe('admission webhook "vpodchaos.kb.io" denied the request: spec.value: Invalid value: "": value is required in mode fixed');
+    await custom.createNamespacedCustomObject({ ...args, body: body('paused', { mode: 'one' }, { 'experiment.chaos-mesh.org/pause': 'true' }) });
+    type Chaos = { status?: { conditions?: { type: string; status: string }[]; experiment?: { desiredPhase?: string } } };
+    await waitUntil(async () => ((await custom.getNamespacedCustomObject({ ...args, name: 'paused' })) as Chaos).status?.conditions?.some((c) => c.type === 'Paused' && c.status === 'True') === true, 2000);
+    expect(((await custom.getNamespacedCustomObject({ ...args, name: 'paused' })) as Chaos).status?.experiment?.desiredPhase).toBe('Stop');
+    await custom.deleteNamespacedCustomObject({ ...args, name: 'paused' });
+    await waitUntil(() => kube.get('podchaos', 'staging', 'paused') === undefined, 2000);
+  });
 });

@@ -291,14 +291,20 @@ export class ChaosMesh {
         }
       }
     }
+    let targets: string[] = [];
     if (r.plural === 'networkchaos') {
-      if (spec.target !== undefined) action.targets = this.select(ns, spec.target.selector ?? {}, spec.target.mode, spec.target.value).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+      if (spec.target !== undefined) {
+        targets = this.select(ns, spec.target.selector ?? {}, spec.target.mode, spec.target.value).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+        action.targets = targets;
+      }
       await this.onNetworkChaos?.('Apply', obj, action);
     }
     if (ids.length > 0) this.actions.push(action);
-    return ids.map((id) => ({
+    // NetworkChaos keeps a record per target pod too, under the ".Target" selector key.
+    const keyed = [...ids.map((id) => ({ id, key: '.' })), ...(ids.length > 0 ? targets.map((id) => ({ id, key: '.Target' })) : [])];
+    return keyed.map(({ id, key }) => ({
       id,
-      selectorKey: '.',
+      selectorKey: key,
       phase: 'Injected',
       injectedCount: 1,
       recoveredCount: 0,
@@ -309,7 +315,16 @@ export class ChaosMesh {
   private async recover(r: ResourceDef, obj: KubeObject, records: Record_[]): Promise<void> {
     const at = now();
     const injected = records.filter((x) => x.phase === 'Injected');
-    const action: ChaosAction = { at: Date.now(), kind: r.kind, namespace: obj.metadata.namespace!, name: obj.metadata.name, action: (obj.spec as unknown as ChaosSpec).action, operation: 'Recover', pods: injected.map((x) => x.id) };
+    const action: ChaosAction = {
+      at: Date.now(),
+      kind: r.kind,
+      namespace: obj.metadata.namespace!,
+      name: obj.metadata.name,
+      action: (obj.spec as unknown as ChaosSpec).action,
+      operation: 'Recover',
+      pods: injected.filter((x) => x.selectorKey === '.').map((x) => x.id),
+    };
+    if (r.plural === 'networkchaos') action.targets = injected.filter((x) => x.selectorKey === '.Target').map((x) => x.id);
     if (r.plural === 'networkchaos') await this.onNetworkChaos?.('Recover', obj, action);
     this.actions.push(action);
     for (const x of injected) {
