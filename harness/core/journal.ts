@@ -20,20 +20,21 @@ export type Detail = Record<string, DetailValue>;
 export type ReplicaPhase = 'Pending' | 'ContainerCreating' | 'Running' | 'Ready' | 'Terminating' | 'Terminated';
 
 /** `detail` with the keys D requires (and any other scalars), or an optional free detail when D is not given. */
-type WithDetail<D> = [D] extends [never] ? { detail?: Detail } : { detail: D & Detail };
+export type WithDetail<D> = [D] extends [never] ? { detail?: Detail } : { detail: D & Detail };
 /** A replica event: which replica (target). */
-type ReplicaLife<D = never> = { source: 'platform'; target: string } & WithDetail<D>;
+export type ReplicaLife<D = never> = { source: 'platform'; target: string } & WithDetail<D>;
 /** What a fault did, to which target. */
-type FaultAct<D = never> = { source: 'fault'; target: string; fault: string } & WithDetail<D>;
+export type FaultAct<D = never> = { source: 'fault'; target: string; fault: string } & WithDetail<D>;
 /** A step of a fault's lifecycle (no target: the fault as a whole). */
-type FaultStep<D = never> = { source: 'fault'; fault: string } & WithDetail<D>;
+export type FaultStep<D = never> = { source: 'fault'; fault: string } & WithDetail<D>;
 
 /**
  * Every typed event: its type → what it must carry. A platform reports replica lifecycle with
  * `replica.started` (created), `replica.phase` (each phase change, stamped when it happened:
  * pass `atMs` for a watch's own timestamp), `replica.ready` / `replica.not-ready` (in and out
  * of the Service) and `replica.exited` (gone). Faults report `fault.*` steps (the schedule) and
- * their per-kind effects (the fault kind's module lists which of its events mark the effect).
+ * their per-kind effects, which each fault kind's module (faults/kinds/<kind>.ts) adds here
+ * (`declare module … interface JournalEventTypes`) next to the list of those that mark its effect.
  */
 export interface JournalEventTypes {
   'replica.started': ReplicaLife<{ replaces: string | null }>;
@@ -58,28 +59,6 @@ export interface JournalEventTypes {
   'fault.recover-failed': FaultStep<{ error: string }>;
   'fault.no-targets': FaultStep;
   'fault.snapshot': { source: 'harness'; fault: string; detail: Detail };
-
-  'network.delayed': FaultAct<{ latencyMs: number; jitterMs: number; correlation: number; direction: string }>;
-  'network.restored': FaultAct;
-  'pool.connections-held': FaultAct<{ held: number }>;
-  'pool.hold-abandoned': FaultAct<{ reason: string }>;
-  'pool.table-locked': FaultAct;
-  'pool.lock-abandoned': FaultAct<{ reason: string }>;
-  'pool.leaked': FaultAct;
-  'pool.released': FaultAct;
-  'pool.leak-left': FaultAct;
-  'exec.injected': FaultAct;
-  'exec.inject-skipped': FaultAct;
-  'exec.inject-interrupted': FaultAct;
-  'exec.inject-failed': FaultAct;
-  'exec.recovered': FaultAct;
-  'exec.recover-failed': FaultAct;
-  'http.injected': FaultAct;
-  'http.inject-skipped': FaultAct;
-  'http.inject-interrupted': FaultAct;
-  'http.inject-failed': FaultAct;
-  'http.recovered': FaultAct;
-  'http.recover-failed': FaultAct;
 }
 
 export type JournalEventType = keyof JournalEventTypes;

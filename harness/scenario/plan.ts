@@ -78,43 +78,11 @@ export type PlatformPlan = LocalPlatformPlan | ExternalPlatformPlan | Kubernetes
 /** Chaos Mesh selection modes (PodChaos/NetworkChaos `mode`). */
 export type SelectorMode = 'one' | 'all' | 'fixed' | 'fixed-percent';
 
-export interface PodKillFaultPlan {
-  kind: 'pod-kill';
-  name: string;
-  atMs: number;
-  durationMs: number;
-  mode: SelectorMode;
-  /** For `fixed`: a count; for `fixed-percent`: a percentage 0-100. */
-  value?: number;
-}
-
 /** NetworkChaos `delay` semantics: latency ± jitter, correlation 0-100, on one direction or both. */
 export interface NetworkDelaySpec {
   latencyMs: number;
   jitterMs: number;
   correlation: number;
-}
-
-export interface NetworkDelayFaultPlan {
-  kind: 'network-delay';
-  name: string;
-  atMs: number;
-  durationMs: number;
-  /** Which path is delayed: replicas → PostgreSQL. */
-  selector: 'database';
-  direction: 'to' | 'from' | 'both';
-  delay: NetworkDelaySpec;
-}
-
-export interface PoolExhaustionFaultPlan {
-  kind: 'pool-exhaustion';
-  name: string;
-  atMs: number;
-  durationMs: number;
-  mode: 'hold' | 'lock' | 'leak';
-  connections?: number;
-  /** leak: which replicas leak. */
-  replicas: { mode: SelectorMode; value?: number };
 }
 
 /** One command of an exec fault: argv run without a shell, or one string run by /bin/sh -c. */
@@ -127,16 +95,6 @@ export interface ExecActionPlan {
   env: Record<string, string>;
   /** Absolute working directory. */
   cwd: string;
-}
-
-/** Runs `inject` at the fault's start and `recover` at its end; needs no platform. */
-export interface ExecFaultPlan {
-  kind: 'exec';
-  name: string;
-  atMs: number;
-  durationMs: number;
-  inject: ExecActionPlan;
-  recover?: ExecActionPlan;
 }
 
 export interface HttpActionPlan {
@@ -153,19 +111,19 @@ export interface HttpActionPlan {
   allowHosts?: string[];
 }
 
-/** Sends the `inject` request at the fault's start and `recover` at its end; needs no platform. */
-export interface HttpFaultPlan {
-  kind: 'http';
-  name: string;
-  atMs: number;
-  durationMs: number;
-  inject: HttpActionPlan;
-  recover?: HttpActionPlan;
-}
-
-/** A discriminated union; everything else about a kind is its module in faults/kinds (the registry checks it covers this union). */
-export type FaultPlan = PodKillFaultPlan | NetworkDelayFaultPlan | PoolExhaustionFaultPlan | ExecFaultPlan | HttpFaultPlan;
+/**
+ * Every fault kind's plan, by kind. Each kind's module (faults/kinds/<kind>.ts) declares its plan
+ * and adds it here (`declare module … interface FaultPlans`), so FaultPlan is a discriminated
+ * union on `kind` that no list needs to name.
+ */
+export interface FaultPlans {}
+export type FaultPlan = FaultPlans[keyof FaultPlans];
 export type FaultKind = FaultPlan['kind'];
+export type { PodKillFaultPlan } from '../faults/kinds/pod-kill.js';
+export type { NetworkDelayFaultPlan } from '../faults/kinds/network-delay.js';
+export type { PoolExhaustionFaultPlan } from '../faults/kinds/pool-exhaustion.js';
+export type { ExecFaultPlan } from '../faults/kinds/exec.js';
+export type { HttpFaultPlan } from '../faults/kinds/http.js';
 
 /** Resources sampled through a run (sums over replicas), whose recovery after a fault is judged. */
 export const RESOURCE_NAMES = ['db_connections', 'db_pool_total', 'db_pool_active', 'db_pool_idle', 'db_pool_wait_count', 'rss_bytes', 'open_fds'] as const;

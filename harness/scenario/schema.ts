@@ -5,6 +5,7 @@ import { OPERATION_NAMES } from '../load/types.js';
 import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS, MAX_RAMP_STAGES, MAX_RATE } from './limits.js';
 import { PHASE_NAMES, RESOURCE_NAMES } from './plan.js';
 import { kubernetesPlatformSchema } from '../kube/schema.js';
+import { faultDocuments } from '../faults/kinds/index.js';
 
 /**
  * The scenario file as written: Kubernetes-style (apiVersion, kind, metadata, spec), strict
@@ -153,95 +154,8 @@ function buildSchema(obj: ObjectFactory) {
     requests: z.array(request).min(1).max(200).optional(),
   });
 
-  const selectorMode = z.enum(['one', 'all', 'fixed', 'fixed-percent']);
-  const countValue = z.union([z.string().regex(/^\d+$/, 'a whole number'), nonNegativeInt]);
-
-  const podKill = obj({
-    name: dnsLabel,
-    kind: z.literal('pod-kill'),
-    at: duration(B.faultAt),
-    duration: duration(B.faultDuration).default('15s'),
-    mode: selectorMode.default('one'),
-    value: countValue.optional(),
-  });
-
-  /** NetworkChaos `delay`, with its field names and units, on the path replicas → PostgreSQL. */
-  const networkDelay = obj({
-    name: dnsLabel,
-    kind: z.literal('network-delay'),
-    at: duration(B.faultAt),
-    duration: duration(B.faultDuration),
-    selector: z.enum(['database']).default('database'),
-    direction: z.enum(['to', 'from', 'both']).default('to'),
-    delay: obj({
-      latency: duration(B.networkLatency),
-      jitter: duration(B.networkLatency).default('0ms'),
-      correlation: z.string().regex(/^(100|[1-9]?\d)(\.\d+)?$/, 'a percentage string "0".."100"').default('0'),
-    }),
-  });
-
-  /** The runbook's causes of pool exhaustion: held connections, a table lock, a connection leak. */
-  const poolExhaustion = obj({
-    name: dnsLabel,
-    kind: z.literal('pool-exhaustion'),
-    at: duration(B.faultAt),
-    duration: duration(B.faultDuration),
-    mode: z.enum(['hold', 'lock', 'leak']),
-    /** hold: connections to open (default: until the server refuses); leak: per replica (default: its pool size). */
-    connections: positiveInt.max(10_000).optional(),
-    /** leak only: which replicas leak (Chaos Mesh selector modes). */
-    replicas: obj({ mode: selectorMode.default('one'), value: countValue.optional() }).optional(),
-  });
-
-  /** Up to 100 string values under names matching `name`; a bad name is reported at its own path. */
-  const namedRecord = (name: RegExp, expected: string, maxValue: number) =>
-    z.record(z.string(), z.string().max(maxValue)).superRefine((rec, ctx) => {
-      const keys = Object.keys(rec);
-      if (keys.length > 100) ctx.addIssue({ code: 'custom', message: 'at most 100 entries', input: rec });
-      for (const key of keys) if (!name.test(key)) ctx.addIssue({ code: 'custom', message: expected, path: [key], input: key });
-    });
-
-  /** exec: a command run without a shell (argv) unless `shell: true` (then one string). */
-  const execAction = obj({
-    command: z.union([z.array(z.string().min(1).max(4096)).min(1).max(256), z.string().min(1).max(16_384)]),
-    shell: z.boolean().default(false),
-    timeout: duration(B.faultActionTimeout).default('30s'),
-    /** Added to the harness's environment; values never reach the journal. */
-    env: namedRecord(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _; not starting with a digit)', 16_384).optional(),
-    /** Relative to the scenario file's directory (default: that directory). */
-    cwd: z.string().min(1).max(4096).optional(),
-  });
-
-  /** http: one request (a fault proxy's or a feature-flag service's API); header values and body never reach the journal. */
-  const httpAction = obj({
-    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
-    url: z.url().max(4096),
-    headers: namedRecord(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name (an RFC 9110 token)', 8192).optional(),
-    body: z.string().max(65_536).optional(),
-    expect: obj({ status: z.array(z.number().int().min(100).max(599)).min(1).max(100) }).optional(),
-    timeout: duration(B.faultActionTimeout).default('10s'),
-  });
-
-  /** Faults that need no platform: inject at `at`, recover at the end of `duration` (and on every exit). */
-  const execFault = obj({
-    name: dnsLabel,
-    kind: z.literal('exec'),
-    at: duration(B.faultAt),
-    duration: duration(B.faultDuration),
-    inject: execAction,
-    recover: execAction.optional(),
-  });
-  const httpFault = obj({
-    name: dnsLabel,
-    kind: z.literal('http'),
-    at: duration(B.faultAt),
-    duration: duration(B.faultDuration),
-    inject: httpAction,
-    recover: httpAction.optional(),
-  });
-
-  /** A discriminated union on `kind`: a new fault kind adds a member here and in FAULT_KINDS. */
-  const fault = z.discriminatedUnion('kind', [podKill, networkDelay, poolExhaustion, execFault, httpFault]);
+  /** A discriminated union on `kind`: each fault kind's module (faults/kinds) brings its document. */
+  const fault = z.discriminatedUnion('kind', faultDocuments({ obj, duration, dnsLabel, positiveInt, nonNegativeInt }));
 
   /** A bare host, as `URL.hostname` would hold it: no scheme, port, path or wildcard. */
   const allowHost = z.string().max(253).refine((h) => canonicalHost(h) !== undefined, { message: 'a host name or IP address (no scheme, port, path or wildcard), such as orders.staging.example.com' });

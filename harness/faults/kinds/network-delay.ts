@@ -1,10 +1,52 @@
+import { z } from 'zod';
+import type { FaultAct } from '../../core/journal.js';
+import { DURATION_BOUNDS as B } from '../../scenario/limits.js';
+import type { NetworkDelaySpec } from '../../scenario/plan.js';
 import { NetworkDelay } from '../network-delay.js';
 import { ms } from './planning.js';
-import { defineFaultKind } from './types.js';
+import { defineFaultKind, type FaultSchemaParts } from './types.js';
 
-/** NetworkChaos `delay` on the path replicas → PostgreSQL. */
+export interface NetworkDelayFaultPlan {
+  kind: 'network-delay';
+  name: string;
+  atMs: number;
+  durationMs: number;
+  /** Which path is delayed: replicas → PostgreSQL. */
+  selector: 'database';
+  direction: 'to' | 'from' | 'both';
+  delay: NetworkDelaySpec;
+}
+
+declare module '../../scenario/plan.js' {
+  interface FaultPlans {
+    'network-delay': NetworkDelayFaultPlan;
+  }
+}
+
+declare module '../../core/journal.js' {
+  interface JournalEventTypes {
+    'network.delayed': FaultAct<{ latencyMs: number; jitterMs: number; correlation: number; direction: string }>;
+    'network.restored': FaultAct;
+  }
+}
+
+/** NetworkChaos `delay`, with its field names and units, on the path replicas → PostgreSQL. */
 export const networkDelay = defineFaultKind({
   kind: 'network-delay',
+  document: (p: FaultSchemaParts) =>
+    p.obj({
+      name: p.dnsLabel,
+      kind: z.literal('network-delay'),
+      at: p.duration(B.faultAt),
+      duration: p.duration(B.faultDuration),
+      selector: z.enum(['database']).default('database'),
+      direction: z.enum(['to', 'from', 'both']).default('to'),
+      delay: p.obj({
+        latency: p.duration(B.networkLatency),
+        jitter: p.duration(B.networkLatency).default('0ms'),
+        correlation: z.string().regex(/^(100|[1-9]?\d)(\.\d+)?$/, 'a percentage string "0".."100"').default('0'),
+      }),
+    }),
   needsPlatform: true,
   plan: (f, base, path, _platform, problem) => {
     const latencyMs = ms(f.delay.latency);

@@ -1,7 +1,24 @@
+import type { z } from 'zod';
 import type { JournalEventType } from '../../core/journal.js';
 import type { AppPlan, FaultPlan } from '../../scenario/plan.js';
-import type { FaultDocument } from '../../scenario/schema.js';
 import type { FaultInjector } from '../types.js';
+
+/**
+ * The scenario schema's building blocks a kind's document uses: `obj` is strict (unknown keys are
+ * problems) or loose (see scenario/schema.ts), `duration` a Go-style duration within bounds.
+ */
+export interface FaultSchemaParts {
+  obj: typeof z.strictObject;
+  duration: (bounds: { min: number; max: number }, note?: string) => z.ZodString;
+  dnsLabel: z.ZodString;
+  positiveInt: z.ZodNumber;
+  nonNegativeInt: z.ZodNumber;
+}
+
+/** Builds a kind's scenario document (an object with `kind` its literal, name, at and duration). */
+export type FaultDocumentSchema = (parts: FaultSchemaParts) => z.ZodObject;
+/** The document a kind's schema parses to. */
+export type DocumentOf<B extends FaultDocumentSchema> = z.infer<ReturnType<B>>;
 
 export type Report = (path: string, expected: string, found: string) => void;
 
@@ -32,12 +49,14 @@ export interface PlatformNeeds {
  * faults/kinds/index.ts. Validation, the platform's needs, the injector, and what the journal
  * and the verdict read of it all come from here.
  */
-export interface FaultKindModule<K extends FaultPlan['kind'] = FaultPlan['kind']> {
+export interface FaultKindModule<K extends FaultPlan['kind'] = FaultPlan['kind'], B extends FaultDocumentSchema = FaultDocumentSchema> {
   kind: K;
+  /** Its part of the scenario schema (spec.faults[] with this `kind`). */
+  document: B;
   /** Acts through a platform (false: runs with spec.target too, like exec and http). */
   needsPlatform: boolean;
   /** The scenario's fault document → its plan, reporting cross-field problems at `path` (spec.faults[i]). */
-  plan(doc: Extract<FaultDocument, { kind: K }>, base: FaultBase, path: string, platform: PlatformShape, problem: Report, where: FaultPlanContext): Extract<FaultPlan, { kind: K }>;
+  plan(doc: DocumentOf<B>, base: FaultBase, path: string, platform: PlatformShape, problem: Report, where: FaultPlanContext): Extract<FaultPlan, { kind: K }>;
   /** What the local platform must set up for this fault. */
   platformNeeds?(plan: Extract<FaultPlan, { kind: K }>): PlatformNeeds;
   /** Refuses what an app (not the Task API) cannot take: its endpoints, its schema, a database it lacks. */
@@ -56,7 +75,7 @@ export interface FaultKindModule<K extends FaultPlan['kind'] = FaultPlan['kind']
   spanInject?: boolean;
 }
 
-/** Type-checks a kind module against its kind. */
-export function defineFaultKind<K extends FaultPlan['kind']>(module: FaultKindModule<K>): FaultKindModule<K> {
+/** Type-checks a kind module against its kind, keeping its document's own type. */
+export function defineFaultKind<K extends FaultPlan['kind'], B extends FaultDocumentSchema>(module: FaultKindModule<K, B>): FaultKindModule<K, B> {
   return module;
 }
