@@ -1,5 +1,19 @@
-import { JsHistogram, build } from 'hdr-histogram-js';
-import type { BitBucketSize, Histogram } from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type { BitBucketSize, Histogram, JsHistogram } from 'hdr-histogram-js';
+import type { JsHistogramConstructor } from 'hdr-histogram-js/dist/JsHistogramFactory.js';
+
+// The plain JavaScript histograms alone: the package's main entry also loads its WebAssembly build
+// (a large base64 module: about 40 ms and 15 MB of memory at start), which the recorder never uses.
+const require = createRequire(import.meta.url);
+const { constructorFromBucketSize } = require('hdr-histogram-js/dist/JsHistogramFactory.js') as { constructorFromBucketSize: (bits: BitBucketSize) => JsHistogramConstructor };
+const JsHistogramClass = (require('hdr-histogram-js/dist/JsHistogram.js') as { default: typeof JsHistogram }).default;
+
+/** A JavaScript HDR histogram of integers ≥ 1, 3 significant digits, of a fixed range. */
+function build(bits: BitBucketSize, highestTrackableValue: number): JsHistogram {
+  const h = new (constructorFromBucketSize(bits))(1, highestTrackableValue, 3);
+  h.autoResize = false;
+  return h;
+}
 import type { LatencySummary } from './types.js';
 
 /**
@@ -18,14 +32,7 @@ export function maxTrackableMicros(maxLatencyMs: number): number {
 }
 
 export function createLatencyHistogram(maxLatencyMs: number, kind: HistogramKind): Histogram {
-  return build({
-    bitBucketSize: BUCKETS[kind],
-    numberOfSignificantValueDigits: 3,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: Math.max(2, maxTrackableMicros(maxLatencyMs)),
-    autoResize: false,
-    useWebAssembly: false,
-  });
+  return build(BUCKETS[kind], Math.max(2, maxTrackableMicros(maxLatencyMs)));
 }
 
 /** ms → µs, at least 1 µs (a zero, negative or NaN latency is recorded as 1 µs). */
@@ -69,22 +76,14 @@ export function mergeHistograms(parts: readonly Histogram[], maxLatencyMs: numbe
  * cannot take a larger value: the recorder copies it back to full range before writing to it.
  */
 export function compactHistogram(h: Histogram): Histogram {
+  if (!(h instanceof JsHistogramClass)) return h; // never made here (a WebAssembly one)
   const total = h.totalCount;
   const bits: BitBucketSize = total <= 0xff ? 8 : total <= 0xffff ? 16 : 32;
-  const compact = build({
-    bitBucketSize: bits,
-    numberOfSignificantValueDigits: 3,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: Math.max(2, h.maxValue),
-    autoResize: false,
-    useWebAssembly: false,
-  });
+  const compact = build(bits, Math.max(2, h.maxValue));
   if (total > 0) compact.add(h);
   // add() records each bucket at its lowest value when the ranges differ: keep the exact extremes.
-  if (compact instanceof JsHistogram && h instanceof JsHistogram) {
-    compact.maxValue = h.maxValue;
-    compact.minNonZeroValue = h.minNonZeroValue;
-  }
+  compact.maxValue = h.maxValue;
+  compact.minNonZeroValue = h.minNonZeroValue;
   return compact;
 }
 
