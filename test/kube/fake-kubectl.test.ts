@@ -7,7 +7,7 @@ import { startFakeKube, type FakeKube } from './fake/index.js';
 
 let kube: FakeKube;
 beforeAll(async () => {
-  kube = await startFakeKube({ namespaces: ['default', 'staging'], contextNamespace: 'staging' });
+  kube = await startFakeKube({ namespaces: ['default', 'staging'], contextNamespace: 'staging', metricsApi: true });
 });
 afterAll(async () => {
   await kube?.close();
@@ -127,5 +127,16 @@ describe('kubectl against the fake API server', () => {
       await exited;
       clearTimeout(guard);
     }
+  });
+
+  it('serves the metrics API that kubectl top reads', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'busy', labels: { app: 'busy' } }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+    expect((await kube.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) })).code).toBe(0);
+    await waitUntil(() => (kube.get('pods', 'staging', 'busy')?.status as { phase?: string } | undefined)?.phase === 'Running', 3000);
+    kube.cluster.setUsage('staging', 'busy', { cpuMillicores: 250, memoryBytes: 64 * 1024 * 1024 });
+    const top = await kube.kubectl(['top', 'pod', 'busy']);
+    expect(top.stderr).toBe('');
+    expect(top.stdout.trim().split('\n')[1]).toMatch(/^busy\s+250m\s+64Mi$/);
+    await kube.kubectl(['delete', 'pod', 'busy']);
   });
 });

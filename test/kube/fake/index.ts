@@ -46,6 +46,8 @@ export interface FakeKubeOptions {
   context?: string;
   /** The namespace of the kubeconfig context. */
   contextNamespace?: string;
+  /** Serve metrics.k8s.io (PodMetrics from the backing processes or `cluster.setUsage`); default false (absent, 404). */
+  metricsApi?: boolean;
   /** HTTPS with a throwaway CA in the kubeconfig (default true); false: plain HTTP, insecure-skip-tls-verify. */
   tls?: boolean;
 }
@@ -141,6 +143,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const nsRes = store.resource('', 'namespaces');
   const crdRes = store.resource('apiextensions.k8s.io', 'customresourcedefinitions');
   for (const c of crds) store.create(crdRes, structuredClone(c.crd) as unknown as KubeObject);
+  if (options.metricsApi !== true) server.disabledGroups.add('metrics.k8s.io');
   if (options.chaosMesh === false) {
     server.disabledGroups.add('chaos-mesh.org');
     chaos.running = false;

@@ -34,6 +34,7 @@ export function apiVersionOf(r: { group: string; version: string }): string {
 const VERBS_ALL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 export function verbsOf(r: ResourceDef): string[] {
   if (r.plural === 'selfsubjectaccessreviews') return ['create'];
+  if (r.group === 'metrics.k8s.io') return ['get', 'list'];
   return VERBS_ALL;
 }
 
@@ -63,6 +64,9 @@ export const BUILTIN_RESOURCES: ResourceDef[] = [
   grouped('batch', 'v1', 'jobs', 'Job', true, [], ['status']),
   grouped('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, ['crd', 'crds'], ['status']),
   grouped('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
+  // metrics-server's API (served only when the fake is started with metricsApi: true).
+  grouped('metrics.k8s.io', 'v1beta1', 'pods', 'PodMetrics', true),
+  grouped('metrics.k8s.io', 'v1beta1', 'nodes', 'NodeMetrics', false),
 ].map((r) => (ALL.includes(r.plural) ? { ...r, categories: ['all'] } : r));
 
 /** ../shared/chaos-mesh-crds/ seen from the repository root. */

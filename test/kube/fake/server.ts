@@ -72,6 +72,8 @@ export interface Kubelet {
   backingPort(pod: KubeObject, containerPort: number): number | undefined;
   /** The pod's container output (`pods/log`). */
   podLog(pod: KubeObject): string;
+  /** CPU and memory of a pod (metrics API). */
+  podUsage(pod: KubeObject): { cpuMillicores: number; memoryBytes: number };
 }
 
 export interface ServerOptions {
@@ -381,6 +383,7 @@ export class FakeApiServer {
       return send(res, 201, { ...(body as object), apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, status: allowed ? { allowed: true, reason: 'RBAC: allowed' } : { allowed: false } });
     }
     if (info.subresource === 'portforward') throw errors.badRequest('Upgrade request required');
+    if (r.group === 'metrics.k8s.io') return this.metrics(res, info, r, query);
     if (info.subresource === 'log') {
       const pod = this.store.mustGet(r, ns, info.name!);
       let text = this.kubelet?.podLog(pod) ?? '';
@@ -466,6 +469,38 @@ export class FakeApiServer {
       default:
         throw errors.methodNotAllowed();
     }
+  }
+
+  /** metrics-server's PodMetrics/NodeMetrics, computed from the running pods (usage in nanocores and Ki). */
+  private metrics(res: ServerResponse, info: RequestInfo, r: ResourceDef, query: URLSearchParams): void {
+    if (info.verb !== 'get' && info.verb !== 'list') throw errors.methodNotAllowed();
+    const pods = this.store.resource('', 'pods');
+    const running = this.select(pods, info.namespace, query).filter((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running' && p.metadata.deletionTimestamp === undefined);
+    const ts = now();
+    const quantity = (u: { cpuMillicores: number; memoryBytes: number }): { cpu: string; memory: string } => ({
+      cpu: `${Math.round(u.cpuMillicores * 1e6)}n`,
+      memory: `${Math.round(u.memoryBytes / 1024)}Ki`,
+    });
+    if (r.plural === 'nodes') {
+      const total = running.map((p) => this.kubelet?.podUsage(p) ?? { cpuMillicores: 0, memoryBytes: 0 }).reduce((a, b) => ({ cpuMillicores: a.cpuMillicores + b.cpuMillicores, memoryBytes: a.memoryBytes + b.memoryBytes }), { cpuMillicores: 0, memoryBytes: 0 });
+      const node = { kind: 'NodeMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name: 'fake-node-1', creationTimestamp: ts }, timestamp: ts, window: '10s', usage: quantity(total) };
+      if (info.verb === 'get') {
+        if (info.name !== 'fake-node-1') throw errors.notFound(r, info.name!);
+        return send(res, 200, node);
+      }
+      return send(res, 200, { kind: 'NodeMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items: [node] });
+    }
+    const item = (p: KubeObject): unknown => {
+      const u = this.kubelet?.podUsage(p) ?? { cpuMillicores: 0, memoryBytes: 0 };
+      const containers = ((p.spec?.containers ?? []) as { name: string }[]).map((c, i) => ({ name: c.name, usage: quantity(i === 0 ? u : { cpuMillicores: 0, memoryBytes: 0 }) }));
+      return { kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name: p.metadata.name, namespace: p.metadata.namespace, creationTimestamp: ts, labels: p.metadata.labels ?? {} }, timestamp: ts, window: '10s', containers };
+    };
+    if (info.verb === 'get') {
+      const p = running.find((x) => x.metadata.name === info.name);
+      if (p === undefined) throw errors.notFound(r, info.name!);
+      return send(res, 200, item(p));
+    }
+    return send(res, 200, { kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items: running.map(item) });
   }
 
   private select(r: ResourceDef, ns: string | undefined, query: URLSearchParams): KubeObject[] {

@@ -3,6 +3,7 @@
 // ReplicaSet/Deployment, StatefulSet and Job controllers keep their pods the way kube-controller-manager
 // does (replacements for deleted pods, ownerReferences, status counters and conditions).
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { matchesLabelSelectorObject } from './selectors.js';
 import { now, randomSuffix, type DeleteOptions, type KubeObject, type Store, type StoreEvent } from './store.js';
 import type { ResourceDef } from './resources.js';
@@ -30,6 +31,10 @@ export interface PodBacking {
   exited?: Promise<number>;
   /** The container's output, served as the pod's `log` subresource. */
   log?(): string;
+  /** The process id, for the metrics API's CPU/memory (read from /proc) when `usage` is absent. */
+  pid?: number;
+  /** CPU and memory for the metrics API. */
+  usage?(): { cpuMillicores: number; memoryBytes: number };
 }
 
 export type BackingFactory = (pod: KubeObject) => Promise<PodBacking | undefined>;
@@ -156,6 +161,41 @@ export class Cluster {
     return this.runtimes.get(pod.metadata.uid!)?.backing?.log?.() ?? this.logs.get(pod.metadata.uid!) ?? '';
   }
 
+  /** Usage set by the test (`setUsage`), by pod uid. */
+  private readonly usageOverride = new Map<string, { cpuMillicores: number; memoryBytes: number }>();
+  private readonly cpuSamples = new Map<string, { ticks: number; at: number }>();
+
+  /** What the metrics API reports for a pod from now on. */
+  setUsage(namespace: string, name: string, usage: { cpuMillicores: number; memoryBytes: number }): void {
+    const pod = this.store.get(this.pods, namespace, name);
+    if (pod === undefined) throw new Error(`no pod ${namespace}/${name}`);
+    this.usageOverride.set(pod.metadata.uid!, usage);
+  }
+
+  /** A pod's CPU and memory as metrics-server would report them: the test's figure, the backing's, or /proc. */
+  podUsage(pod: KubeObject): { cpuMillicores: number; memoryBytes: number } {
+    const uid = pod.metadata.uid!;
+    const set = this.usageOverride.get(uid);
+    if (set !== undefined) return set;
+    const b = this.runtimes.get(uid)?.backing;
+    if (b?.usage !== undefined) return b.usage();
+    if (b?.pid === undefined) return { cpuMillicores: 0, memoryBytes: 0 };
+    try {
+      const stat = readFileSync(`/proc/${b.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      const rssPages = Number(readFileSync(`/proc/${b.pid}/statm`, 'utf8').split(' ')[1]);
+      const prev = this.cpuSamples.get(uid);
+      const at = Date.now();
+      this.cpuSamples.set(uid, { ticks, at });
+      // Clock ticks are 1/100 s on Linux.
+      const cpu = prev === undefined || at === prev.at ? 0 : ((ticks - prev.ticks) * 10 * 1000) / (at - prev.at);
+      return { cpuMillicores: Math.max(0, cpu), memoryBytes: rssPages * 4096 };
+    } catch {
+      return { cpuMillicores: 0, memoryBytes: 0 };
+    }
+  }
+
   /** Output of backings that stopped, kept while their pod exists (a finished Job's pod). */
   private readonly logs = new Map<string, string>();
 
@@ -188,6 +228,8 @@ export class Cluster {
         }
         this.readyOverride.delete(e.object.metadata.uid!);
         this.logs.delete(e.object.metadata.uid!);
+        this.usageOverride.delete(e.object.metadata.uid!);
+        this.cpuSamples.delete(e.object.metadata.uid!);
       }
     }
     if (['pods', 'deployments', 'replicasets', 'statefulsets', 'jobs', 'services'].includes(e.resource.plural)) this.queueReconcile();
