@@ -121,6 +121,19 @@ async function main(argv: string[]): Promise<number> {
       code = await capacityCommand(file, { out: o.out, ...(o.baseline ? { baseline: o.baseline } : {}), allowHosts: o.allowHost ?? [] }, consoleOutput());
     });
 
+  program
+    .command('cleanup')
+    .description('delete what a Kubernetes run left behind (a harness killed mid-run), found by its run label; verified')
+    .option('--run <id>', 'the run id (printed when the run starts; kube.context in result.json)')
+    .option('--all-runs', 'every run\'s objects in the namespace')
+    .option('-n, --namespace <ns>', 'the namespace (default: the context\'s)')
+    .option('--context <name>', 'kubeconfig context (default: the current context)')
+    .option('--timeout <seconds>', 'how long to wait for the deletions to be confirmed', positiveInt, 60)
+    .action(async (o: { run?: string; allRuns?: boolean; namespace?: string; context?: string; timeout: number }) => {
+      const [{ consoleOutput }, { cleanupCommand }] = await Promise.all([import('./output.js'), import('./cleanup-command.js')]);
+      code = await cleanupCommand({ ...o, timeoutMs: o.timeout * 1000 }, consoleOutput());
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

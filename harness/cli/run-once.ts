@@ -4,6 +4,7 @@ import { runGameDay, type ProgressTick } from '../run/gameday.js';
 import { HostLoadMeter } from '../run/host-load.js';
 import { runMeta } from '../run/meta.js';
 import type { Plan } from '../scenario/plan.js';
+import type { JournalEvent } from '../core/journal.js';
 import type { RunPrinter } from './printer.js';
 
 export interface OnceOptions {
@@ -27,7 +28,11 @@ export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter
     hostLoad.sample(t.elapsedMs);
     printer.tick(t);
   };
-  const outcome = await runGameDay(plan, { outDir: opts.outDir, signal: opts.signal, onTick });
+  // Where a cluster run acts, said before anything is applied there.
+  const onEvent = (e: JournalEvent): void => {
+    if (e.type === 'kube.context') printer.info(`kubernetes: context ${e.detail?.['context']}, namespace ${e.detail?.['namespace']} (${e.detail?.['server']}), run ${e.detail?.['run']}`);
+  };
+  const outcome = await runGameDay(plan, { outDir: opts.outDir, signal: opts.signal, onTick, onEvent });
   let result: ResultDocument | undefined;
   if (outcome.analysis) {
     const host = hostLoad.result();
@@ -37,7 +42,9 @@ export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter
     const { writeOutputs } = await import('../report/outputs.js');
     printer.result(result, await writeOutputs(opts.outDir, result));
   }
-  const code = outcome.status === 'interrupted' ? ExitCode.Interrupted : outcome.status === 'error' ? ExitCode.HarnessError : outcome.analysis?.verdict.passed ? ExitCode.Passed : ExitCode.SpecFailed;
+  // An error may say the scenario was at fault (exit 2: a cluster refused an object it described).
+  const errorCode = (outcome.error as { exitCode?: number } | undefined)?.exitCode === ExitCode.InvalidInput ? ExitCode.InvalidInput : ExitCode.HarnessError;
+  const code = outcome.status === 'interrupted' ? ExitCode.Interrupted : outcome.status === 'error' ? errorCode : outcome.analysis?.verdict.passed ? ExitCode.Passed : ExitCode.SpecFailed;
   if (outcome.status === 'error') printer.error(`gameday: the run failed: ${outcome.error?.message ?? 'unknown error'}`);
   return { code, ...(result ? { result } : {}) };
 }

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemClock } from '../core/clock.js';
 import { HarnessError } from '../core/errors.js';
-import { Journal } from '../core/journal.js';
+import { Journal, type JournalEvent } from '../core/journal.js';
 import { seededRandom } from '../core/random.js';
 import { createInjector } from '../faults/index.js';
 import { createLoadDriver, fillPools } from '../load/index.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
   onTick?: (tick: ProgressTick) => void;
   /** The run clock; injectable so tests can relate their own events to the run's timeline. */
   clock?: SystemClock;
+  /** Each journal event as it is recorded (the CLI prints the cluster context before anything is applied). */
+  onEvent?: (event: JournalEvent) => void;
 }
 
 export interface ProgressTick {
@@ -67,6 +69,7 @@ const MAX_IDS = 100_000;
 export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutcome> {
   const clock = opts.clock ?? new SystemClock();
   const journal = new Journal(clock);
+  if (opts.onEvent) journal.subscribe(opts.onEvent);
   await mkdir(join(opts.outDir, 'logs'), { recursive: true });
   const platform = createPlatform(plan.platform, { journal, logDir: join(opts.outDir, 'logs'), prometheus: wantsPrometheus(plan) }, clock);
   let schedule: FaultSchedule | undefined;
