@@ -127,7 +127,9 @@ function nextPath(source: DiscoverSource, origin: string, value: unknown): strin
 function renderHeaders(headers: Record<string, string>, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const compiler = new TemplateCompiler({
     random: Math.random,
-    faker: newFaker(),
+    get faker() {
+      return newFaker();
+    },
     pick: (name) => {
       throw new Error(`a discover header cannot pick from pool ${name}`);
     },

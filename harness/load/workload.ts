@@ -1,4 +1,5 @@
 import { seededRandom } from '../core/random.js';
+import type { Faker } from '@faker-js/faker';
 import { newFaker } from './faker.js';
 import { compilePointer, scalarText, select, type Pointer } from './json-pointer.js';
 import { Mix } from './mix.js';
@@ -51,10 +52,16 @@ export class Workload {
     // A separate stream: template and pool picks never shift the request sequence.
     this.random = seededRandom((seed ^ 0x9e3779b9) >>> 0);
     for (const p of plan.pools) this.pools.set(p.name, new ValuePool(p.name, p.capacity, poolValues.get(p.name) ?? p.values ?? []));
-    const faker = newFaker(seed);
+    // Faker (about 10 MB of memory) only for a workload that names it: loaded now, before the run's
+    // zero, so the first request does not wait for it; otherwise on first use, should one come.
+    let faker: Faker | undefined;
+    const fakerOnce = (): Faker => (faker ??= newFaker(seed));
+    if (plan.requests.some((r) => [r.path, r.body ?? '', ...Object.values(r.headers)].some((t) => t.includes('faker')))) fakerOnce();
     const compiler = new TemplateCompiler({
       random: this.random,
-      faker,
+      get faker() {
+        return fakerOnce();
+      },
       pick: (name, remove) => this.pickFrom(name, remove),
       env: (name) => env[name] ?? '',
     });
