@@ -122,6 +122,8 @@ export interface Platform {
   deploy(signal: AbortSignal): Promise<Deployment>;
   readonly replicaControl?: ReplicaControl;
   readonly networkControl?: NetworkControl;
+  /** Backup, loss and restore of the database the platform owns (the disaster-recovery drill); absent when it owns none. */
+  readonly databaseRecovery?: DatabaseRecovery;
   /**
    * The platform's own injector for a fault, when it injects that kind its own way (Kubernetes:
    * Chaos Mesh objects); undefined lets the fault registry's injector act through the controls above.
@@ -129,6 +131,28 @@ export interface Platform {
   injectorFor?(plan: FaultPlan): FaultInjector | undefined;
   /** Stops everything the platform started. Idempotent; safe to call at any point, even mid-deploy. */
   teardown(): Promise<void>;
+}
+
+/** What a backup holds and where it is kept (outside what the disaster destroys). */
+export interface DatabaseBackup {
+  location: string;
+  bytes: number;
+  tables: number;
+  rows: number;
+  checkpointMs: number;
+  ms: number;
+}
+
+/**
+ * The disaster-recovery drill's three acts on the platform's database: a consistent backup (the
+ * seed's pre-backup hook: CHECKPOINT, then a dump), the disaster (the database lost: server and
+ * data), and the restore from the last backup to a server at the same address. Each resolves
+ * with what it did, for the journal.
+ */
+export interface DatabaseRecovery {
+  backup(): Promise<DatabaseBackup>;
+  destroy(): Promise<Record<string, string | number | boolean | null>>;
+  restore(backup: DatabaseBackup, signal?: AbortSignal): Promise<Record<string, string | number | boolean | null>>;
 }
 
 export interface PlatformContext {

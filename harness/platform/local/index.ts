@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { LocalPlatformPlan } from '../../scenario/plan.js';
 import { probeReplica } from '../../observe/replica-probe.js';
-import type { Deployment, KillResult, NetworkControl, Platform, PlatformContext, ReplicaControl, ReplicaHttp, ReplicaResourceProbe } from '../types.js';
+import { dumpDatabase, restoreDump } from './postgres-backup.js';
+import type { DatabaseRecovery, Deployment, KillResult, NetworkControl, Platform, PlatformContext, ReplicaControl, ReplicaHttp, ReplicaResourceProbe } from '../types.js';
 import { appTemplate } from './app.js';
 import { LatencyProxy } from './latency-proxy.js';
 import { findPrometheus, startPrometheus, type PrometheusServer } from './prometheus.js';
@@ -47,6 +48,8 @@ export class LocalPlatform implements Platform {
   private prometheus?: PrometheusServer;
   private prometheusStarting?: Promise<{ url: string } | { skipped: string } | undefined>;
   private tornDown = false;
+  /** Set once an embedded database is up (an existing server named by URL is never destroyed). */
+  databaseRecovery?: DatabaseRecovery;
 
   constructor(
     private readonly plan: LocalPlatformPlan,
@@ -106,6 +109,7 @@ export class LocalPlatform implements Platform {
     signal.throwIfAborted();
     if (!app || app.database) {
       this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres(undefined, { reaping: reaper, signal }) : existingDatabase(this.plan.database.url);
+      this.databaseRecovery = databaseRecovery(this.database);
       journal.record({ source: 'platform', type: 'database.ready', detail: { embedded: this.plan.database.kind === 'embedded', ms: Math.round(this.clock.now() - t0) } });
       signal.throwIfAborted();
     }
@@ -216,6 +220,27 @@ export class LocalPlatform implements Platform {
     if (this.logDir && !this.ctx.logDir) await rm(this.logDir, { recursive: true, force: true });
     await this.reaper?.release();
   }
+}
+
+/** Backups go to `<cluster dir>/backups` (beside the data directory the disaster deletes; removed with the cluster). */
+function databaseRecovery(db: Database): DatabaseRecovery | undefined {
+  const { lifecycle, dir } = db;
+  if (!lifecycle || !dir) return undefined;
+  let n = 0;
+  return {
+    backup: async () => {
+      const backups = join(dir, 'backups');
+      await mkdir(backups, { recursive: true, mode: 0o700 });
+      const s = await dumpDatabase(db.url, join(backups, `backup-${++n}.sql`));
+      return { location: s.file, bytes: s.bytes, tables: s.tables, rows: s.rows, checkpointMs: s.checkpointMs, ms: s.ms };
+    },
+    destroy: async () => lifecycle.destroy(),
+    restore: async (backup, signal) => {
+      const started = await lifecycle.recreate(signal);
+      const restored = await restoreDump(db.url, backup.location);
+      return { pid: started.pid, startMs: started.ms, tables: restored.tables, rows: restored.rows, loadMs: restored.ms };
+    },
+  };
 }
 
 /** One request to a replica's own loopback port (bypassing the Service). */

@@ -14,7 +14,17 @@ export interface Database {
   pid?: number;
   /** The temp directory holding the cluster, when gameday created one. */
   dir?: string;
+  /** A server gameday started may be lost and rebuilt (the disaster-recovery drill); an existing one never. */
+  lifecycle?: DatabaseLifecycle;
   stop(): Promise<void>;
+}
+
+/** The disaster and the fresh start of a server gameday owns (same address, same credentials). */
+export interface DatabaseLifecycle {
+  /** The server killed (SIGKILL to its group) and its data directory deleted. */
+  destroy(): Promise<{ pid: number | null; dataDir: string }>;
+  /** A new, empty cluster in the same place, its server on the same port; resolves once it accepts connections. */
+  recreate(signal?: AbortSignal): Promise<{ pid: number | null; ms: number }>;
 }
 
 const USER = 'postgres';
@@ -48,11 +58,12 @@ export async function startEmbeddedPostgres(maxConnections = 200, opts: { reapin
     reaping?.forget({ path: dir });
   };
   const log: string[] = [];
-  try {
-    // mkdir, not mkdtemp: the name had to be known (and registered) first; it fails if taken.
-    await mkdir(dir, { mode: 0o700 });
-    const [bin, ids] = await Promise.all([binaries(), postgresUser()]);
-    await chmod(dir, 0o711);
+  let ids: Ids = {};
+  let bin: { initdb: string; postgres: string } | undefined;
+  let port = 0;
+  /** initdb into an empty data directory (made here), then the server on `port`. */
+  const initAndStart = async (abort: AbortSignal | undefined): Promise<void> => {
+    if (!bin) throw new Error('no PostgreSQL binaries');
     await mkdir(dataDir, { mode: 0o700 });
     const pwfile = join(dir, 'pwfile');
     await writeFile(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
@@ -61,13 +72,54 @@ export async function startEmbeddedPostgres(maxConnections = 200, opts: { reapin
       await chown(pwfile, ids.uid, ids.gid);
     }
     const initdbArgs = [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--lc-messages=C', '--no-sync'];
-    signal?.throwIfAborted();
-    await runGroup(bin.initdb, initdbArgs, ids, INITDB_TIMEOUT_MS, log, reaping, signal);
+    abort?.throwIfAborted();
+    await runGroup(bin.initdb, initdbArgs, ids, INITDB_TIMEOUT_MS, log, reaping, abort);
     await rm(pwfile, { force: true });
-    const port = await freePort();
+    port ||= await freePort();
     server = spawnGroup(bin.postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `max_connections=${maxConnections}`, '-c', 'fsync=off', '-c', 'unix_socket_directories='], ids, reaping, 'SIGINT');
-    await waitReady(server, log, signal);
-    return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, dir, ...(server.pid ? { pid: server.pid } : {}), stop };
+    await waitReady(server, log, abort);
+  };
+  const lifecycle: DatabaseLifecycle = {
+    destroy: async () => {
+      const pid = server?.pid ?? null;
+      await killServer(server);
+      if (pid) reaping?.forget({ pid });
+      server = undefined;
+      await rm(dataDir, { recursive: true, force: true });
+      return { pid, dataDir };
+    },
+    recreate: async (abort) => {
+      const t0 = performance.now();
+      log.length = 0;
+      try {
+        await initAndStart(abort);
+      } catch (err) {
+        // Left as it was lost: no server, no data (stop() still removes the directory).
+        await stopServer(server);
+        if (server?.pid) reaping?.forget({ pid: server.pid });
+        server = undefined;
+        await rm(dataDir, { recursive: true, force: true });
+        throw new HarnessError(`embedded PostgreSQL failed to start again: ${(err as Error | undefined)?.message ?? 'exited early'}\n${log.join('').slice(-2000)}`, { cause: err });
+      }
+      return { pid: server?.pid ?? null, ms: Math.round(performance.now() - t0) };
+    },
+  };
+  try {
+    // mkdir, not mkdtemp: the name had to be known (and registered) first; it fails if taken.
+    await mkdir(dir, { mode: 0o700 });
+    [bin, ids] = await Promise.all([binaries(), postgresUser()]);
+    await chmod(dir, 0o711);
+    await initAndStart(signal);
+    // pid is read live: the drill's restore starts a new server.
+    return {
+      url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+      dir,
+      get pid(): number | undefined {
+        return server?.pid;
+      },
+      lifecycle,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw new HarnessError(`embedded PostgreSQL failed to start: ${(err as Error | undefined)?.message ?? 'exited early'}\n${log.join('').slice(-2000)}`, { cause: err });
@@ -176,6 +228,14 @@ function waitReady(server: ChildProcess, log: string[], signal: AbortSignal | un
     server.once('error', (err) => finish(err));
     server.once('exit', (code, sig) => finish(new Error(`postgres exited (code ${code}, signal ${sig})`)));
   });
+}
+
+/** The whole process group killed at once (a lost machine), waited for. */
+async function killServer(server: ChildProcess | undefined): Promise<void> {
+  if (!server?.pid || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  killGroup(server.pid, 'SIGKILL');
+  await exited;
 }
 
 /** Fast shutdown (SIGINT), then SIGKILL of the whole process group after a grace period. */
