@@ -121,7 +121,7 @@ export class FaultSchedule {
     return item.recovery;
   }
 
-  private fail(item: Scheduled, type: string, err: unknown): void {
+  private fail(item: Scheduled, type: 'fault.apply-failed' | 'fault.recover-failed', err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err));
     this.failure ??= error;
     this.journal.record({ source: 'fault', type, fault: item.injector.plan.name, detail: { error: error.message } });
