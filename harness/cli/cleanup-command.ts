@@ -1,10 +1,6 @@
 import { SystemClock } from '../core/clock.js';
 import { ExitCode } from '../core/exit-codes.js';
 import { isRunId, RUN_LABEL, runSelector } from '../kube/labels.js';
-import { deleteLabelled } from '../platform/kubernetes/cleanup.js';
-import { KubeClient } from '../platform/kubernetes/client.js';
-import { connect } from '../platform/kubernetes/config.js';
-import { KubeApiError } from '../platform/kubernetes/errors.js';
 import type { Output } from './output.js';
 
 export interface CleanupOptions {
@@ -37,6 +33,13 @@ export async function cleanupCommand(o: CleanupOptions, out: Output): Promise<nu
     return ExitCode.InvalidInput;
   }
   const selector = o.run !== undefined ? runSelector(o.run) : RUN_LABEL;
+  // The client library loads only once the usage is known to be right.
+  const [{ deleteLabelled }, { KubeClient }, { connect }, { KubeApiError }] = await Promise.all([
+    import('../platform/kubernetes/cleanup.js'),
+    import('../platform/kubernetes/client.js'),
+    import('../platform/kubernetes/config.js'),
+    import('../platform/kubernetes/errors.js'),
+  ]);
   try {
     const conn = connect({ ...(o.context ? { context: o.context } : {}), ...(o.namespace ? { namespace: o.namespace } : {}), ...(o.env ? { env: o.env } : {}) });
     out.info(`gameday cleanup: context ${conn.context}, namespace ${conn.namespace}, objects labelled ${selector}`);

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupCommand } from '../../harness/cli/cleanup-command.js';
 import { runCli, startCli, type CliRun } from '../helpers/cli.js';
 import { startFakeKube, type FakeKube } from './fake/index.js';
 
@@ -105,14 +106,26 @@ describe('a Kubernetes run leaves nothing behind', () => {
     expect(labelled()).toEqual([]);
   }, 90_000);
 
-  it('usage: neither --run nor --all-runs, or a malformed id, is exit 2 and touches nothing', async () => {
+  it('usage: neither --run nor --all-runs, both, or a malformed id, is exit 2 and touches nothing', async () => {
     const writes = kube.writes().length;
-    const none = await runCli(['cleanup', '--namespace', NS], env());
-    expect(none.code).toBe(2);
-    expect(none.stderr).toContain('expected --run <id>');
-    const bad = await runCli(['cleanup', '--run', 'Not_An_Id', '--namespace', NS], env());
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--run: expected a run id (1-20 lowercase letters and digits), found "Not_An_Id"');
+    const said: string[] = [];
+    const out = { info: (l: string) => said.push(l), error: (l: string) => said.push(l) };
+    const base = { namespace: NS, timeoutMs: 5_000, env: env() };
+    expect(await cleanupCommand(base, out)).toBe(2);
+    expect(await cleanupCommand({ ...base, run: 'abc', allRuns: true }, out)).toBe(2);
+    expect(await cleanupCommand({ ...base, run: 'Not_An_Id' }, out)).toBe(2);
+    expect(said).toEqual([
+      "gameday cleanup: expected --run <id> (the run id printed at the start of the run, in result.json's kube.context event) or --all-runs",
+      'gameday cleanup: give --run <id> or --all-runs, not both',
+      'gameday cleanup: --run: expected a run id (1-20 lowercase letters and digits), found "Not_An_Id"',
+    ]);
     expect(kube.writes().length).toBe(writes);
-  }, 30_000);
+  });
+
+  it('a context that is not in the kubeconfig is named, exit 3', async () => {
+    const said: string[] = [];
+    const code = await cleanupCommand({ allRuns: true, context: 'nope', timeoutMs: 5_000, env: env() }, { info: (l) => said.push(l), error: (l) => said.push(l) });
+    expect(code).toBe(3);
+    expect(said).toEqual(['gameday cleanup: context "nope" is not in the kubeconfig (contexts: fake)']);
+  });
 });
