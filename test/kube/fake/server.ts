@@ -344,9 +344,13 @@ export class FakeApiServer {
       if (size > 3 * 1024 * 1024) throw errors.custom(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
       chunks.push(c as Buffer);
     }
+    const ct = String(req.headers['content-type'] ?? '');
+    // JSON and YAML only: a protobuf/CBOR body gets 415, on which client-go falls back to JSON.
+    if (ct !== '' && !/json|yaml/.test(ct)) {
+      throw errors.custom(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`, {});
+    }
     const text = Buffer.concat(chunks).toString('utf8');
     if (text.trim() === '') return undefined;
-    const ct = String(req.headers['content-type'] ?? '');
     try {
       return ct.includes('yaml') ? parseYaml(text) : JSON.parse(text);
     } catch (e) {
@@ -548,6 +552,16 @@ export class FakeApiServer {
     if (['deployments', 'statefulsets', 'replicasets'].includes(r.plural)) {
       spec.replicas ??= 1;
       obj.status = {};
+    }
+    if (r.plural === 'deployments') {
+      spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+      spec.revisionHistoryLimit ??= 10;
+      spec.progressDeadlineSeconds ??= 600;
+    }
+    if (r.plural === 'statefulsets') {
+      spec.podManagementPolicy ??= 'OrderedReady';
+      spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+      spec.revisionHistoryLimit ??= 10;
     }
     if (r.plural === 'jobs') {
       spec.backoffLimit ??= 6;

@@ -168,9 +168,9 @@ export class Store {
   list(r: ResourceDef, ns?: string): KubeObject[] {
     const out: KubeObject[] = [];
     for (const o of this.bucket(r).values()) if (!r.namespaced || ns === undefined || o.metadata.namespace === ns) out.push(clone(o));
-    return out.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion) || 0).sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`),
-    );
+    // The apiserver lists in key order: namespace, then name.
+    const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   }
 
   /** Every stored object of every resource (for assertions and namespace cleanup). */

@@ -75,6 +75,21 @@ function columns(r: ResourceDef): Column[] {
         { name: 'Available', type: 'integer', cell: (o) => (status(o).availableReplicas as number) ?? 0 },
         ageCol,
       ];
+    case 'replicasets':
+      return [
+        name,
+        { name: 'Desired', type: 'integer', cell: (o) => (spec(o).replicas as number) ?? 0 },
+        { name: 'Current', type: 'integer', cell: (o) => (status(o).replicas as number) ?? 0 },
+        { name: 'Ready', type: 'integer', cell: (o) => (status(o).readyReplicas as number) ?? 0 },
+        ageCol,
+      ];
+    case 'jobs':
+      return [
+        name,
+        { name: 'Status', type: 'string', cell: (o) => (((status(o).conditions ?? []) as { type: string; status: string }[]).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True')?.type ?? 'Running') },
+        { name: 'Completions', type: 'string', cell: (o) => `${(status(o).succeeded as number) ?? 0}/${(spec(o).completions as number) ?? 1}` },
+        ageCol,
+      ];
     case 'statefulsets':
       return [name, { name: 'Ready', type: 'string', cell: (o) => `${(status(o).readyReplicas as number) ?? 0}/${(spec(o).replicas as number) ?? 0}` }, ageCol];
     case 'namespaces':

@@ -653,6 +653,7 @@ export class Cluster {
       template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), 'pod-template-hash': hash } };
       const selector = structuredClone(spec.selector ?? {}) as { matchLabels?: Record<string, string> };
       selector.matchLabels = { ...(selector.matchLabels ?? {}), 'pod-template-hash': hash };
+      this.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${name} from 0 to ${spec.replicas ?? 1}`, 'deployment-controller');
       this.store.create(rsRes, {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
@@ -663,7 +664,9 @@ export class Cluster {
     }
     for (const r of owned) {
       const want = r.metadata.name === name ? (spec.replicas ?? 1) : 0;
-      if ((r.spec as { replicas?: number }).replicas !== want) {
+      const had = (r.spec as { replicas?: number }).replicas ?? 0;
+      if (had !== want) {
+        this.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${want > had ? 'up' : 'down'} replica set ${r.metadata.name} from ${had} to ${want}`, 'deployment-controller');
         (r.spec as { replicas?: number }).replicas = want;
         delete r.metadata.resourceVersion;
         this.store.update(rsRes, r);
