@@ -162,5 +162,41 @@ describe('the pod watch survives drops and 410 Gone', () => {
   });
 });
 
-// A fault's context as the schedule passes it (only the journal and clock are read by the platform's injectors).
-export type { FaultContext };
+describe('an existing workload', () => {
+  it('deploys nothing, finds the pods through the named Deployment, injects a NetworkChaos on them and deletes it, verified', async () => {
+    const labels = { app: 'shop-api', tier: 'web' };
+    kube.create('deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'shop-api', namespace: NAMESPACE },
+      spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'shop:1', ports: [{ containerPort: 8080, name: 'http' }] }] } } },
+    });
+    kube.create('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop-api', namespace: NAMESPACE }, spec: { selector: labels, ports: [{ port: 80, targetPort: 'http' }] } });
+    const journal = new Journal(clock);
+    const plan = deployPlan({ workload: { kind: 'existing', deployment: 'shop-api', databaseSelector: { app: 'postgres' } }, access: { kind: 'port-forward', service: 'shop-api', port: 80 } });
+    const platform = new KubernetesPlatform(plan, { journal }, clock, { env, runId: 'existing1' });
+    const writes = kube.writes().length;
+    try {
+      const deployment = await platform.deploy(new AbortController().signal);
+      expect(kube.writes().length).toBe(writes);
+      expect(deployment.replicas().map((r) => r.ready)).toEqual([true, true]);
+      const fault = { kind: 'network-delay', name: 'slow-db', atMs: 0, durationMs: 500, selector: 'database', direction: 'to', delay: { latencyMs: 100, jitterMs: 10, correlation: 0 } } as const;
+      const injector = platform.injectorFor(fault);
+      expect(injector).toBeDefined();
+      const ctx = { platform, deployment, journal, clock, random: Math.random } as unknown as FaultContext;
+      const records = await injector!.apply(ctx);
+      const chaos = kube.list('networkchaos', NAMESPACE);
+      expect(chaos.map((c) => c.metadata.name)).toEqual(['slow-db-existing1']);
+      expect((chaos[0]?.spec as { selector: { labelSelectors: Record<string, string> } }).selector.labelSelectors).toEqual(labels);
+      expect(records.length).toBe(2);
+      await injector!.recover(records, ctx);
+      expect(kube.list('networkchaos', NAMESPACE)).toEqual([]);
+      expect(journal.events().filter((e) => e.source === 'fault').map((e) => e.type)).toEqual(['chaos.created', 'chaos.injected', 'chaos.recovered', 'chaos.deleted']);
+    } finally {
+      await platform.teardown();
+    }
+    // Its own objects are the user's: still there (only the run's chaos object was deleted).
+    expect(kube.get('deployments', NAMESPACE, 'shop-api')).toBeDefined();
+    expect(kube.list('pods', NAMESPACE).filter((p) => p.metadata.labels?.['app'] === 'shop-api')).toHaveLength(2);
+  });
+});
