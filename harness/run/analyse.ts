@@ -5,7 +5,7 @@ import type { RunAnalysis } from '../report/result.js';
 import type { Plan } from '../scenario/plan.js';
 import { detectDisruptions, type TimelineData } from '../timeline/index.js';
 import { analyzeResourceRecovery, type Tolerance } from '../timeline/resource-recovery.js';
-import { evaluate, measureFaultRtos, type FaultResources } from '../verdict/index.js';
+import { evaluate, measureFaultRtos, type FaultResources, type RunFacts } from '../verdict/index.js';
 import type { LagSecond, LagSummary } from './lag-monitor.js';
 import { formatMs } from '../core/duration.js';
 
@@ -23,6 +23,8 @@ export interface Observations {
   durability?: DurabilityReport;
   /** promql checks' values (see RunFacts.promql). */
   promql?: ReadonlyMap<string, { actual: number | null; detail?: string }>;
+  /** Conformance findings (see RunFacts.conformance). */
+  conformance?: RunFacts['conformance'];
 }
 
 /** From what was recorded to what it means: disruptions, RTOs, resource recovery, the verdict. */
@@ -37,6 +39,7 @@ export function analyse(plan: Plan, timeline: TimelineData, events: JournalEvent
     ...(recovery ? { resources: recovery } : {}),
     ...(seen.durability ? { durability: seen.durability } : {}),
     ...(seen.promql ? { promql: seen.promql } : {}),
+    ...(seen.conformance ? { conformance: seen.conformance } : {}),
   });
   const disruptions = detectDisruptions(timeline, plan.slo);
   const lag = seen.lag;

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { conformanceFacts } from '../conformance/run.js';
 import { join } from 'node:path';
 import { SystemClock } from '../core/clock.js';
 import { HarnessError } from '../core/errors.js';
@@ -80,6 +81,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   let lag: LagMonitor | undefined;
   let server: ServerView | undefined;
   let promql: PromqlValues | undefined;
+  let conformance: Awaited<ReturnType<typeof conformanceFacts>>;
   let status: RunStatus = 'completed';
   let error: Error | undefined;
   try {
@@ -136,6 +138,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     else durability = await readBackDurability(plan.load.workload, deployment.serviceUrl, targetAccess(plan), summary, journal, opts.signal);
     server = await readServerSide(deployment, plan, clock, journal, endedAtMs, opts.signal);
     promql = await evaluatePromql(plan, server, clock, endedAtMs);
+    conformance = await conformanceFacts(plan, opts.signal);
     journal.record({ source: 'harness', type: 'run.finished', detail: { sent: summary.sent, completed: summary.completed } });
   } catch (err) {
     if (opts.signal.aborted) {
@@ -157,6 +160,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
         ...(durability ? { durability } : {}),
         ...(lag ? { lag } : {}),
         ...(promql ? { promql } : {}),
+        ...(conformance ? { conformance } : {}),
       }) : undefined;
   if (analysis && server) {
     analysis.server = serverBlock(server, analysis.timeline);

@@ -1,3 +1,4 @@
+import type { ConformanceMetric, ConformancePlan } from '../conformance/types.js';
 import type { TargetTls } from '../load/loopback.js';
 import type { LoadPlan } from '../load/types.js';
 import type { KubernetesPlatformPlan } from '../kube/plan.js';
@@ -160,7 +161,8 @@ export type MetricName =
   | 'resources.recoveryTime'
   | 'resources.leaked'
   | 'durability.lostWrites'
-  | 'promql';
+  | 'promql'
+  | ConformanceMetric;
 
 export interface CheckPlan {
   id: string;
@@ -246,4 +248,6 @@ export interface Plan {
   allowHosts?: string[];
   /** An existing Prometheus to read the servers' view from, instead of one the platform starts. */
   prometheus?: PrometheusPlan;
+  /** spec.conformance (or conformance.* checks): what the conformance metrics read and expect. */
+  conformance?: ConformancePlan;
 }

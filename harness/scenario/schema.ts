@@ -6,6 +6,7 @@ import { DEFAULT_RUN_LIMITS, DURATION_BOUNDS, MAX_RAMP_STAGES, MAX_RATE } from '
 import { PHASE_NAMES, RESOURCE_NAMES } from './plan.js';
 import { kubernetesPlatformSchema } from '../kube/schema.js';
 import { faultDocuments } from '../faults/kinds/index.js';
+import { CONFORMANCE_METRICS } from '../conformance/types.js';
 
 /**
  * The scenario file as written: Kubernetes-style (apiVersion, kind, metadata, spec), strict
@@ -179,6 +180,7 @@ function buildSchema(obj: ObjectFactory) {
     'resources.leaked',
     'durability.lostWrites',
     'promql',
+    ...CONFORMANCE_METRICS,
   ]);
 
   const percent = z.string().max(12).regex(/^\d+(\.\d+)?%$/, 'a percentage such as "20%"');
@@ -252,6 +254,27 @@ function buildSchema(obj: ObjectFactory) {
     tolerance: share.default('10%'),
   });
 
+  /** What the conformance.* checks read (manifests or the cluster) and expect (the seed's values by default). */
+  const labelMap = z.record(z.string().min(1).max(63), z.string().max(63)).refine((m) => Object.keys(m).length <= 20, { message: 'at most 20 labels' });
+  const goDuration = z.string().max(32).refine((s) => parseDurationMs(s) !== undefined, { message: 'a duration such as "720h"' });
+  const conformance = obj({
+    /** static: the manifests; live: the cluster (default: live on the kubernetes platform, else static). */
+    mode: z.enum(['static', 'live']).optional(),
+    /** Files or directories, relative to the scenario (default: fixtures/manifests, the Kubernetes platform's templates). */
+    manifests: z.array(z.string().min(1).max(4096)).min(1).max(100).optional(),
+    namespace: dnsLabel.optional(),
+    deployment: dnsLabel.default('task-api'),
+    labels: labelMap.optional(),
+    databaseLabels: labelMap.optional(),
+    backup: obj({
+      schedule: z.string().min(9).max(100).optional(),
+      ttl: goDuration.optional(),
+      excludedResources: z.array(z.string().min(1).max(253)).max(50).optional(),
+      veleroNamespace: dnsLabel.optional(),
+    }).optional(),
+    opencost: obj({ url: z.url().max(4096), window: z.string().regex(/^\d+[mhd]$/, 'an OpenCost window such as "1d", "24h" or "30m"').default('1d') }).optional(),
+  });
+
   return obj({
     apiVersion: z.literal(API_VERSION),
     kind: z.literal('Scenario'),
@@ -307,6 +330,7 @@ function buildSchema(obj: ObjectFactory) {
       sustain: duration(B.resourceSustain).default('3s'),
     }).optional(),
     checks: z.array(check).max(200).optional(),
+    conformance: conformance.optional(),
     /** gameday capacity: the knee search, its variants, mass termination and the forecast (harness/capacity). */
     capacity: capacity.optional(),
     }),

@@ -20,6 +20,14 @@ export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
   'durability.lostWrites': 'count',
   // A PromQL expression's value, judged as a plain number.
   promql: 'count',
+  // Conformance metrics count the problems found (target "== 0").
+  'conformance.costLabels': 'count',
+  'conformance.costVisibility': 'count',
+  'conformance.rightSizing': 'count',
+  'conformance.backupSchedule': 'count',
+  'conformance.backupRetention': 'count',
+  'conformance.backupHook': 'count',
+  'conformance.chaosSafety': 'count',
 };
 
 const TARGET = /^(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|m|%)?$/;

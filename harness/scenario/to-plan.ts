@@ -18,6 +18,7 @@ import { regressionPlan } from './regression.js';
 import { workloadRequestNames } from './request-names.js';
 import { RampCurve } from '../load/arrivals.js';
 import { prometheusPlan, type PrometheusOverride } from './prometheus-plan.js';
+import { conformancePlan } from '../conformance/from-scenario.js';
 import { kubernetesFaults, kubernetesFaultShape, kubernetesPlan, type KubernetesOverride } from '../kube/from-scenario.js';
 
 export interface PlanContext {
@@ -87,6 +88,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     if (ids.has(c.id)) problem(`spec.checks[${i}].id`, 'a check id used once', `"${c.id}" again`);
     ids.add(c.id);
   });
+  const conformance = conformancePlan(doc, ctx.file, platform, checks, allowHosts, problem);
   if (problems.length > 0) return { problems };
 
   const plan: Plan = {
@@ -110,6 +112,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     phases: layoutPhases(durationMs, warmupMs, faults, recovery.windowMs),
     ...(allowHosts.length > 0 ? { allowHosts } : {}),
     ...(prometheus ? { prometheus } : {}),
+    ...(conformance ? { conformance } : {}),
   };
   return { plan: deepFreeze(plan) };
 }

@@ -11,7 +11,8 @@ import type { CheckResult, RunFacts, Verdict } from './types.js';
  */
 export function evaluate(plan: Plan, facts: RunFacts): Verdict {
   const checks = plan.checks.map((check) => evaluateCheck(check, plan, facts));
-  const held = checks.every((c) => c.passed);
+  // A check not evaluated here (it needs a cluster component) neither holds nor breaks the verdict; reports say so.
+  const held = checks.every((c) => c.passed || c.notEvaluated !== undefined);
   const status = facts.aborted ? 'aborted' : held ? 'passed' : 'failed';
   return { status, passed: status === 'passed', checks };
 }
@@ -30,5 +31,7 @@ export function evaluateCheck(check: CheckPlan, plan: Plan, facts: RunFacts): Ch
     unit: m.unit,
     passed: m.actual !== null && compare(m.actual, check.comparator, check.threshold),
     ...(m.detail !== undefined ? { detail: m.detail } : {}),
+    ...(m.notEvaluated !== undefined ? { notEvaluated: m.notEvaluated } : {}),
+    ...(m.shown !== undefined ? { shown: m.shown } : {}),
   };
 }

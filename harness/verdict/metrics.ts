@@ -1,4 +1,5 @@
 import { formatMs } from '../core/duration.js';
+import { isConformanceMetric } from '../conformance/types.js';
 import type { CheckPlan, MetricName, MetricUnit, Plan } from '../scenario/plan.js';
 import { METRIC_UNITS } from '../scenario/target.js';
 import { selectPhases, selectRequest } from '../timeline/merge.js';
@@ -13,6 +14,9 @@ export interface Measurement {
   actual: number | null;
   unit: MetricUnit;
   detail?: string;
+  /** See CheckResult.notEvaluated / shown. */
+  notEvaluated?: string;
+  shown?: string;
 }
 
 export { METRIC_UNITS };
@@ -25,6 +29,10 @@ export function measure(check: CheckPlan, plan: Plan, facts: RunFacts): Measurem
   }
   if (check.metric === 'resources.recoveryTime' || check.metric === 'resources.leaked') return { unit, ...resourceMetric(check, plan, facts) };
   if (check.metric === 'durability.lostWrites') return { unit, ...durabilityMetric(facts) };
+  if (isConformanceMetric(check.metric)) {
+    const f = facts.conformance?.get(check.metric);
+    return f ? { unit, ...f } : { unit, actual: null, detail: 'not evaluated: the run read no manifests or cluster for conformance' };
+  }
   if (check.metric === 'promql') return { unit, ...(facts.promql?.get(check.id) ?? { actual: null, detail: 'no data: the query was not evaluated (no Prometheus)' }) };
   const during = (check.during.join('+') || 'the run') + (check.fault ? ` of ${check.fault}` : '');
   if (check.request === undefined) return { unit, ...requestMetric(check.metric, selectPhases(facts.timeline, check.during, check.fault), during) };

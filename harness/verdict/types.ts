@@ -28,6 +28,8 @@ export interface RunFacts {
   durability?: { checked: number; lostTotal: number; unread?: number };
   /** The value of each promql check (by id), evaluated on Prometheus after the run; null actual: no data. */
   promql?: ReadonlyMap<string, { actual: number | null; detail?: string }>;
+  /** The conformance metrics' findings (static manifests or the cluster), when the plan has spec.conformance. */
+  conformance?: ReadonlyMap<string, { actual: number | null; detail: string; shown: string; notEvaluated?: string }>;
 }
 
 /** How each sampled resource came back after one fault. */
@@ -51,6 +53,13 @@ export interface CheckResult {
   unit: MetricUnit;
   passed: boolean;
   detail?: string;
+  /**
+   * Why the check could not be evaluated where it ran (no OpenCost, no live VPA): neither passed
+   * nor failed; the verdict does not count it, every report shows it as NOT EVALUATED.
+   */
+  notEvaluated?: string;
+  /** What a summary row shows as the actual value, when a number would not say it ("4 labels", "720h"). */
+  shown?: string;
 }
 
 /**
