@@ -147,7 +147,8 @@ describe('the pod watch survives drops and 410 Gone', () => {
       await client.create(pod('w-3'));
       kube.faults.compact();
       const deadline = Date.now() + 5_000;
-      while (Date.now() < deadline && (tracker.statuses().map((s) => s.name).sort().join() !== 'w-2,w-3' || !tracker.isReady('w-3'))) await new Promise((r) => setTimeout(r, 50));
+      const settled = (): boolean => tracker.statuses().map((s) => s.name).sort().join() === 'w-2,w-3' && tracker.isReady('w-3') && kube.server.openWatches('pods') === 1;
+      while (Date.now() < deadline && !settled()) await new Promise((r) => setTimeout(r, 50));
       expect(tracker.statuses().map((s) => s.name).sort()).toEqual(['w-2', 'w-3']);
       const types = journal.events().map((e) => e.type);
       expect(types).toContain('watch.dropped');
