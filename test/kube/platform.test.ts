@@ -99,7 +99,7 @@ describe('Kubernetes platform: a pod-kill Game Day', () => {
   it('kills one pod through a PodChaos, measures platform RTO from the pod watch, keeps traffic on the port-forward', async () => {
     // Replacements take the delays set here: the watch must see them to within 100 ms.
     // (set once the run has started: the deploy's own pods start fast)
-    const timing = { scheduleMs: 300, createMs: 2500, readyMs: 400, terminateMs: 20 };
+    const timing = { scheduleMs: 300, createMs: 3500, readyMs: 400, terminateMs: 20 };
     let running = false;
     const unset = world.kube.setPodBehaviour(() => running, { timing });
     const saved = { KUBECONFIG: process.env['KUBECONFIG'], GAMEDAY_POSTGRES_PASSWORD: process.env['GAMEDAY_POSTGRES_PASSWORD'] };
@@ -124,6 +124,7 @@ describe('Kubernetes platform: a pod-kill Game Day', () => {
       const expected = timing.scheduleMs + timing.createMs + timing.readyMs;
       const rto = analysis.rtos[0]?.platform.rtoMs ?? null;
       expect(rto).not.toBeNull();
+      if (Math.abs((rto ?? 0) - expected) > 100) console.log(events.filter((e) => e.type.startsWith('replica.')).map((e) => `${Math.round(e.atMs)} ${e.type} ${e.target} ${JSON.stringify(e.detail)}`).join('\n'));
       expect(Math.abs((rto ?? 0) - expected)).toBeLessThanOrEqual(100);
       // Its phases, with their times, in the journal.
       const replacement = events.find((e) => e.type === 'replica.started' && e.detail?.['replaces'] === killed[0]?.target)?.target;
