@@ -4,7 +4,7 @@ import { eventsOf, isEvent, Journal, type JournalEvent } from '../../harness/cor
 import { createInjector, type FaultInjector } from '../../harness/faults/index.js';
 import { FAULT_KIND_MODULES, faultKindModules } from '../../harness/faults/kinds/index.js';
 import { PodKill } from '../../harness/faults/pod-kill.js';
-import type { Platform } from '../../harness/platform/types.js';
+import type { KillResult, Platform } from '../../harness/platform/types.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import type { FaultPlan } from '../../harness/scenario/plan.js';
 import { scenarioSchema } from '../../harness/scenario/schema.js';
@@ -76,6 +76,52 @@ describe('fault kind registry', () => {
     expect(createInjector(kill, platform)).toBe(own);
     expect(createInjector(delay, platform).plan).toBe(delay);
     expect(createInjector(kill)).toBeInstanceOf(PodKill);
+  });
+});
+
+describe('default injectors through platform capabilities', () => {
+  it('pod-kill kills the ready replicas through ReplicaControl and journals what the platform says about each kill', async () => {
+    const clock = new SystemClock();
+    const journal = new Journal(clock);
+    const calls: Array<[string, unknown]> = [];
+    const platform: Platform = {
+      kind: 'cluster',
+      deploy: () => Promise.reject(new Error('not used')),
+      teardown: async () => undefined,
+      replicaControl: {
+        kill: async (name, mode): Promise<KillResult> => {
+          calls.push([name, mode]);
+          return name === 'b' ? { killed: false, detail: { reason: 'already deleted' } } : { killed: true, detail: { uid: `uid-${name}` } };
+        },
+      },
+    };
+    const deployment = {
+      serviceUrl: 'http://127.0.0.1:1',
+      replicas: () => [
+        { name: 'a', ready: true, startedAtMs: 0 },
+        { name: 'b', ready: true, startedAtMs: 0 },
+        { name: 'c', ready: false, startedAtMs: 0, phase: 'ContainerCreating' as const },
+      ],
+    };
+    const all: FaultPlan = { ...kill, mode: 'all' };
+    const records = await createInjector(all, platform).apply({ platform, deployment, journal, clock, random: () => 0 });
+    expect(calls.map(([n, m]) => [n, m]).sort()).toEqual([['a', { how: 'kill' }], ['b', { how: 'kill' }]]);
+    expect(records.map((r) => [r.target, r.detail?.['killed']]).sort()).toEqual([['a', true], ['b', false]]);
+    const journalled = journal.events().map((e) => [e.type, e.target, e.fault, e.detail]);
+    expect(journalled).toContainEqual(['replica.killed', 'a', 'kill', { uid: 'uid-a' }]);
+    expect(journalled).toContainEqual(['replica.kill-missed', 'b', 'kill', { reason: 'already deleted' }]);
+  });
+
+  it('network-delay refuses a target the platform cannot delay, naming it', async () => {
+    const clock = new SystemClock();
+    const platform: Platform = {
+      kind: 'cluster',
+      deploy: () => Promise.reject(new Error('not used')),
+      teardown: async () => undefined,
+      networkControl: { supports: (t) => t.kind === 'labels', delay: async () => undefined, clearDelay: async () => undefined },
+    };
+    const ctx = { platform, deployment: { serviceUrl: 'http://127.0.0.1:1', replicas: () => [] }, journal: new Journal(clock), clock, random: () => 0 };
+    await expect(createInjector(delay, platform).apply(ctx)).rejects.toThrow('fault slow: platform "cluster" cannot delay traffic of database');
   });
 });
 
