@@ -117,13 +117,14 @@ export async function massTermination(ctx: MassTerminationContext): Promise<Mass
     ],
     during: async (clock) => {
       await clock.sleep(m.beforeMs, ctx.signal);
+      if (ctx.signal.aborted) return; // sleeps end early on an interrupt: nothing is killed then
       before = readyNow();
       killAtSession = ctx.clock.now();
       killAt = clock.now();
       const records = await injector.apply(faultCtx);
       killed = new Set(records.filter((r) => r.detail?.['killed'] === true).map((r) => r.target));
       const until = killAt + m.observeMs;
-      while (clock.now() < until) {
+      while (clock.now() < until && !ctx.signal.aborted) {
         if (replacedReady() >= killed.size && readyNow() >= before) {
           recoveredAt = clock.now();
           break;

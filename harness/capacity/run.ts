@@ -71,7 +71,8 @@ export async function runCapacity(plan: Plan, cap: CapacityPlan, opts: CapacityO
       const knee = searches[0]?.knee.rate;
       if (cap.massTermination && knee && !opts.signal.aborted) {
         opts.onPhase?.(`mass termination at ${Math.round(cap.massTermination.loadShare * 100)} % of ${knee}/s`);
-        mass = await massTermination({ plan, cap, platform: session.platform, deployment: session.deployment, journal: session.journal, clock, target: session.target, signal: opts.signal, kneeRate: knee, random: seededRandom(plan.load.seed ^ 0x5bd1e995) });
+        const measured = await massTermination({ plan, cap, platform: session.platform, deployment: session.deployment, journal: session.journal, clock, target: session.target, signal: opts.signal, kneeRate: knee, random: seededRandom(plan.load.seed ^ 0x5bd1e995) });
+        if (!opts.signal.aborted) mass = measured; // cut short, its figures would mislead
       }
     });
     if (cap.variants.nMinusOne && local && !opts.signal.aborted) {
@@ -108,7 +109,7 @@ export async function runCapacity(plan: Plan, cap: CapacityPlan, opts: CapacityO
       const judged = judgeStep(m, cap.slo, reference);
       // The lowest rate that met the SLO: the service's unqueued answer time.
       if (reference === undefined && judged.verdict === 'ok' && m.meanMs !== null) reference = m.meanMs;
-      opts.onStep?.(name, judged);
+      if (!opts.signal.aborted) opts.onStep?.(name, judged);
       await clock.sleep(PAUSE_MS, opts.signal);
       return judged;
     };

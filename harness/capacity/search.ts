@@ -44,7 +44,8 @@ export async function searchKnee(measure: (rate: number) => Promise<JudgedStep>,
   const fits = (): boolean => now() + cfg.stepCostMs <= deadline && !signal?.aborted;
   const step = async (rate: number): Promise<JudgedStep> => {
     const s = await measure(rate);
-    steps.push(s);
+    // A step cut short by an interrupt says nothing: not kept, and the search ends below.
+    if (!signal?.aborted) steps.push(s);
     return s;
   };
   let good: number | null = null;
@@ -62,6 +63,7 @@ export async function searchKnee(measure: (rate: number) => Promise<JudgedStep>,
     let s = await step(rate);
     // Confirmed by one more step at the same rate: one stalled second on a shared machine is not a knee.
     if (s.verdict !== 'ok' && fits()) s = await step(rate);
+    if (signal?.aborted) break;
     if (s.verdict === 'ok') {
       good = rate;
       continue;
@@ -75,7 +77,10 @@ export async function searchKnee(measure: (rate: number) => Promise<JudgedStep>,
       if (!fits()) break;
       const mid = round((good + bad) / 2);
       if (mid <= good || mid >= bad) break;
-      const s = await step(mid);
+      let s = await step(mid);
+      // A generator stall ends the search with a lower bound: worth one more look.
+      if (s.verdict === 'generator-limited' && fits()) s = await step(mid);
+      if (signal?.aborted) break;
       if (s.verdict === 'ok') good = mid;
       else if (s.verdict === 'fail') bad = mid;
       else {

@@ -1,16 +1,16 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { CapacityDocument } from '../../harness/capacity/document.js';
 import { capacityPlanFrom } from '../../harness/capacity/plan.js';
 import { runCapacity } from '../../harness/capacity/run.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import { scenarioSchema } from '../../harness/scenario/schema.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli, startCli } from '../helpers/cli.js';
 import { describeProcess, descendants, waitFor } from '../helpers/leftovers.js';
 
 /**
@@ -64,17 +64,61 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** One capacity-server of 10 × 50 ms (200/s) for the spec.target cases, SLOW_FILE in its own directory. */
+const target = { url: '', slowFile: '', server: undefined as ChildProcessWithoutNullStreams | undefined };
+beforeAll(async () => {
+  const dir = outDir();
+  target.slowFile = join(dir, 'slow-ms');
+  const server = spawn(process.execPath, [join(ROOT, 'fixtures/capacity-server/main.mjs')], { env: { ...process.env, PORT: '0', CONCURRENCY: '10', SERVICE_MS: '50', SLOW_FILE: target.slowFile } });
+  target.server = server;
+  target.url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /127\.0\.0\.1:(\d+)/.exec(out);
+      if (m?.[1]) resolve(`http://127.0.0.1:${m[1]}`);
+    });
+    server.once('exit', () => reject(new Error(`capacity-server exited: ${out}`)));
+  });
+});
+afterAll(async () => {
+  const server = target.server;
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+  }
+});
+
+/** The shared server as spec.target, 4 requests in flight at most, and a fault adding `slowMs` to every request. */
+function targetScenario(capacity: string, slowMs: number): string {
+  return `
+apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: capacity-target }
+spec:
+  duration: 20s
+  warmup: 1s
+  target: { url: "${target.url}" }
+  workload: { requests: [{ name: work, path: /work, expect: { status: [200] } }] }
+  load: { model: open, rate: 50, connections: 8, timeout: 2s, maxInFlight: 4 }
+  faults:
+    - { name: slow, kind: exec, at: 2s, duration: 2s, inject: { command: "echo ${slowMs} > '${target.slowFile}'", shell: true }, recover: { command: [rm, -f, "${target.slowFile}"] } }
+  recovery: { window: 5s, sustain: 2s }
+  capacity: ${capacity}
+`;
+}
+
 describe('gameday capacity on replicas of known capacity', () => {
   it('finds the knee within 10 % with 2 replicas and with one fewer, and measures recovery after killing them all', async () => {
-    // A grid at 90 and 110 % of the truth, one bisection (100 %): the knee is 90 or 100 % of it.
-    // N-1 searches the grid scaled by 1/2: 90, 110, 100 of one replica's 100/s.
+    // A grid at 90 and 110 % of the truth: 90 % must hold and 110 % fail (the bisection is tested
+    // in capacity-logic). N-1 searches the grid scaled by 1/2: 90 and 110 of one replica's 100/s.
     const doc = await capacityOf(scenario(`
     startRate: 180
     stepRate: 40
     maxRate: 400
     stepDuration: 1500ms
     settle: 500ms
-    refine: 1
+    refine: 0
     maxDuration: 2m
     slo: { latencyP95: 150ms, failureRatio: "0.5%", achieved: "97%" }
     peak: 150/s
@@ -120,71 +164,63 @@ describe('gameday capacity on replicas of known capacity', () => {
     expect(doc.forecast?.replicas).toBe(Math.ceil(150 / c - 1e-9) + 1);
     expect(doc.machine.cpus).toBeGreaterThan(0);
     // Torn down: no replica, Service or reaper left (the reaper leaves just after the teardown).
-    await waitFor(() => descendants().length === 0, 5000);
-    expect(descendants().map(describeProcess)).toEqual([]);
+    const ours = (): number[] => descendants().filter((pid) => pid !== target.server?.pid);
+    await waitFor(() => ours().length === 0, 5000);
+    expect(ours().map(describeProcess)).toEqual([]);
   }, 90_000);
 
   it('reports "at least X, limited by the load generator" when its maxInFlight caps the rate; a fault variant holds its fault for the whole search', async () => {
-    // One server of 2 × 100/s (10 at a time), reached as spec.target: 4 in flight × 50 ms lets the
-    // generator keep at most ~80/s going, far below the service's 200/s. The fault (an exec writing
-    // SLOW_FILE) adds 450 ms to every request: 10 / 0.5 s = 20/s, and 4 in flight allow 8/s: the first step fails.
-    const dir = outDir();
-    const slow = join(dir, 'slow-ms');
-    const server = spawn(process.execPath, [join(ROOT, 'fixtures/capacity-server/main.mjs')], { env: { ...process.env, PORT: '0', CONCURRENCY: '10', SERVICE_MS: '50', SLOW_FILE: slow }, stdio: ['ignore', 'pipe', 'inherit'] });
-    try {
-      const port = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        server.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /127\.0\.0\.1:(\d+)/.exec(out);
-          if (m?.[1]) resolve(m[1]);
-        });
-        server.once('exit', () => reject(new Error(`capacity-server exited: ${out}`)));
-      });
-      const text = `
-apiVersion: gameday.dev/v1alpha1
-kind: Scenario
-metadata: { name: capacity-generator }
-spec:
-  duration: 20s
-  warmup: 1s
-  target: { url: "http://127.0.0.1:${port}" }
-  workload: { requests: [{ name: work, path: /work, expect: { status: [200] } }] }
-  load: { model: open, rate: 50, connections: 8, timeout: 2s, maxInFlight: 4 }
-  faults:
-    - { name: slow, kind: exec, at: 2s, duration: 2s, inject: { command: "echo 450 > '${slow}'", shell: true }, recover: { command: [rm, -f, "${slow}"] } }
-  recovery: { window: 5s, sustain: 2s }
-  capacity:
+    // The shared server (2 × 100/s) as spec.target: 4 in flight × 50 ms let the generator keep at most
+    // ~80/s going, far below the service's 200/s. The fault (an exec writing SLOW_FILE) adds 450 ms to
+    // every request: 10 / 0.5 s = 20/s, and 4 in flight allow 8/s: its first step fails.
+    const doc = await capacityOf(targetScenario(`
     startRate: 30
     stepRate: 60
     maxRate: 90
     stepDuration: 1500ms
     settle: 500ms
     variants: { nMinusOne: false, faults: [slow] }
-    slo: { latencyP95: 150ms, failureRatio: "0.5%", achieved: "97%" }
-`;
-      const doc = await capacityOf(text, dir);
-      const n = doc.searches[0];
-      expect(n?.name).toBe('N');
-      expect(n?.knee.status).toBe('generator-limited');
-      // 30/s keeps ~1.5 in flight; 90/s would need 4.5.
-      expect(n?.knee.rate).toBe(30);
-      expect(n?.knee.upper).toBeNull();
-      expect(n?.knee.text).toMatch(/^at least 30\/s, limited by the load generator at 90\/s \(\d+ arrivals dropped at the generator's maxInFlight \(4\)/);
-      expect(n?.steps.every((st) => (st.p50Ms ?? Infinity) < 200)).toBe(true);
-      // Under the fault every step answers in ≥ 450 ms, and the service fails at the first step.
-      const f = doc.searches[1];
-      expect(f?.name).toBe('fault:slow');
-      expect(f?.knee.status).toBe('below-start');
-      expect(f?.steps.length).toBeGreaterThan(0);
-      expect(f?.steps.every((st) => (st.p50Ms ?? 0) >= 450)).toBe(true);
-      // Recovered after its search: the file is gone.
-      expect(existsSync(slow)).toBe(false);
-      expect(doc.forecast).toBeUndefined();
-    } finally {
-      server.kill('SIGTERM');
-      if (server.exitCode === null) await once(server, 'exit');
-    }
+    slo: { latencyP95: 150ms, failureRatio: "0.5%", achieved: "97%" }`, 450), outDir());
+    const n = doc.searches[0];
+    expect(n?.name).toBe('N');
+    expect(n?.knee.status).toBe('generator-limited');
+    // 30/s keeps ~1.5 in flight; 90/s would need 4.5.
+    expect(n?.knee.rate).toBe(30);
+    expect(n?.knee.upper).toBeNull();
+    expect(n?.knee.text).toMatch(/^at least 30\/s, limited by the load generator at 90\/s \(\d+ arrivals dropped at the generator's maxInFlight \(4\)/);
+    expect(n?.steps.every((st) => (st.p50Ms ?? Infinity) < 200)).toBe(true);
+    // Under the fault every step answers in ≥ 450 ms, and the service fails at the first step.
+    const f = doc.searches[1];
+    expect(f?.name).toBe('fault:slow');
+    expect(f?.knee.status).toBe('below-start');
+    expect(f?.steps.length).toBeGreaterThan(0);
+    expect(f?.steps.every((st) => (st.p50Ms ?? 0) >= 450)).toBe(true);
+    // Recovered after its search: the file is gone.
+    expect(existsSync(target.slowFile)).toBe(false);
+    expect(doc.forecast).toBeUndefined();
+  }, 40_000);
+
+  it('stops on SIGINT mid-search: the fault recovered, partial figures written, exit 130', async () => {
+    const dir = outDir();
+    const scenarioFile = join(dir, 'capacity.yaml');
+    // The N search is one step (maxRate = startRate); the interrupt comes while the fault's search runs.
+    writeFileSync(scenarioFile, targetScenario(`
+    startRate: 30
+    stepRate: 30
+    maxRate: 30
+    stepDuration: 1500ms
+    settle: 500ms
+    variants: { nMinusOne: false, faults: [slow] }`, 20));
+    const run = startCli(['capacity', scenarioFile, '--out', join(dir, 'out')]);
+    expect(await waitFor(() => existsSync(target.slowFile), 30_000)).toBe(true);
+    run.child.kill('SIGINT');
+    const { code } = await run.exit;
+    expect(code).toBe(130);
+    expect(existsSync(target.slowFile)).toBe(false);
+    const doc = JSON.parse(readFileSync(join(dir, 'out', 'capacity.json'), 'utf8')) as CapacityDocument;
+    expect(doc.status).toBe('interrupted');
+    expect(doc.searches[0]?.knee).toMatchObject({ status: 'above-max', rate: 30 });
+    expect(doc.searches[1]?.knee.status).toBe('interrupted');
   }, 40_000);
 
   it('refuses a scenario without spec.capacity with exit 2, naming the field, starting nothing', async () => {
