@@ -1,7 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeClient } from '../../harness/platform/kubernetes/client.js';
+import { connect } from '../../harness/platform/kubernetes/config.js';
 import { KubeApiError } from '../../harness/platform/kubernetes/errors.js';
 import { KubernetesPlatform } from '../../harness/platform/kubernetes/index.js';
 import { PodTracker } from '../../harness/platform/kubernetes/pods.js';
@@ -199,5 +203,32 @@ describe('an existing workload', () => {
     // Its own objects are the user's: still there (only the run's chaos object was deleted).
     expect(kube.get('deployments', NAMESPACE, 'shop-api')).toBeDefined();
     expect(kube.list('pods', NAMESPACE).filter((p) => p.metadata.labels?.['app'] === 'shop-api')).toHaveLength(2);
+  });
+});
+
+describe('configuration the way kubectl reads it', () => {
+  it('KUBECONFIG (several files, the first one\'s current context), --context, the in-cluster service account, and no configuration', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-kubeconfig-'));
+    try {
+      const file = (name: string, server: string, namespace?: string, current = true): string => {
+        const path = join(dir, name);
+        const ctx = { cluster: name, user: name, ...(namespace ? { namespace } : {}) };
+        writeFileSync(path, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name, cluster: { server } }], users: [{ name, user: { token: 't' } }], contexts: [{ name, context: ctx }], ...(current ? { 'current-context': name } : {}) }));
+        return path;
+      };
+      const a = file('staging', 'https://staging.example:6443', 'team-a');
+      const b = file('other', 'https://other.example:6443', undefined, false);
+      const merged = connect({ env: { KUBECONFIG: `${a}:${b}`, HOME: dir } });
+      expect([merged.context, merged.server, merged.namespace, merged.source]).toEqual(['staging', 'https://staging.example:6443', 'team-a', 'KUBECONFIG']);
+      const picked = connect({ env: { KUBECONFIG: `${a}:${b}`, HOME: dir }, context: 'other', namespace: 'gameday' });
+      expect([picked.context, picked.server, picked.namespace]).toEqual(['other', 'https://other.example:6443', 'gameday']);
+      expect(() => connect({ env: { KUBECONFIG: a, HOME: dir }, context: 'prod' })).toThrow('context "prod" is not in the kubeconfig (contexts: staging; pick one with --context)'.slice(0, 45));
+      const inCluster = connect({ env: { HOME: dir, KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' } });
+      expect([inCluster.source, inCluster.server]).toEqual(['in-cluster service account', 'https://10.0.0.1:443']);
+      expect(() => connect({ env: { HOME: dir } })).toThrow('no Kubernetes configuration: set KUBECONFIG, create ~/.kube/config, or run in a pod with a service account');
+      expect(() => connect({ env: { HOME: dir, KUBECONFIG: join(dir, 'missing') } })).toThrow(`KUBECONFIG names ${join(dir, 'missing')}, which does not exist`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -53,7 +53,12 @@ export function connect(options: KubeConnectOptions = {}): KubeConnection {
       kc.loadFromFile(home);
       source = '~/.kube/config';
     } else if (env['KUBERNETES_SERVICE_HOST'] && env['KUBERNETES_SERVICE_PORT']) {
+      const host = env['KUBERNETES_SERVICE_HOST'] as string;
+      const port = env['KUBERNETES_SERVICE_PORT'] as string;
       kc.loadFromCluster();
+      // loadFromCluster reads process.env; the address comes from the environment given here.
+      const scheme = ['80', '8080', '8001'].includes(port) ? 'http' : 'https';
+      kc.clusters = kc.clusters.map((c) => ({ ...c, server: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` }));
       source = 'in-cluster service account';
     } else {
       throw new HarnessError('no Kubernetes configuration: set KUBECONFIG, create ~/.kube/config, or run in a pod with a service account');
