@@ -1,8 +1,9 @@
+import { relative } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { backupHook, backupRetention, backupSchedule, chaosSafety, costLabels, rightSizing, type Inventory } from './checks.js';
+import { workloadNamespace, backupHook, backupRetention, backupSchedule, chaosSafety, costLabels, rightSizing, type Inventory } from './checks.js';
 import { readManifestObjects, type FoundObject } from './manifests.js';
 import { costVisibility } from './opencost.js';
-import type { ConformanceMetric, ConformancePlan, Finding } from './types.js';
+import { expectedText, type ConformanceMetric, type ConformancePlan, type Finding } from './types.js';
 
 export * from './types.js';
 export { readManifestObjects, type FoundObject } from './manifests.js';
@@ -20,7 +21,7 @@ export interface ConformanceOutcome {
 export function staticInventory(plan: ConformancePlan, base = process.cwd()): Inventory {
   const { objects, problems } = readManifestObjects(plan.manifests, base);
   if (problems.length > 0) throw new InputError(problems);
-  return { mode: 'static', objects, source: plan.manifests.map((p) => p).join(', ') };
+  return { mode: 'static', objects, source: plan.manifests.map((p) => (relative(base, p).startsWith('..') ? p : relative(base, p) || '.')).join(', ') };
 }
 
 /** Every conformance metric's finding, from the manifests (static) or the cluster (live). */
@@ -43,6 +44,7 @@ export async function evaluateConformance(plan: ConformancePlan, opts: { signal?
     ['conformance.backupHook', backupHook(inventory, judged)],
     ['conformance.chaosSafety', chaosSafety(inventory, judged, opts.generated)],
   ]);
-  const { workloadNamespace } = await import('./checks.js');
-  return { findings, source: inventory.source, namespace: workloadNamespace(inventory, judged) };
+  const ns = workloadNamespace(inventory, judged);
+  for (const [metric, f] of findings) f.expected = expectedText(metric, plan, ns);
+  return { findings, source: inventory.source, namespace: ns };
 }

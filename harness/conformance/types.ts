@@ -31,6 +31,8 @@ export interface Finding {
   shown: string;
   notEvaluated?: string;
   environment?: boolean;
+  /** What the criterion asks, in words (set by evaluateConformance). */
+  expected?: string;
 }
 
 export type Findings = ReadonlyMap<ConformanceMetric, Finding>;
@@ -73,4 +75,35 @@ export function defaultConformancePlan(over: Partial<ConformancePlan> = {}): Con
     guard: { allowNamespaces: [...DEFAULT_ALLOW_NAMESPACES], allowProduction: false, allowModeAll: false },
     ...over,
   };
+}
+
+/** The checks `gameday verify` prints and scenarios name: the seed's ids and criteria. */
+export const CONFORMANCE_CHECKS: readonly { id: string; name: string; metric: ConformanceMetric }[] = [
+  { id: 'SC-001', name: 'Cost labels present', metric: 'conformance.costLabels' },
+  { id: 'SC-002', name: 'OpenCost query by team', metric: 'conformance.costVisibility' },
+  { id: 'SC-003', name: 'VPA recommendations', metric: 'conformance.rightSizing' },
+  { id: 'SC-004', name: 'Velero schedule daily', metric: 'conformance.backupSchedule' },
+  { id: 'SC-005', name: '30-day retention', metric: 'conformance.backupRetention' },
+  { id: 'SC-006', name: 'Pre-backup hook success', metric: 'conformance.backupHook' },
+  { id: 'CHAOS-SAFETY', name: 'Chaos safety review', metric: 'conformance.chaosSafety' },
+];
+
+/** What each criterion asks, in words, for its row's Target. */
+export function expectedText(metric: ConformanceMetric, plan: ConformancePlan, namespace: string): string {
+  switch (metric) {
+    case 'conformance.costLabels':
+      return `${Object.keys(plan.labels).length} labels (${Object.keys(plan.labels).join(', ')}) on every pod`;
+    case 'conformance.costVisibility':
+      return `returns data for team ${plan.labels['team'] ?? '?'}`;
+    case 'conformance.rightSizing':
+      return `updateMode "Off", bounds; a recommendation within 24h`;
+    case 'conformance.backupSchedule':
+      return `"${plan.backup.schedule}" covering ${namespace}`;
+    case 'conformance.backupRetention':
+      return `ttl ${plan.backup.ttl}`;
+    case 'conformance.backupHook':
+      return 'pre hook CHECKPOINT + pg_dump, onError: Fail';
+    case 'conformance.chaosSafety':
+      return 'allowed namespace, not production, mode one, bounded';
+  }
 }

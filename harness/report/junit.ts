@@ -4,6 +4,7 @@ import { actualText, formatValue } from './format.js';
 import type { ResultDocument } from './result.js';
 import { xmlEscape as x } from './text-formats.js';
 import { bucketText } from '../observe/server-compare.js';
+import { hasVerificationSummary, verificationJunit, verificationRows } from './verification-summary.js';
 
 /** "expected < 30s, actual 35.20s", the line a CI test tab shows for a failed check. */
 export function checkFailureMessage(c: CheckResult): string {
@@ -13,6 +14,7 @@ export function checkFailureMessage(c: CheckResult): string {
 
 function testcase(r: ResultDocument, c: CheckResult): string {
   const open = `    <testcase classname="gameday.${x(r.scenario.name)}" name="${x(`${c.id}: ${c.name}`)}" time="0"`;
+  if (c.notEvaluated !== undefined) return `${open}>\n      <skipped message="${x(`not evaluated: ${c.notEvaluated}`)}"/>\n    </testcase>`;
   if (c.passed) return `${open}>\n      <system-out>${x(`${c.metric} = ${actualText(c)} (target ${c.target})`)}</system-out>\n    </testcase>`;
   const message = checkFailureMessage(c);
   return `${open}>\n      <failure message="${x(message)}" type="${x(c.metric)}">${x(message)}</failure>\n    </testcase>`;
@@ -56,18 +58,23 @@ function serverProperties(r: ResultDocument): string[] {
 
 /** JUnit XML: one testcase per check, so CI test tabs list the spec (and the regression gate, when there was a baseline). */
 export function renderJunit(r: ResultDocument, comparison?: Comparison): string {
-  const failures = r.checks.filter((c) => !c.passed).length;
+  const failures = r.checks.filter((c) => !c.passed && c.notEvaluated === undefined).length;
+  const skipped = r.checks.filter((c) => c.notEvaluated !== undefined).length;
+  const summary = hasVerificationSummary(r.checks) ? verificationRows(r.checks) : undefined;
   const errors = r.runStatus === 'completed' ? 0 : 1;
   const tests = r.checks.length + errors;
   const gate = comparison ? gateSuite(comparison) : [];
-  const all = { tests: tests + (comparison?.metrics.length ?? 0), failures: failures + (comparison?.metrics.filter((m) => m.status === 'regressed').length ?? 0) };
+  const all = {
+    tests: tests + (comparison?.metrics.length ?? 0) + (summary?.length ?? 0),
+    failures: failures + (comparison?.metrics.filter((m) => m.status === 'regressed').length ?? 0) + (summary?.filter((s) => s.status === 'FAIL').length ?? 0),
+  };
   const time = r.timeline.length;
   const timestamp = typeof r.meta['startedAt'] === 'string' ? ` timestamp="${x(r.meta['startedAt'])}"` : '';
   const counts = `tests="${tests}" failures="${failures}" errors="${errors}"`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="gameday" tests="${all.tests}" failures="${all.failures}" errors="${errors}" time="${time}">`,
-    `  <testsuite name="${x(r.scenario.name)}" ${counts} skipped="0" time="${time}"${timestamp}>`,
+    `  <testsuite name="${x(r.scenario.name)}" ${counts} skipped="${skipped}" time="${time}"${timestamp}>`,
     '    <properties>',
     `      <property name="verdict" value="${x(r.verdict)}"/>`,
     `      <property name="runStatus" value="${x(r.runStatus)}"/>`,
@@ -76,6 +83,7 @@ export function renderJunit(r: ResultDocument, comparison?: Comparison): string 
     ...r.checks.map((c) => testcase(r, c)),
     ...runCase(r),
     '  </testsuite>',
+    ...(summary ? verificationJunit(summary, r.scenario.name) : []),
     ...gate,
     '</testsuites>',
     '',

@@ -1,4 +1,5 @@
 import { renderComparisonMarkdown } from './compare-markdown.js';
+import { hasVerificationSummary, verificationMarkdown, verificationRows } from './verification-summary.js';
 import { actualText, formatMsOrNa } from './format.js';
 import type { Comparison } from './gate/types.js';
 import { markdownTable } from './text-formats.js';
@@ -83,12 +84,13 @@ function serverSide(r: ResultDocument): string[] {
 
 /** summary.md: the verdict, the checks, and the baseline comparison when there is one. */
 export function renderMarkdown(r: ResultDocument, comparison?: Comparison): string {
-  const rows = r.checks.map((c) => [c.id, c.name, c.target, actualText(c), c.passed ? '✅ PASS' : '❌ FAIL']);
+  const rows = r.checks.map((c) => [c.id, c.name, c.target, c.notEvaluated !== undefined ? `not evaluated: ${c.notEvaluated}` : actualText(c), c.notEvaluated !== undefined ? '⚪ NOT EVALUATED' : c.passed ? '✅ PASS' : '❌ FAIL']);
   return [
     headline(r),
     '',
     markdownTable(['Check', 'Name', 'Target', 'Actual', 'Status'], rows),
     '',
+    ...(hasVerificationSummary(r.checks) ? [verificationMarkdown(verificationRows(r.checks)), ''] : []),
     figures(r),
     ...replaced(r),
     ...perRequest(r),

@@ -33,5 +33,6 @@ export function evaluateCheck(check: CheckPlan, plan: Plan, facts: RunFacts): Ch
     ...(m.detail !== undefined ? { detail: m.detail } : {}),
     ...(m.notEvaluated !== undefined ? { notEvaluated: m.notEvaluated } : {}),
     ...(m.shown !== undefined ? { shown: m.shown } : {}),
+    ...(m.expected !== undefined ? { expected: m.expected } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { METRIC_UNITS } from '../scenario/target.js';
 import { selectPhases, selectRequest } from '../timeline/merge.js';
 import type { Selection } from '../timeline/merge.js';
 import type { OutcomeCounts } from '../timeline/types.js';
+import { drillMetric, isDrillMetric } from './dr-metrics.js';
 import { durabilityMetric, resourceMetric } from './resource-metrics.js';
 import { takesReplicasOut } from './rto.js';
 import type { FaultRto, RunFacts } from './types.js';
@@ -17,6 +18,7 @@ export interface Measurement {
   /** See CheckResult.notEvaluated / shown. */
   notEvaluated?: string;
   shown?: string;
+  expected?: string;
 }
 
 export { METRIC_UNITS };
@@ -28,6 +30,7 @@ export function measure(check: CheckPlan, plan: Plan, facts: RunFacts): Measurem
     return { unit, ...rtoOf({ faults }, facts.rtos, check.metric === 'rto.platform' ? 'platform' : 'client') };
   }
   if (check.metric === 'resources.recoveryTime' || check.metric === 'resources.leaked') return { unit, ...resourceMetric(check, plan, facts) };
+  if (isDrillMetric(check.metric)) return { unit, ...drillMetric(check, plan, facts) };
   if (check.metric === 'durability.lostWrites') return { unit, ...durabilityMetric(facts) };
   if (isConformanceMetric(check.metric)) {
     const f = facts.conformance?.get(check.metric);

@@ -1,4 +1,5 @@
 import type { JournalEvent } from '../core/journal.js';
+import type { LostWrite } from '../observe/durability.js';
 import type { Comparator, MetricName, MetricUnit } from '../scenario/plan.js';
 import type { ClientRto } from '../timeline/client-rto.js';
 import type { PlatformRto } from '../timeline/platform-rto.js';
@@ -25,11 +26,11 @@ export interface RunFacts {
   /** Resource recovery per fault (sampled runs only). */
   resources?: readonly FaultResources[];
   /** The durability check of acknowledged writes (runs whose platform owns the database). */
-  durability?: { checked: number; lostTotal: number; unread?: number };
+  durability?: { checked: number; lostTotal: number; unread?: number; lost?: readonly LostWrite[] };
   /** The value of each promql check (by id), evaluated on Prometheus after the run; null actual: no data. */
   promql?: ReadonlyMap<string, { actual: number | null; detail?: string }>;
   /** The conformance metrics' findings (static manifests or the cluster), when the plan has spec.conformance. */
-  conformance?: ReadonlyMap<string, { actual: number | null; detail: string; shown: string; notEvaluated?: string }>;
+  conformance?: ReadonlyMap<string, { actual: number | null; detail: string; shown: string; expected?: string; notEvaluated?: string }>;
 }
 
 /** How each sampled resource came back after one fault. */
@@ -60,6 +61,8 @@ export interface CheckResult {
   notEvaluated?: string;
   /** What a summary row shows as the actual value, when a number would not say it ("4 labels", "720h"). */
   shown?: string;
+  /** What the criterion asks, when the target is a count of problems ("0 2 * * *", "ttl 720h"). */
+  expected?: string;
 }
 
 /**
