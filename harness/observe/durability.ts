@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { AcknowledgedWrite } from '../load/types.js';
 import { OBSERVER_APPLICATION_NAME } from './pg-activity.js';
-import { decisiveWrites, lossReason, type TaskRow } from './write-expectations.js';
+import { decisiveWrites, lossReason, reusedIdWrites, type TaskRow } from './write-expectations.js';
 
 /** An acknowledged write the database (or the service, read back over HTTP) does not hold. */
 export interface LostWrite {
@@ -50,6 +50,12 @@ export async function verifyWrites(databaseUrl: string, writes: readonly Acknowl
   const decisive = decisiveWrites(writes);
   const ids = [...decisive.keys()].sort((a, b) => a - b);
   const report: DurabilityReport = { acknowledged: writes.length, checked: ids.length, lostTotal: 0, lostByOp: { create: 0, update: 0, delete: 0 }, lost: [] };
+  for (const { write, reusedAtMs } of reusedIdWrites(writes)) {
+    report.lostTotal += 1;
+    report.lostByOp[write.op] += 1;
+    const reason = `replaced: id ${write.id} was given to another task acknowledged at ${Math.round(reusedAtMs)}ms (the database lost this one)`;
+    if (report.lost.length < maxReported) report.lost.push({ op: write.op, id: write.id, atMs: write.atMs, reason });
+  }
   if (ids.length === 0) return report;
   const client = new pg.Client({
     connectionString: databaseUrl,

@@ -24,14 +24,52 @@ export interface TaskRow {
 const COLUMNS: readonly (keyof TaskRow)[] = ['id', 'title', 'description', 'status', 'priority', 'due_date', 'created_at', 'updated_at'];
 const TIMESTAMPS: ReadonlySet<string> = new Set(['due_date', 'created_at', 'updated_at']);
 
-/** The decisive acknowledged write of each task id. */
+/** The decisive acknowledged write of each task id (of its latest task, when the id was given out again: see reusedIdWrites). */
 export function decisiveWrites(writes: readonly AcknowledgedWrite[]): Map<number, AcknowledgedWrite> {
+  const latest = latestCreates(writes);
   const byId = new Map<number, AcknowledgedWrite>();
   for (const w of writes) {
+    if (w.atMs < (latest.get(w.id) ?? -Infinity)) continue;
     const best = byId.get(w.id);
     if (best === undefined || supersedes(w, best)) byId.set(w.id, w);
   }
   return byId;
+}
+
+/** When an id was created more than once, the acknowledgement time of its last create. */
+function latestCreates(writes: readonly AcknowledgedWrite[]): Map<number, number> {
+  const count = new Map<number, number>();
+  const latest = new Map<number, number>();
+  for (const w of writes) {
+    if (w.op !== 'create') continue;
+    count.set(w.id, (count.get(w.id) ?? 0) + 1);
+    latest.set(w.id, Math.max(latest.get(w.id) ?? -Infinity, w.atMs));
+  }
+  for (const [id, n] of count) if (n < 2) latest.delete(id);
+  return latest;
+}
+
+/**
+ * An identity never gives an id twice, unless the database lost the row and the sequence went
+ * back (a restore from a backup older than the row). Then the first task is gone, whatever the
+ * row holds now: for each earlier task of a reused id, its last acknowledged write, and when the
+ * id was given again.
+ */
+export function reusedIdWrites(writes: readonly AcknowledgedWrite[]): Array<{ write: AcknowledgedWrite; reusedAtMs: number }> {
+  const creates = new Map<number, number[]>();
+  for (const w of writes) if (w.op === 'create') creates.set(w.id, [...(creates.get(w.id) ?? []), w.atMs]);
+  const out: Array<{ write: AcknowledgedWrite; reusedAtMs: number }> = [];
+  for (const [id, times] of creates) {
+    if (times.length < 2) continue;
+    times.sort((a, b) => a - b);
+    for (let g = 0; g + 1 < times.length; g++) {
+      const [from, to] = [times[g] as number, times[g + 1] as number];
+      let last: AcknowledgedWrite | undefined;
+      for (const w of writes) if (w.id === id && w.atMs >= from && w.atMs < to && (last === undefined || w.atMs >= last.atMs)) last = w;
+      if (last) out.push({ write: last, reusedAtMs: to });
+    }
+  }
+  return out;
 }
 
 function supersedes(w: AcknowledgedWrite, best: AcknowledgedWrite): boolean {

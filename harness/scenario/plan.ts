@@ -161,6 +161,10 @@ export type MetricName =
   | 'resources.recoveryTime'
   | 'resources.leaked'
   | 'durability.lostWrites'
+  | 'durability.lostOutsideRpo'
+  | 'rto.restore'
+  | 'rpo.span'
+  | 'rpo.lostWrites'
   | 'promql'
   | ConformanceMetric;
 

@@ -179,6 +179,10 @@ function buildSchema(obj: ObjectFactory) {
     'resources.recoveryTime',
     'resources.leaked',
     'durability.lostWrites',
+    'durability.lostOutsideRpo',
+    'rto.restore',
+    'rpo.span',
+    'rpo.lostWrites',
     'promql',
     ...CONFORMANCE_METRICS,
   ]);

@@ -18,6 +18,11 @@ export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
   'resources.recoveryTime': 'ms',
   'resources.leaked': 'count',
   'durability.lostWrites': 'count',
+  // The disaster-recovery drill (verdict/dr-metrics.ts).
+  'durability.lostOutsideRpo': 'count',
+  'rto.restore': 'ms',
+  'rpo.span': 'ms',
+  'rpo.lostWrites': 'count',
   // A PromQL expression's value, judged as a plain number.
   promql: 'count',
   // Conformance metrics count the problems found (target "== 0").
@@ -30,8 +35,8 @@ export const METRIC_UNITS: Record<MetricName, MetricUnit> = {
   'conformance.chaosSafety': 'count',
 };
 
-const TARGET = /^(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|m|%)?$/;
-const TO_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const TARGET = /^(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|%)?$/;
+const TO_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 export type ParsedTarget = { comparator: Comparator; threshold: number } | { error: string };
 

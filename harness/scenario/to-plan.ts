@@ -11,6 +11,7 @@ import { layoutPhases } from './phases.js';
 import type { AppPlan, CheckPlan, ExternalPlatformPlan, FaultPlan, LocalPlatformPlan, PhaseName, Plan, PlatformPlan, ProbePlan } from './plan.js';
 import { faultPlan, platformNeeds } from './fault-plans.js';
 import { faultKind } from '../faults/kinds/index.js';
+import { isDrillMetric } from '../verdict/dr-metrics.js';
 import { dirname, resolve } from 'node:path';
 import { defaultLocalPlatform, type CheckDocument, type ScenarioDocument } from './schema.js';
 import { METRIC_UNITS, parseTarget } from './target.js';
@@ -75,6 +76,10 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem, readBack, prometheus !== undefined));
   checks.forEach((c, i) => {
     if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);
+    const drills = faults.filter((f) => f.kind === 'disaster-recovery').map((f) => f.name);
+    if (isDrillMetric(c.metric) && !(c.fault ? drills.includes(c.fault) : drills.length > 0)) {
+      problem(`spec.checks[${i}].${c.fault ? 'fault' : 'metric'}`, `${c.metric} of a disaster-recovery fault (${drills.join(', ') || 'none in spec.faults'})`, c.fault ? `"${c.fault}"` : c.metric);
+    }
   });
   const requestNames = workloadRequestNames(load);
   checks.forEach((c, i) => {

@@ -1,5 +1,6 @@
 import type { JournalEventType } from '../../core/journal.js';
 import type { FaultPlan } from '../../scenario/plan.js';
+import { disasterRecovery } from './disaster-recovery.js';
 import { exec } from './exec.js';
 import { http } from './http.js';
 import { networkDelay } from './network-delay.js';
@@ -20,6 +21,7 @@ export const FAULT_KIND_MODULES = {
   'pool-exhaustion': poolExhaustion,
   exec,
   http,
+  'disaster-recovery': disasterRecovery,
 } satisfies { readonly [K in FaultPlan['kind']]: FaultKindModule<K, FaultDocumentSchema> };
 
 type Modules = typeof FAULT_KIND_MODULES;

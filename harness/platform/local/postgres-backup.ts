@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 
 /**
@@ -64,11 +64,13 @@ export async function dumpDatabase(url: string, file: string, timeoutMs = 60_000
               EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = (quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename))::regclass AND d.deptype = 'i') AS identity
        FROM pg_sequences s WHERE s.schemaname = 'public' ORDER BY 1`,
     );
-    for (const s of seqs.rows) if (!s.identity) out.push(`CREATE SEQUENCE public.${ident(s.name)};\n`);
     const tables = await c.query<{ oid: number; name: string }>(
       `SELECT c.oid::int AS oid, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 2`,
     );
+    // An app replica starting while the restore runs may create its (empty) schema first: the dump's wins.
+    for (const t of tables.rows) out.push(`DROP TABLE IF EXISTS public.${ident(t.name)} CASCADE;\n`);
+    for (const s of seqs.rows) if (!s.identity) out.push(`DROP SEQUENCE IF EXISTS public.${ident(s.name)} CASCADE;\nCREATE SEQUENCE public.${ident(s.name)};\n`);
     let rows = 0;
     for (const t of tables.rows) {
       const table = `public.${ident(t.name)}`;
@@ -138,14 +140,6 @@ export async function restoreDump(url: string, file: string, timeoutMs = 120_000
   } finally {
     await c.end().catch(() => undefined);
   }
-}
-
-/** Size of a dump file (0 when absent). */
-export async function dumpBytes(file: string): Promise<number> {
-  return stat(file).then(
-    (s) => s.size,
-    () => 0,
-  );
 }
 
 function columnDef(col: Column): string {
