@@ -122,6 +122,25 @@ async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('verify')
+    .description("the spec's conformance checks (SC-001..SC-006, chaos safety) on manifests, or on the cluster with --live; starts nothing")
+    .argument('[paths...]', 'manifest files or directories (static mode)')
+    .option('--live', 'read the cluster instead (kubeconfig like kubectl)')
+    .option('-n, --namespace <name>', "the workload's namespace (static: the Deployment's; live: the context's)")
+    .option('--context <name>', 'live: the kubeconfig context')
+    .option('--deployment <name>', 'the Deployment of the workload', 'task-api')
+    .option('--schedule <cron>', 'the backup schedule SC-004 expects', '0 2 * * *')
+    .option('--opencost <url>', 'the OpenCost API (a port-forward, http://127.0.0.1:9003) for SC-002; without it SC-002 is not evaluated')
+    .option('--opencost-window <window>', 'the allocation window queried', '1d')
+    .option('--allow-namespace <pattern>', 'chaos review: allow this namespace too (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .option('--allow-production', 'chaos review: allow a production namespace')
+    .option('--allow-mode-all', 'chaos review: allow mode all / fixed-percent above 50')
+    .action(async (paths: string[], o: import('./verify-command.js').VerifyOptions) => {
+      const [{ consoleOutput }, { verifyCommand }] = await Promise.all([import('./output.js'), import('./verify-command.js')]);
+      code = await verifyCommand(paths, o, consoleOutput());
+    });
+
+  program
     .command('cleanup')
     .description('delete what a Kubernetes run left behind (a harness killed mid-run), found by its run label; verified')
     .option('--run <id>', 'the run id (printed when the run starts; kube.context in result.json)')
