@@ -36,7 +36,8 @@
  *  (m) Task API GET /tasks/:id at saturation through the Service (connections handed over to the replicas)
  *      vs straight to the replicas' ports, same connections, BENCH_AB_ROUNDS rounds alternated (goal ≥ 0.95,
  *      median ratio); the proxying Service process (other apps' path) on the same replicas beside it; and the
- *      harness's CPU per new connection (BENCH_CHURN_CONNS, default 2000, one request each) for both
+ *      harness's CPU per new connection (BENCH_CHURN_CONNS, default 2000, one request each) for both; and the
+ *      same paired (via and direct at the same instants, half the connections each), drift-free
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
@@ -326,7 +327,7 @@ async function startup(): Promise<void> {
 }
 
 async function serviceHandoff(): Promise<void> {
-  const { rounds: r, churn } = await serviceVsDirect(CLIENTS, SECONDS, ROUNDS, (line) => process.stdout.write(`${line}\n`));
+  const { rounds: r, paired, churn } = await serviceVsDirect(CLIENTS, SECONDS, ROUNDS, (line) => process.stdout.write(`${line}\n`));
   const ratios = r.map((x) => x.service / x.direct);
   const proxied = r.map((x) => x.proxy / x.direct);
   rows.push({
@@ -344,6 +345,14 @@ async function serviceHandoff(): Promise<void> {
     reference: `direct ${range(cpu('direct'), ' µs')}; via the proxying Service process ${range(cpu('proxy'), ' µs')}, ratio ${range(r.map((x) => x.cpuPerRequest.proxy / x.cpuPerRequest.direct))}`,
     ratio: spread(r.map((x) => x.cpuPerRequest.service / x.cpuPerRequest.direct)).median,
     goal: 'none: for reference (≈ 1 when the Service is out of the data path)',
+    met: null,
+  });
+  rows.push({
+    name: `(m) the same, paired: via the Service and straight to the replicas at the same instants (as many connections each side and per replica), requests via / direct, ${ROUNDS} rounds`,
+    value: `via the Service ${range(paired.map((x) => x.service))}`,
+    reference: `via the proxying Service process ${range(paired.map((x) => x.proxy))}`,
+    ratio: spread(paired.map((x) => x.service)).median,
+    goal: 'none: for reference (immune to the machine\'s drift; ≈ 1 when a handed-over connection costs what a direct one does)',
     met: null,
   });
   rows.push({

@@ -22,8 +22,8 @@ export interface ServiceRound {
   cpuPerRequest: { service: number; direct: number; proxy: number };
 }
 
-/** Requests per second of closed-loop autocannon runs side by side, `connections[i]` to `urls[i]`, summed. */
-async function closedLoop(urls: string[], connections: number[], seconds: number, maxId: number): Promise<number> {
+/** Requests of each closed-loop autocannon run side by side, `connections[i]` to `urls[i]`. */
+async function closedLoopEach(urls: string[], connections: number[], seconds: number, maxId: number): Promise<number[]> {
   const results = await Promise.all(
     urls.map((url, i) =>
       autocannon({
@@ -36,7 +36,12 @@ async function closedLoop(urls: string[], connections: number[], seconds: number
   );
   const errors = results.reduce((n, r) => n + r.errors + r.non2xx, 0);
   if (errors > 0) throw new Error(`${errors} failed requests during the measurement`);
-  return results.reduce((n, r) => n + r.requests.total, 0) / seconds;
+  return results.map((r) => r.requests.total);
+}
+
+/** Requests per second of closed-loop autocannon runs side by side, summed. */
+async function closedLoop(urls: string[], connections: number[], seconds: number, maxId: number): Promise<number> {
+  return (await closedLoopEach(urls, connections, seconds, maxId)).reduce((a, b) => a + b, 0) / seconds;
 }
 
 /** A client in its own process: `n` requests, each on a new connection, 8 at a time; prints how many failed. */
@@ -106,7 +111,7 @@ export async function serviceVsDirect(
   seconds: number,
   rounds: number,
   log: (line: string) => void,
-): Promise<{ rounds: ServiceRound[]; churn: { handoff: ChurnCost; proxy: ChurnCost } }> {
+): Promise<{ rounds: ServiceRound[]; paired: Array<{ service: number; proxy: number }>; churn: { handoff: ChurnCost; proxy: ChurnCost } }> {
   const clock = new SystemClock();
   const journal = new Journal(clock);
   const platform = new LocalPlatform(localPlatformPlan(), { journal }, clock);
@@ -149,11 +154,25 @@ export async function serviceVsDirect(
       const c = r.cpuPerRequest;
       log(`  (m) round ${i + 1}/${rounds}: via Service ${r.service.toFixed(0)} req/s (${c.service.toFixed(0)} µs CPU/req), direct ${r.direct.toFixed(0)} req/s (${c.direct.toFixed(0)} µs), via proxy ${r.proxy.toFixed(0)} req/s (${c.proxy.toFixed(0)} µs)`);
     }
+    // Paired: through the Service and straight to the replicas at the same instants, each replica
+    // serving as many connections of each (one per replica per side and round-robin's rotation
+    // cannot skew it): the machine's drift weighs on both sides alike by construction.
+    const perReplica = Math.max(1, Math.floor(clients / (2 * names.length)));
+    const paired: Array<{ service: number; proxy: number }> = [];
+    for (let i = 0; i < rounds; i++) {
+      const vs = async (url: string): Promise<number> => {
+        const [front, ...straight] = await closedLoopEach([url, ...direct], [perReplica * names.length, ...names.map(() => perReplica)], seconds, maxId);
+        return (front as number) / straight.reduce((a, b) => a + b, 0);
+      };
+      const pair = i % 2 === 0 ? { service: await vs(d.serviceUrl), proxy: await vs(proxyUrl) } : { proxy: await vs(proxyUrl), service: await vs(d.serviceUrl) };
+      paired.push(pair);
+      log(`  (m) paired round ${i + 1}/${rounds}: via Service / direct at the same time ${pair.service.toFixed(3)}, via proxy / direct ${pair.proxy.toFixed(3)}`);
+    }
     // Connection churn (a new connection per request): the cost of each handoff to this process.
     const n = Number(process.env['BENCH_CHURN_CONNS'] ?? 2000);
     await churnCost(d.serviceUrl, 200);
     const churn = { handoff: await churnCost(d.serviceUrl, n), proxy: await churnCost(proxyUrl, n, proxy.pid) };
-    return { rounds: out, churn };
+    return { rounds: out, paired, churn };
   } finally {
     await proxy.close();
     await platform.teardown();
