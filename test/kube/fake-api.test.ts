@@ -72,6 +72,47 @@ describe('fake kube API through @kubernetes/client-node', () => {
     expect(noNs).toMatchObject({ code: 404, message: 'namespaces "ghost" not found' });
   });
 
+  it('pages lists with limit/continue (410 for a continue token older than the history) and refuses immutable changes', async () => {
+    for (const n of ['pg-a', 'pg-b', 'pg-c']) await core.createNamespacedConfigMap({ namespace: 'staging', body: { metadata: { name: n, labels: { page: 'yes' } } } });
+    const first = await core.listNamespacedConfigMap({ namespace: 'staging', labelSelector: 'page=yes', limit: 2 });
+    expect(first.items.map((c) => c.metadata?.name)).toEqual(['pg-a', 'pg-b']);
+    expect(first.metadata?._continue).toBeTruthy();
+    const second = await core.listNamespacedConfigMap({ namespace: 'staging', labelSelector: 'page=yes', limit: 2, _continue: first.metadata!._continue! });
+    expect(second.items.map((c) => c.metadata?.name)).toEqual(['pg-c']);
+    expect(second.metadata?._continue).toBeUndefined();
+    expect(second.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
+    await core.createNamespacedConfigMap({ namespace: 'staging', body: { metadata: { name: 'pg-d' } } });
+    kube.faults.compact();
+    const expired = await statusOf(core.listNamespacedConfigMap({ namespace: 'staging', labelSelector: 'page=yes', limit: 2, _continue: first.metadata!._continue! }));
+    expect(expired).toMatchObject({ code: 410, reason: 'Expired' });
+
+    const body = { metadata: { name: 'imm' }, spec: { replicas: 1, selector: { matchLabels: { app: 'imm' } }, template: { metadata: { labels: { app: 'imm', v: '1' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } };
+    await apps.createNamespacedDeployment({ namespace: 'staging', body });
+    const changed = await statusOf(
+      apps.patchNamespacedDeployment({ namespace: 'staging', name: 'imm', body: [{ op: 'replace', path: '/spec/selector', value: { matchLabels: { app: 'imm', v: '1' } } }] }),
+    );
+    expect(changed).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect(changed.details?.causes).toEqual([expect.objectContaining({ field: 'spec.selector' })]);
+    expect(changed.message).toContain('field is immutable');
+    // A replace that leaves defaulted fields out keeps them (the apiserver defaults the new object too).
+    const cur = await apps.readNamespacedDeployment({ namespace: 'staging', name: 'imm' });
+    const replaced = await apps.replaceNamespacedDeployment({ namespace: 'staging', name: 'imm', body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata!.resourceVersion! } } });
+    expect(replaced.spec?.strategy?.type).toBe('RollingUpdate');
+    await apps.deleteNamespacedDeployment({ namespace: 'staging', name: 'imm' });
+  });
+
+  it('answers 429 with Retry-After when told to, once', async () => {
+    kube.faults.failNext({ verb: 'list', resource: 'services' }, { code: 429, reason: 'TooManyRequests', message: 'Too many requests, please try again later.', details: { retryAfterSeconds: 1 } });
+    const err = await core.listNamespacedService({ namespace: 'staging' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApiException);
+    expect((err as ApiException<string>).code).toBe(429);
+    expect((err as ApiException<string>).headers['retry-after']).toBe('1');
+    expect((await core.listNamespacedService({ namespace: 'staging' })).items).toBeDefined();
+  });
+
   it('answers 403 with the verb, resource, group and namespace like RBAC', async () => {
     const undo = kube.faults.forbid({ verb: 'create', resource: 'podchaos' });
     try {

@@ -331,7 +331,10 @@ export class FakeApiServer {
       await this.applyRules(info);
       await this.serve(req, res, info, resource, collection, query, body);
     } catch (e) {
-      if (e instanceof ApiError) return send(res, e.status.code, e.status);
+      if (e instanceof ApiError) {
+        const retry = e.status.details?.retryAfterSeconds;
+        return send(res, e.status.code, e.status, retry === undefined ? {} : { 'Retry-After': String(retry) });
+      }
       throw e;
     }
   }
@@ -399,10 +402,9 @@ export class FakeApiServer {
     }
     switch (info.verb) {
       case 'list': {
-        const items = this.select(r, ns, query);
-        const rv = String(this.store.resourceVersion);
+        const { items, rv, cont } = this.page(r, ns, query);
         if (table) return send(res, 200, tableFor(r, items, rv, query.get('includeObject'), true));
-        return send(res, 200, { apiVersion: apiVersionOf(r), kind: listKind(r), metadata: { resourceVersion: rv }, items });
+        return send(res, 200, { apiVersion: apiVersionOf(r), kind: listKind(r), metadata: { resourceVersion: rv, ...(cont === undefined ? {} : { continue: cont }) }, items });
       }
       case 'watch':
         return this.watch(req, res, r, ns, query, table, info.name);
@@ -422,7 +424,10 @@ export class FakeApiServer {
         const obj = this.objectFromBody(r, body, ns);
         if (obj.metadata.name !== info.name) throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
         if (info.subresource === 'scale') return send(res, 200, this.scale(r, ns, info.name!, (body as { spec?: { replicas?: number } })?.spec?.replicas));
+        const stored = this.store.mustGet(r, ns, info.name!);
+        if (info.subresource === undefined) defaults(r, obj, stored);
         const warnings = info.subresource === 'status' ? [] : this.validate(r, obj, query);
+        if (info.subresource === undefined) validateUpdate(r, stored, obj);
         const out = dryRun ? obj : this.store.update(r, obj, info.subresource === undefined ? {} : { subresource: info.subresource });
         return send(res, 200, out, warningHeaders(warnings));
       }
@@ -446,7 +451,9 @@ export class FakeApiServer {
         // A patch does not carry a precondition unless it sets a resourceVersion itself.
         const patchRv = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
         next.metadata.resourceVersion = patchRv ?? cur.metadata.resourceVersion;
+        if (info.subresource === undefined) defaults(r, next, cur);
         const warnings = info.subresource === 'status' ? [] : this.validate(r, next, query);
+        if (info.subresource === undefined) validateUpdate(r, cur, next);
         const out = dryRun ? next : this.store.update(r, next, info.subresource === undefined ? {} : { subresource: info.subresource });
         return send(res, 200, out, warningHeaders(warnings));
       }
@@ -507,6 +514,39 @@ export class FakeApiServer {
     return send(res, 200, { kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', metadata: {}, items: running.map(item) });
   }
 
+  /**
+   * A list, in pages when `limit` is given: `continue` carries the list's resourceVersion and the last
+   * key served; a token older than the watch history gets 410 Expired, as etcd compaction does.
+   * `resourceVersion` + `resourceVersionMatch=Exact` older than the history gets 410 too.
+   */
+  private page(r: ResourceDef, ns: string | undefined, query: URLSearchParams): { items: KubeObject[]; rv: string; cont?: string } {
+    const asked = query.get('resourceVersion');
+    if (asked !== null && query.get('resourceVersionMatch') === 'Exact' && Number(asked) < this.store.oldestWatchableRv) {
+      throw errors.expired(asked, this.store.oldestWatchableRv);
+    }
+    let items = this.select(r, ns, query);
+    let rv = String(this.store.resourceVersion);
+    const token = query.get('continue');
+    if (token !== null && token !== '') {
+      let parsed: { rv: string; after: string };
+      try {
+        parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv: string; after: string };
+      } catch {
+        throw errors.badRequest(`continue key is not valid: illegal base64 data at input byte 0`);
+      }
+      if (Number(parsed.rv) < this.store.oldestWatchableRv) {
+        throw errors.custom(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+      }
+      rv = parsed.rv;
+      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > parsed.after);
+    }
+    const limit = Number(query.get('limit') ?? '0');
+    if (!Number.isInteger(limit) || limit <= 0 || items.length <= limit) return { items, rv };
+    const pageItems = items.slice(0, limit);
+    const last = pageItems[pageItems.length - 1]!;
+    return { items: pageItems, rv, cont: Buffer.from(JSON.stringify({ rv, after: `${last.metadata.namespace ?? ''}/${last.metadata.name}` })).toString('base64url') };
+  }
+
   private select(r: ResourceDef, ns: string | undefined, query: URLSearchParams): KubeObject[] {
     const ls = parseLabelSelector(query.get('labelSelector') ?? undefined);
     const fs = parseFieldSelector(query.get('fieldSelector') ?? undefined, r.plural);
@@ -535,52 +575,13 @@ export class FakeApiServer {
   }
 
   /** Defaults the apiserver fills in (so the object read back looks like a real one). */
+  /** Defaults and initial status of a new object (so the object read back looks like a real one). */
   private prepare(r: ResourceDef, obj: KubeObject): KubeObject {
-    const spec = (obj.spec ??= {}) as Record<string, unknown>;
-    if (r.plural === 'namespaces') {
-      obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
-      obj.spec = { finalizers: ['kubernetes'] };
-      obj.status = { phase: 'Active' };
-    }
-    if (r.plural === 'pods') {
-      spec.restartPolicy ??= 'Always';
-      spec.terminationGracePeriodSeconds ??= 30;
-      spec.dnsPolicy ??= 'ClusterFirst';
-      spec.schedulerName ??= 'default-scheduler';
-      obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
-    }
-    if (['deployments', 'statefulsets', 'replicasets'].includes(r.plural)) {
-      spec.replicas ??= 1;
-      obj.status = {};
-    }
-    if (r.plural === 'deployments') {
-      spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
-      spec.revisionHistoryLimit ??= 10;
-      spec.progressDeadlineSeconds ??= 600;
-    }
-    if (r.plural === 'statefulsets') {
-      spec.podManagementPolicy ??= 'OrderedReady';
-      spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
-      spec.revisionHistoryLimit ??= 10;
-    }
-    if (r.plural === 'jobs') {
-      spec.backoffLimit ??= 6;
-      spec.completions ??= 1;
-      spec.parallelism ??= 1;
-      obj.status = {};
-    }
-    if (r.plural === 'services') {
-      spec.type ??= 'ClusterIP';
-      if (spec.clusterIP === undefined) spec.clusterIP = `10.96.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
-      spec.clusterIPs ??= [spec.clusterIP];
-      spec.sessionAffinity ??= 'None';
-      for (const p of (spec.ports ?? []) as Record<string, unknown>[]) {
-        p.protocol ??= 'TCP';
-        p.targetPort ??= p.port;
-      }
-      obj.status = { loadBalancer: {} };
-    }
-    if (Object.keys(spec).length === 0 && r.custom !== true && !['pods', 'services'].includes(r.plural)) delete obj.spec;
+    defaults(r, obj);
+    if (r.plural === 'namespaces') obj.status = { phase: 'Active' };
+    if (r.plural === 'pods') obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    if (['deployments', 'statefulsets', 'replicasets', 'jobs'].includes(r.plural)) obj.status = {};
+    if (r.plural === 'services') obj.status = { loadBalancer: {} };
     return obj;
   }
 
@@ -861,6 +862,84 @@ export class FakeApiServer {
       });
     });
   }
+}
+
+/**
+ * The apiserver's defaulting, on create and on update (`cur`: the stored object, whose allocated
+ * values — a Service's clusterIP, a pod's nodeName, a namespace's finalizers — a replace keeps).
+ */
+function defaults(r: ResourceDef, obj: KubeObject, cur?: KubeObject): void {
+  const spec = (obj.spec ??= {}) as Record<string, unknown>;
+  const old = (cur?.spec ?? {}) as Record<string, unknown>;
+  switch (r.plural) {
+    case 'namespaces':
+      obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name };
+      spec.finalizers = ['kubernetes'];
+      break;
+    case 'pods':
+      spec.restartPolicy ??= 'Always';
+      spec.terminationGracePeriodSeconds ??= 30;
+      spec.dnsPolicy ??= 'ClusterFirst';
+      spec.schedulerName ??= 'default-scheduler';
+      if (old.nodeName !== undefined) spec.nodeName ??= old.nodeName;
+      break;
+    case 'deployments':
+      spec.replicas ??= 1;
+      spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+      spec.revisionHistoryLimit ??= 10;
+      spec.progressDeadlineSeconds ??= 600;
+      break;
+    case 'replicasets':
+      spec.replicas ??= 1;
+      break;
+    case 'statefulsets':
+      spec.replicas ??= 1;
+      spec.podManagementPolicy ??= 'OrderedReady';
+      spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+      spec.revisionHistoryLimit ??= 10;
+      break;
+    case 'jobs':
+      spec.backoffLimit ??= 6;
+      spec.completions ??= 1;
+      spec.parallelism ??= 1;
+      break;
+    case 'services':
+      spec.type ??= 'ClusterIP';
+      spec.clusterIP ??= old.clusterIP ?? `10.96.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+      spec.clusterIPs ??= old.clusterIPs ?? [spec.clusterIP];
+      spec.sessionAffinity ??= 'None';
+      for (const p of (spec.ports ?? []) as Record<string, unknown>[]) {
+        p.protocol ??= 'TCP';
+        p.targetPort ??= p.port;
+      }
+      break;
+  }
+  if (Object.keys(spec).length === 0 && r.custom !== true && !['pods', 'services'].includes(r.plural)) delete obj.spec;
+}
+
+/** Fields the apiserver refuses to change on update (the ones an apply of changed manifests can trip on). */
+function validateUpdate(r: ResourceDef, cur: KubeObject, next: KubeObject): void {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const spec = (o: KubeObject): Record<string, unknown> => (o.spec ?? {}) as Record<string, unknown>;
+  const immutable = (field: string, a: unknown, b: unknown): void => {
+    if (!same(a, b)) throw errors.invalid(r.kind, r.group, cur.metadata.name, [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(b)}: field is immutable`, field }]);
+  };
+  if (r.plural === 'deployments' || r.plural === 'replicasets') immutable('spec.selector', spec(cur).selector, spec(next).selector);
+  if (r.plural === 'jobs') {
+    immutable('spec.selector', spec(cur).selector, spec(next).selector);
+    immutable('spec.template', spec(cur).template, spec(next).template);
+    immutable('spec.completions', spec(cur).completions, spec(next).completions);
+  }
+  if (r.plural === 'statefulsets') {
+    const allowed = new Set(['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds']);
+    const changed = [...new Set([...Object.keys(spec(cur)), ...Object.keys(spec(next))])].filter((k) => !allowed.has(k) && !same(spec(cur)[k], spec(next)[k]));
+    if (changed.length > 0) {
+      throw errors.invalid(r.kind, r.group, cur.metadata.name, [
+        { reason: 'FieldValueForbidden', message: "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden", field: 'spec' },
+      ]);
+    }
+  }
+  if (r.plural === 'services' && spec(next).clusterIP !== undefined) immutable('spec.clusterIP', spec(cur).clusterIP, spec(next).clusterIP);
 }
 
 function warningHeaders(warnings: string[]): Record<string, string> {
