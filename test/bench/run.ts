@@ -37,7 +37,7 @@
  *      vs straight to the replicas' ports, same connections, BENCH_AB_ROUNDS rounds alternated (goal ≥ 0.95,
  *      median ratio); the proxying Service process (other apps' path) on the same replicas beside it; and the
  *      harness's CPU per new connection (BENCH_CHURN_CONNS, default 2000, one request each) for both; and the
- *      same paired (via and direct at the same instants, half the connections each), drift-free
+ *      same paired (via and direct at the same instants, as many connections each side and per replica), drift-free
  */
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
