@@ -8,8 +8,11 @@ const KNEE_LINE = { color: '#198754', type: 'solid', width: 2 };
 /** Steps in rate order; a confirmation step at the same rate stays its own point. */
 const byRate = (s: CapacitySearch): CapacitySearch['steps'] => [...s.steps].sort((a, b) => a.rate - b.rate);
 
+/** A rate for a label: 191.67, not 191.6666. */
+const r1 = (v: number): number => Math.round(v * 10) / 10;
+
 function kneeMark(s: CapacitySearch): object[] {
-  return s.knee.rate !== null ? [{ xAxis: s.knee.rate, lineStyle: KNEE_LINE, label: { formatter: `knee ${s.knee.rate}/s${s.knee.status === 'found' ? '' : ' (at least)'}`, position: 'insideEndTop' } }] : [];
+  return s.knee.rate !== null ? [{ xAxis: s.knee.rate, lineStyle: KNEE_LINE, label: { formatter: `knee ${r1(s.knee.rate)}/s${s.knee.status === 'found' ? '' : ' (at least)'}`, position: 'insideEndTop' } }] : [];
 }
 
 /** Offered vs achieved req/s for one search: the diagonal is "keeping up"; the knee marked. */
@@ -17,7 +20,7 @@ export function throughputVsOffered(s: CapacitySearch, peak: number | undefined,
   const steps = byRate(s);
   const max = Math.max(1, ...steps.map((p) => p.rate));
   return renderSvg({
-    title: { text: `${s.name}${s.replicas !== null ? ` (${s.replicas} replicas)` : ''}: achieved vs offered`, left: 'center', top: 0, textStyle: { fontSize: 13 } },
+    title: { text: `${s.name}${s.replicas !== null ? ` (${s.replicas})` : ''}: achieved vs offered`, left: 'center', top: 0, textStyle: { fontSize: 12 } },
     legend: { top: 22 },
     grid: { left: 56, right: 24, top: 56, bottom: 40 },
     xAxis: { type: 'value', name: 'offered req/s', nameLocation: 'middle', nameGap: 24, min: 0, max: Math.ceil(max * 1.05) },
@@ -39,7 +42,7 @@ export function throughputVsOffered(s: CapacitySearch, peak: number | undefined,
 export function p95VsOffered(s: CapacitySearch, sloMs: number, width: number): string {
   const steps = byRate(s);
   return renderSvg({
-    title: { text: `${s.name}: p95 vs offered`, left: 'center', top: 0, textStyle: { fontSize: 13 } },
+    title: { text: `${s.name}: p95 vs offered`, left: 'center', top: 0, textStyle: { fontSize: 12 } },
     legend: { top: 22 },
     grid: { left: 56, right: 24, top: 56, bottom: 40 },
     xAxis: { type: 'value', name: 'offered req/s', nameLocation: 'middle', nameGap: 24, min: 0 },
@@ -71,11 +74,11 @@ export function recoveryChart(m: MassTermination): string {
     .map((p) => ({ xAxis: p.v / 1000, lineStyle: { color: '#198754', type: 'dashed' }, label: { formatter: `${p.k.slice(1)} % at ${(p.v / 1000).toFixed(2)} s`, position: 'insideEndTop' } }));
   return renderSvg({
     legend: { top: 8 },
-    grid: { left: 64, right: 64, top: 56, bottom: 48 },
+    grid: { left: 64, right: 64, top: 64, bottom: 48 },
     xAxis: { type: 'value', name: 's after the kill', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', name: 'req/s' },
     series: [
-      { name: 'capacity (ready replicas × per-replica)', type: 'line', step: 'end', showSymbol: false, lineStyle: { width: 2 }, data: capacity, markLine: { silent: true, symbol: 'none', data: [{ xAxis: 0, lineStyle: { color: '#dc3545' }, label: { formatter: 'kill', position: 'insideEndTop' } }, ...points] } },
+      { name: 'capacity (ready × per replica)', type: 'line', step: 'end', showSymbol: false, lineStyle: { width: 2 }, data: capacity, markLine: { silent: true, symbol: 'none', data: [{ xAxis: 0, lineStyle: { color: '#dc3545' }, label: { formatter: 'kill', position: 'insideEndTop' } }, ...points] } },
       { name: 'served req/s', type: 'line', showSymbol: false, data: seconds.map((s) => [s.second + 0.5, s.served]) },
       { name: 'offered req/s', type: 'line', showSymbol: false, lineStyle: { type: 'dotted' }, data: seconds.map((s) => [s.second + 0.5, s.arrivals]) },
     ],
