@@ -49,8 +49,8 @@ export function readManifestObjects(paths: readonly string[], base = process.cwd
       const at = `document ${i + 1}`;
       if (doc.errors.length > 0) {
         const e = doc.errors[0]!;
-        const line = e.linePos?.[0];
-        problems.push({ file: show(file), path: at, expected: 'valid YAML', found: `${e.code}${line ? ` at line ${line.line}, column ${line.col}` : ''}` });
+        // yaml's message names the fault and its line and column ("... at line 3, column 1:").
+        problems.push({ file: show(file), path: at, expected: 'valid YAML', found: (e.message.split('\n')[0] ?? e.code).replace(/:$/, '') });
         return;
       }
       const value = doc.toJS() as unknown;
