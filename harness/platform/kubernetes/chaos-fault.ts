@@ -12,6 +12,8 @@ const INJECT_TIMEOUT_MS = 30_000;
 /** After the fault's duration, how long Chaos Mesh has to report AllRecovered before the object is deleted anyway. */
 const RECOVER_TIMEOUT_MS = 10_000;
 const DELETE_TIMEOUT_MS = 30_000;
+/** A recovery this long before the object's own duration ends is an early stop. */
+const EARLY_MARGIN_MS = 3_000;
 
 export interface FaultDeps {
   client: () => KubeClient;
@@ -57,9 +59,18 @@ export class ChaosFault implements FaultInjector {
   async recover(records: FaultRecord[], ctx: FaultContext): Promise<void> {
     // Recovery is confirmed by Chaos Mesh (AllRecovered), then the object goes; the finalizer it
     // holds until it has recovered every record makes the verified deletion a second confirmation.
+    // Stopped early (Ctrl-C, a run that ends or aborts mid-fault): Chaos Mesh's duration has not
+    // run out, so it will not say AllRecovered by itself; deleting the object is what recovers it.
+    const endsAtMs = (this.appliedAtMs ?? ctx.clock.now()) + this.plan.durationMs;
+    const early = ctx.clock.now() < endsAtMs - EARLY_MARGIN_MS;
     for (const chaos of this.objects) {
-      const recovered = await chaos.waitRecovered(RECOVER_TIMEOUT_MS);
-      if (!recovered) ctx.journal.record({ source: 'fault', type: 'chaos.recovery-unconfirmed', fault: this.plan.name, target: chaos.name, detail: { waitedMs: RECOVER_TIMEOUT_MS } });
+      if (early) {
+        ctx.journal.record({ source: 'fault', type: 'chaos.stopped-early', fault: this.plan.name, target: chaos.name, detail: { remainingMs: Math.round(endsAtMs - ctx.clock.now()) } });
+        continue;
+      }
+      const waitMs = Math.max(0, endsAtMs - ctx.clock.now()) + RECOVER_TIMEOUT_MS;
+      const recovered = await chaos.waitRecovered(waitMs);
+      if (!recovered) ctx.journal.record({ source: 'fault', type: 'chaos.recovery-unconfirmed', fault: this.plan.name, target: chaos.name, detail: { waitedMs: Math.round(waitMs) } });
     }
     await this.cleanup();
     const now = ctx.clock.now();
