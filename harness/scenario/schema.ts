@@ -103,6 +103,10 @@ function buildSchema(obj: ObjectFactory) {
     /** Weights of the Task API preset's requests (get, create, update, list, delete); default 80/10/5/5/0. */
     mix: mix.optional(),
     seed: nonNegativeInt.default(1),
+    /** Who sends the load: gameday itself (default) or k6 (harness/k6), with `script` or the exported workload. */
+    driver: z.enum(['gameday', 'k6']).optional(),
+    /** driver k6: the team's k6 script, relative to the scenario file (absent: the workload exported as a script). */
+    script: z.string().min(1).max(4096).optional(),
   });
 
   /** A bare word usable in templates ({{pick orderIds}}). */
