@@ -99,3 +99,16 @@ export function capacityPlanFrom(doc: ReturnType<typeof scenarioSchema.parse>, p
     tolerance: share(c.tolerance),
   };
 }
+
+/** The capacity block's cross-field problems for `gameday validate` (none when the scenario has no block). */
+export async function capacityProblems(file: string, plan: Plan): Promise<Problem[]> {
+  const doc = scenarioSchema.parse(parse(await readFile(file, 'utf8')));
+  if (!doc.spec.capacity) return [];
+  try {
+    capacityPlanFrom(doc, plan, file);
+    return [];
+  } catch (err) {
+    if (err instanceof InputError) return err.problems;
+    throw err;
+  }
+}

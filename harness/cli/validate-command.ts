@@ -21,6 +21,12 @@ export async function validateCommand(files: string[], out: Output, allowHosts: 
       out.error(`${file}: validation failed: ${(err as Error).stack ?? String(err)}`);
       continue;
     }
+    // spec.capacity's rules across fields (gameday capacity checks them too, before anything starts).
+    if (!result.problems) {
+      const { capacityProblems } = await import('../capacity/plan.js');
+      const problems = await capacityProblems(file, result.plan);
+      if (problems.length > 0) result = { problems };
+    }
     if (result.problems) {
       bad++;
       for (const p of result.problems) out.error(formatProblem(p));

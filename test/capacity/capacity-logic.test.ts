@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { validateCommand } from '../../harness/cli/validate-command.js';
 import { parse } from 'yaml';
 import { InputError } from '../../harness/core/errors.js';
 import type { CapacityDocument, CapacitySearch } from '../../harness/capacity/document.js';
@@ -167,6 +171,20 @@ spec:
       return (err as InputError).problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`);
     }
   };
+  it('gameday validate reports them too, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-capacity-validate-'));
+    try {
+      const file = join(dir, 'cap.yaml');
+      writeFileSync(file, base('{ startRate: 500, stepRate: 10, maxRate: 400 }'));
+      const errors: string[] = [];
+      const code = await validateCommand([file], { info: () => undefined, error: (l) => errors.push(l) });
+      expect(code).toBe(2);
+      expect(errors[0]).toBe(`${file}: spec.capacity.startRate: expected a rate at most maxRate (400), found 500`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('accepts a complete block and fills the defaults', () => {
     expect(problems(base('{ startRate: 50, stepRate: 25, maxRate: 400, peak: 300/s }'))).toEqual([]);
   });
