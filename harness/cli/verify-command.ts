@@ -20,8 +20,8 @@ export interface VerifyOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Status = 'PASS' | 'FAIL' | 'NOT EVALUATED';
-const statusOf = (f: Finding): Status => (f.notEvaluated !== undefined ? 'NOT EVALUATED' : f.actual === 0 ? 'PASS' : 'FAIL');
+type Status = 'PASS' | 'FAIL' | 'NOT EVALUATED' | 'NOT READ';
+const statusOf = (f: Finding): Status => (f.environment ? 'NOT READ' : f.notEvaluated !== undefined ? 'NOT EVALUATED' : f.actual === 0 ? 'PASS' : 'FAIL');
 
 /** The flags as a conformance plan, or every problem with them (exit 2, nothing read). */
 export function verifyPlan(paths: readonly string[], o: VerifyOptions): { plan: ConformancePlan } | { problems: Problem[] } {
@@ -90,7 +90,7 @@ export async function verifyCommand(paths: readonly string[], o: VerifyOptions, 
   out.info(`verify: ${planned.plan.mode} (${outcome.source}), namespace ${outcome.namespace}`);
   const table = new Table({ head: ['Check', 'Target', 'Actual', 'Status'], style: { head: [], border: [] } });
   const notes: string[] = [];
-  const tally: Record<Status, number> = { PASS: 0, FAIL: 0, 'NOT EVALUATED': 0 };
+  const tally: Record<Status, number> = { PASS: 0, FAIL: 0, 'NOT EVALUATED': 0, 'NOT READ': 0 };
   let environment = false;
   for (const c of CONFORMANCE_CHECKS) {
     const f = outcome.findings.get(c.metric) as Finding;
@@ -103,7 +103,7 @@ export async function verifyCommand(paths: readonly string[], o: VerifyOptions, 
   out.info(table.toString());
   for (const n of notes) out.info(`  ${n}`);
   const verdict = environment ? 'NOT READ' : tally.FAIL > 0 ? 'FAILED' : 'PASSED';
-  out.info(`verify: ${verdict} — ${tally.PASS} passed, ${tally.FAIL} failed, ${tally['NOT EVALUATED']} not evaluated`);
+  out.info(`verify: ${verdict} — ${tally.PASS} passed, ${tally.FAIL} failed, ${tally['NOT EVALUATED']} not evaluated${tally['NOT READ'] ? `, ${tally['NOT READ']} not read` : ''}`);
   if (environment) {
     for (const c of CONFORMANCE_CHECKS) {
       const f = outcome.findings.get(c.metric);
