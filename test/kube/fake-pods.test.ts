@@ -296,4 +296,36 @@ describe('fake kubelet and controllers', () => {
     await custom.deleteNamespacedCustomObject({ ...args, name: 'paused' });
     await waitUntil(() => kube.get('podchaos', 'staging', 'paused') === undefined, 2000);
   });
+
+  it('keeps a failed injection Not Injected (AllInjected False) and retries it until it succeeds', async () => {
+    await apps.createNamespacedDeployment({ namespace: 'staging', body: deployment('flaky', 1) });
+    await waitUntil(async () => (await readyPods('app=flaky')).length === 1, 5000);
+    const victim = (await readyPods('app=flaky'))[0]!.metadata!.name!;
+    let failing = true;
+    kube.chaos.failApply = () => (failing ? 'rpc error: code = Unavailable desc = connection refused (chaos-daemon)' : undefined);
+    const args = { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: 'staging', plural: 'podchaos' };
+    type Chaos = { status?: { conditions?: { type: string; status: string }[]; experiment?: { containerRecords?: { id: string; phase: string; events: { type: string; message?: string }[] }[] } } };
+    const read = async (): Promise<Chaos> => (await custom.getNamespacedCustomObject({ ...args, name: 'flaky-kill' })) as Chaos;
+    const cond = (c: Chaos, t: string): string | undefined => c.status?.conditions?.find((x) => x.type === t)?.status;
+    try {
+      await custom.createNamespacedCustomObject({
+        ...args,
+        body: { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', metadata: { name: 'flaky-kill' }, spec: { action: 'pod-kill', mode: 'one', selector: { labelSelectors: { app: 'flaky' } } } },
+      });
+      await waitUntil(async () => cond(await read(), 'Selected') === 'True', 2000);
+      const failed = await read();
+      expect(cond(failed, 'AllInjected')).toBe('False');
+      expect(failed.status?.experiment?.containerRecords?.[0]).toMatchObject({ id: `staging/${victim}`, phase: 'Not Injected' });
+      expect(failed.status?.experiment?.containerRecords?.[0]?.events[0]).toMatchObject({ type: 'Failed', message: expect.stringContaining('chaos-daemon') });
+      expect(kube.get('pods', 'staging', victim)).toBeDefined();
+      const warnings = (await core.listNamespacedEvent({ namespace: 'staging', fieldSelector: 'involvedObject.name=flaky-kill,type=Warning' })).items;
+      expect(warnings.map((e) => e.reason)).toContain('Failed');
+      failing = false;
+      await waitUntil(async () => cond(await read(), 'AllInjected') === 'True', 2000);
+      await waitUntil(() => kube.get('pods', 'staging', victim) === undefined, 2000);
+    } finally {
+      kube.chaos.failApply = undefined;
+      await custom.deleteNamespacedCustomObject({ ...args, name: 'flaky-kill' }).catch(() => undefined);
+    }
+  });
 });

@@ -103,6 +103,12 @@ export class ChaosMesh {
   /** How often a selection that found no pod is retried. */
   retryMs = 100;
   readonly actions: ChaosAction[] = [];
+  /**
+   * Makes the injection into a pod fail (the message, e.g. a chaos-daemon error) or succeed
+   * (undefined). A failed record stays "Not Injected" (AllInjected False) and is retried every
+   * `retryMs` while the hook keeps failing it, as Chaos Mesh requeues it.
+   */
+  failApply: ((chaos: KubeObject, podId: string) => string | undefined) | undefined;
   /** Called on NetworkChaos apply/recover, e.g. to turn a real proxy delay on and off. */
   onNetworkChaos: ((op: 'Apply' | 'Recover', chaos: KubeObject, action: ChaosAction) => void | Promise<void>) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -196,6 +202,7 @@ export class ChaosMesh {
       obj.metadata.finalizers = [...(obj.metadata.finalizers ?? []), CHAOS_FINALIZER];
       this.setStatus(obj, 'Run', [], paused);
       this.write(r, obj);
+      this.event(obj, 'Normal', 'FinalizerInited', 'Finalizer has been inited');
       return; // the MODIFIED event brings us back
     }
     const durationMs = spec.duration === undefined ? undefined : parseGoDuration(spec.duration);
@@ -211,12 +218,18 @@ export class ChaosMesh {
         const applied = await this.apply(r, obj, spec);
         this.setStatus(obj, 'Run', applied, paused);
         this.write(r, obj);
-        if (applied.length === 0) this.schedule(r, obj, this.retryMs);
+        if (applied.length === 0 || applied.some((x) => x.phase === 'Not Injected')) this.schedule(r, obj, this.retryMs);
+      } else if (records.some((x) => x.phase === 'Not Injected')) {
+        const stillFailing = this.retryFailed(r, obj, spec, records);
+        this.setStatus(obj, 'Run', records, paused);
+        this.write(r, obj);
+        if (stillFailing) this.schedule(r, obj, this.retryMs);
       }
       if (durationMs !== undefined) this.schedule(r, obj, Math.max(0, startedAt + durationMs - Date.now()));
       return;
     }
     if (phase !== 'Stop') {
+      if (expired) this.event(obj, 'Normal', 'TimeUp', 'Time up according to the duration');
       await this.recover(r, obj, records);
       this.setStatus(obj, 'Stop', records, paused);
       this.write(r, obj);
@@ -281,16 +294,12 @@ export class ChaosMesh {
     const at = now();
     const ids = chosen.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
     const action: ChaosAction = { at: Date.now(), kind: r.kind, namespace: ns, name: obj.metadata.name, action: spec.action, operation: 'Apply', pods: ids };
-    if (r.plural === 'podchaos' && spec.action === 'pod-kill') {
-      const pods = this.store.resource('', 'pods');
-      for (const p of chosen) {
-        try {
-          this.store.delete(pods, p.metadata.namespace, p.metadata.name, { gracePeriodSeconds: spec.gracePeriod ?? 0 });
-        } catch {
-          // already gone
-        }
-      }
+    const failures = new Map<string, string>();
+    for (const id of ids) {
+      const f = this.failApply?.(obj, id);
+      if (f !== undefined) failures.set(id, f);
     }
+    if (r.plural === 'podchaos' && spec.action === 'pod-kill') for (const id of ids) if (!failures.has(id)) this.kill(id, spec);
     let targets: string[] = [];
     if (r.plural === 'networkchaos') {
       if (spec.target !== undefined) {
@@ -302,14 +311,67 @@ export class ChaosMesh {
     if (ids.length > 0) this.actions.push(action);
     // NetworkChaos keeps a record per target pod too, under the ".Target" selector key.
     const keyed = [...ids.map((id) => ({ id, key: '.' })), ...(ids.length > 0 ? targets.map((id) => ({ id, key: '.Target' })) : [])];
-    return keyed.map(({ id, key }) => ({
-      id,
-      selectorKey: key,
-      phase: 'Injected',
-      injectedCount: 1,
-      recoveredCount: 0,
-      events: [{ type: 'Succeeded', operation: 'Apply', timestamp: at }],
-    }));
+    const out: Record_[] = keyed.map(({ id, key }) => {
+      const failed = key === '.' ? failures.get(id) : undefined;
+      return failed === undefined
+        ? { id, selectorKey: key, phase: 'Injected', injectedCount: 1, recoveredCount: 0, events: [{ type: 'Succeeded', operation: 'Apply', timestamp: at }] }
+        : { id, selectorKey: key, phase: 'Not Injected', injectedCount: 0, recoveredCount: 0, events: [{ type: 'Failed', operation: 'Apply', timestamp: at, message: failed }] };
+    });
+    for (const x of out) {
+      if (x.phase === 'Injected') this.event(obj, 'Normal', 'Applied', `Successfully apply chaos for ${x.id}`);
+      else this.event(obj, 'Warning', 'Failed', `Failed to apply chaos: ${x.events[0]!.message ?? ''}`);
+    }
+    return out;
+  }
+
+  private kill(id: string, spec: ChaosSpec): void {
+    const [ns, name] = id.split('/') as [string, string];
+    try {
+      this.store.delete(this.store.resource('', 'pods'), ns, name, { gracePeriodSeconds: spec.gracePeriod ?? 0 });
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Retries the records whose injection failed; true when some still fail. */
+  private retryFailed(r: ResourceDef, obj: KubeObject, spec: ChaosSpec, records: Record_[]): boolean {
+    let failing = false;
+    for (const x of records) {
+      if (x.phase !== 'Not Injected' || x.selectorKey !== '.' || x.events[x.events.length - 1]?.type !== 'Failed') continue;
+      const f = this.failApply?.(obj, x.id);
+      const at = now();
+      if (f !== undefined) {
+        failing = true;
+        continue;
+      }
+      if (r.plural === 'podchaos' && spec.action === 'pod-kill') this.kill(x.id, spec);
+      x.phase = 'Injected';
+      x.injectedCount++;
+      x.events.push({ type: 'Succeeded', operation: 'Apply', timestamp: at });
+      this.event(obj, 'Normal', 'Applied', `Successfully apply chaos for ${x.id}`);
+    }
+    return failing;
+  }
+
+  /** A core/v1 Event about the chaos object, as chaos-controller-manager records them. */
+  private event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    try {
+      this.store.create(this.store.resource('', 'events'), {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${obj.metadata.name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 6)}`, namespace: obj.metadata.namespace! },
+        involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid },
+        reason,
+        message,
+        type,
+        source: { component: 'chaos-controller-manager' },
+        firstTimestamp: now(),
+        lastTimestamp: now(),
+        count: 1,
+      });
+    } catch {
+      // the namespace is going away
+    }
   }
 
   private async recover(r: ResourceDef, obj: KubeObject, records: Record_[]): Promise<void> {
@@ -331,6 +393,7 @@ export class ChaosMesh {
       x.phase = 'Not Injected';
       x.recoveredCount++;
       x.events.push({ type: 'Succeeded', operation: 'Recover', timestamp: at });
+      this.event(obj, 'Normal', 'Recovered', `Successfully recover chaos for ${x.id}`);
     }
   }
 }

@@ -99,16 +99,32 @@ export interface FakeKube {
   close(): Promise<void>;
 }
 
+/** Temp directories of fakes not closed yet: removed when the process exits whatever happened. */
+const openDirs = new Set<string>();
+let exitHook = false;
+function removeAtExit(dir: string): void {
+  openDirs.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const d of openDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
 /** One throwaway PKI per process while fakes are running (openssl takes most of a second). */
 let sharedPki: { pki: TestPki; users: number } | undefined;
 function acquirePki(): TestPki {
-  sharedPki ??= { pki: makeTestPki(), users: 0 };
+  if (sharedPki === undefined) {
+    sharedPki = { pki: makeTestPki(), users: 0 };
+    removeAtExit(sharedPki.pki.dir);
+  }
   sharedPki.users++;
   return sharedPki.pki;
 }
 function releasePki(): void {
   if (sharedPki === undefined || --sharedPki.users > 0) return;
   sharedPki.pki.remove();
+  openDirs.delete(sharedPki.pki.dir);
   sharedPki = undefined;
 }
 
@@ -161,6 +177,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   }
   const url = await server.listen();
   const dir = mkdtempSync(join(tmpdir(), 'gameday-fake-kube-'));
+  removeAtExit(dir);
   const kubeconfigPath = join(dir, 'kubeconfig');
   const name = options.context ?? 'fake';
   const context: Record<string, string> = { cluster: name, user: `${name}-user` };
@@ -239,6 +256,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       await cluster.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
+      openDirs.delete(dir);
       if (pki !== undefined) releasePki();
     },
   };
