@@ -1,4 +1,5 @@
-import { isIPv6, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import { createServer, isIPv6, type AddressInfo, type Socket } from 'node:net';
 import { assertAllowedTarget, guardedConnector, type TargetAccess } from './loopback.js';
 
 /** How long a run waits for its connections before its clock's zero; later ones still join. */
@@ -66,6 +67,7 @@ export async function openConnections(url: string, access: TargetAccess, count: 
   // As undici passes them: a bracketed IPv6 literal without its brackets.
   const hostname = parsed.hostname.startsWith('[') && isIPv6(parsed.hostname.slice(1, -1)) ? parsed.hostname.slice(1, -1) : parsed.hostname;
   const opts = { host: parsed.host, hostname, protocol: parsed.protocol, port: parsed.port || (https ? '443' : '80'), servername: null } as unknown as Parameters<typeof connect>[0];
+  await warmClientCode();
   let pending = count;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, maxWaitMs);
@@ -87,4 +89,37 @@ export async function openConnections(url: string, access: TargetAccess, count: 
     }
   });
   return warm;
+}
+
+let clientCodeWarm: Promise<void> | undefined;
+
+/**
+ * undici compiles its HTTP parser (WebAssembly, synchronously: tens of ms, more on a busy machine)
+ * when its first connection opens, which would stall the first arrivals of a run. One request to a
+ * throwaway server of this process on loopback, once per process, does that before the run (and
+ * warms the request path). Nothing reaches the target. Failures are ignored: it is only an optimisation.
+ */
+export function warmClientCode(): Promise<void> {
+  clientCodeWarm ??= (async () => {
+    const server = createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => s.end('HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n'));
+    });
+    try {
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+      const { Client } = createRequire(import.meta.url)('undici') as typeof import('undici');
+      const client = new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { headersTimeout: 2_000, bodyTimeout: 2_000 });
+      try {
+        const res = await client.request({ method: 'GET', path: '/' });
+        await res.body.dump();
+      } finally {
+        await client.destroy();
+      }
+    } catch {
+      // not warmed: the first connection of the run pays for it, as without warm-up
+    } finally {
+      server.close();
+    }
+  })();
+  return clientCodeWarm;
 }

@@ -55,6 +55,11 @@ function threadTimes(): string {
   }).join(' ');
 }
 
+/** Diagnostics (OPEN_CLIENT_MEMORY): RSS and max RSS at a stage of the run. */
+function stage(name: string): void {
+  if (process.env['OPEN_CLIENT_MEMORY']) process.stderr.write(`${name}: rss ${(process.memoryUsage.rss() / 1e6).toFixed(1)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB\n`);
+}
+
 const ask = JSON.parse(process.argv[2] ?? '{}') as Ask;
 const rss: number[] = [];
 const rssTimer = ask.rssEverySecond
@@ -71,6 +76,7 @@ const rssTimer = ask.rssEverySecond
 async function gameday(): Promise<Omit<Answer, 'cpuUs' | 'maxRss' | 'rss'>> {
   // As a run does: the connections open before the clock's zero.
   const warm = process.env['OPEN_CLIENT_COLD'] ? undefined : await openConnections(ask.url, {}, ask.connections, 10_000);
+  stage('warm');
   const clock = new SystemClock();
   const durationMs = ask.seconds * 1000;
   const timeoutMs = 10_000;
@@ -81,11 +87,16 @@ async function gameday(): Promise<Omit<Answer, 'cpuUs' | 'maxRss' | 'rss'>> {
   lag.start();
   const pools = new Map(ask.plain ? [['taskIds', SEEDED_IDS]] : []);
   const run = createLoadDriver(plan, clock, { sendLag: (intended, now) => lag.sendLag(intended, now) }).start({ url: ask.url, pools, ...(warm ? { warm } : {}) }, recorder, new AbortController().signal);
+  stage('started');
+  if (process.env['OPEN_CLIENT_MEMORY']) for (let i = 0; i < 10; i++) (await clock.sleep(50), stage(`+${(i + 1) * 50} ms`));
   await clock.sleep(durationMs);
+  stage('ran');
   run.stop();
   await run.done;
   lag.stop();
+  stage('done');
   const data = recorder.snapshot();
+  stage('snapshot');
   const completed = data.phases.reduce((n, p) => n + p.count, 0);
   const failed = data.requests.reduce((n, r) => n + r.phases.reduce((m, p) => m + p.unexpected, 0), 0) + data.phases.reduce((n, p) => n + p.failures, 0);
   const lagSeconds = lag.seconds();

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createLoadDriver } from '../../harness/load/index.js';
 import { DEFAULT_TASK_API_MIX as DEFAULT_MIX, taskApiWorkload } from '../../harness/load/presets/task-api.js';
 import type { LoadPlan, LoadSummary } from '../../harness/load/types.js';
+import { openConnections } from '../../harness/load/warm.js';
 import { RecordingSink, delay, percentile, realClock } from './recording-sink.js';
 import { taskIds } from './recording-sink.js';
 import { startTaskServer, type Faults, type TaskServer } from './task-server.js';
@@ -37,8 +38,10 @@ async function runOpen(faults: Partial<Faults>, ms: number, plan: OpenPlan, duri
   const s = await startTaskServer(faults);
   server = s;
   const sink = new RecordingSink();
+  // As a run does: the connections are open before its zero.
+  const warm = await openConnections(s.url, {}, plan.connections, plan.timeoutMs);
   const startedAt = performance.now();
-  const run = createLoadDriver(plan, realClock()).start({ url: s.url, pools: taskIds([...s.tasks.keys()]) }, sink, new AbortController().signal);
+  const run = createLoadDriver(plan, realClock()).start({ url: s.url, pools: taskIds([...s.tasks.keys()]), warm }, sink, new AbortController().signal);
   await Promise.all([delay(ms), during?.(startedAt)]);
   run.stop();
   return { sink, summary: await run.done, s, startedAt };
