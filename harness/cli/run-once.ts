@@ -31,6 +31,7 @@ export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter
   // Where a cluster run acts, said before anything is applied there.
   const onEvent = (e: JournalEvent): void => {
     if (e.type === 'kube.context') printer.info(`kubernetes: context ${e.detail?.['context']}, namespace ${e.detail?.['namespace']} (${e.detail?.['server']}), run ${e.detail?.['run']}`);
+    if (e.type === 'kube.left-behind') printer.error(`gameday: left in the cluster: ${e.detail?.['objects']} (remove with: ${e.detail?.['cleanup']})`);
   };
   const outcome = await runGameDay(plan, { outDir: opts.outDir, signal: opts.signal, onTick, onEvent });
   let result: ResultDocument | undefined;

@@ -57,6 +57,22 @@ describe('Kubernetes platform: deploy, port-forward, teardown', () => {
         served.add(String(res.headers['x-replica'] ?? ''));
       }
       expect(journal.events().some((e) => e.type === 'kube.traffic' && e.detail?.['via'] === 'port-forward')).toBe(true);
+      // A stream the API server will not open to one pod: the connection goes to another, the
+      // client is served, and the journal says it was the port-forward.
+      const refused = deployment.replicas()[0]?.name ?? '';
+      const allow = world.kube.faults.forbid({ subresource: 'portforward', name: refused });
+      try {
+        for (let i = 0; i < 6; i++) {
+          const res = await request(`${deployment.serviceUrl}/health`, { reset: true });
+          expect(res.statusCode).toBe(200);
+          await res.body.dump();
+        }
+      } finally {
+        allow();
+      }
+      const failed = journal.events().filter((e) => e.type === 'portforward.connect-failed');
+      expect(failed.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(failed.map((e) => e.target))).toEqual(new Set([refused]));
       // Each pod went through its phases, recorded in the journal.
       const phases = journal.events().filter((e) => e.type === 'replica.phase').map((e) => `${e.detail?.['phase']}`);
       expect(phases).toEqual(expect.arrayContaining(['Pending', 'ContainerCreating', 'Running', 'Ready']));

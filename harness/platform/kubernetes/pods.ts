@@ -214,7 +214,7 @@ export class PodTracker {
   statuses(): ReplicaStatus[] {
     return [...this.pods.values()]
       .filter((t) => t.lostAtMs === undefined)
-      .map((t) => ({ name: t.name, ready: t.phase === 'Ready', startedAtMs: t.seenAtMs, ...(t.readyAtMs !== undefined ? { readyAtMs: t.readyAtMs } : {}), ...(t.replaces ? { replaces: t.replaces } : {}) }));
+      .map((t) => ({ name: t.name, ready: t.phase === 'Ready', phase: replicaPhase(t.phase), startedAtMs: t.seenAtMs, ...(t.readyAtMs !== undefined ? { readyAtMs: t.readyAtMs } : {}), ...(t.replaces ? { replaces: t.replaces } : {}) }));
   }
 
   readyPods(): PodView[] {

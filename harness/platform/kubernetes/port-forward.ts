@@ -133,7 +133,9 @@ export class ServiceForwarder {
       else socket.end();
     });
     ws.on('error', () => undefined);
-    this.sockClosers.add(() => ws.close());
+    const closer = (): void => ws.close();
+    this.sockClosers.add(closer);
+    socket.once('close', () => this.sockClosers.delete(closer));
     socket.resume();
   }
 
