@@ -7,6 +7,8 @@ import type { DisasterRecoveryFaultPlan } from './disaster-recovery.js';
 const HEALTH_POLL_MS = 100;
 const HEALTH_PROBE_TIMEOUT_MS = 1_000;
 const TARGET = 'database';
+/** A second attempt at a failed restore (in recover) gets at least this long, deadline or not. */
+const RETRY_RESTORE_MS = 60_000;
 
 type Stage = 'idle' | 'backed-up' | 'destroyed' | 'restored';
 
@@ -63,7 +65,7 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
     if (this.stage === 'destroyed') {
       // The restore failed in apply: once more, then say what was left.
       const dr = ctx.platform.databaseRecovery;
-      const restored = dr ? await this.restore(ctx, dr).then(() => true, () => false) : false;
+      const restored = dr ? await this.restore(ctx, dr, RETRY_RESTORE_MS).then(() => true, () => false) : false;
       const reason = restored ? 'restored from the backup on a second attempt' : 'the restore failed: the database is lost (the platform tears it down)';
       ctx.journal.record({ source: 'fault', type: 'dr.interrupted', target, fault: name, detail: { outcome: restored ? 'restored' : 'lost', reason } });
     } else if (this.interrupted) {
@@ -85,17 +87,17 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
   }
 
   /** From the last backup, bounded by the drill's deadline; journals the outcome and rethrows a failure. */
-  private async restore(ctx: FaultContext, dr: DatabaseRecovery): Promise<void> {
+  private async restore(ctx: FaultContext, dr: DatabaseRecovery, minMs = 1_000): Promise<void> {
     const { name } = this.plan;
     const backup = this.backup as DatabaseBackup;
     const t0 = ctx.journal.record({ source: 'fault', type: 'dr.restore-started', target: TARGET, fault: name, detail: { location: backup.location } }).atMs;
-    const deadline = AbortSignal.timeout(Math.max(1_000, this.deadlineMs() - ctx.clock.now()));
+    const deadline = AbortSignal.timeout(Math.round(Math.max(minMs, this.deadlineMs() - ctx.clock.now())));
     try {
       const detail = await dr.restore(backup, deadline);
       this.stage = 'restored';
       ctx.journal.record({ source: 'fault', type: 'dr.restore-completed', target: TARGET, fault: name, detail: { ...detail, ms: Math.round(ctx.clock.now() - t0) } });
     } catch (err) {
-      const error = deadline.aborted ? `not restored by the drill's deadline (at + duration)` : (err as Error).message.split('\n')[0] ?? String(err);
+      const error = deadline.aborted ? `not restored by the drill's deadline (at + duration, or ${minMs / 1000}s)` : (err as Error).message.split('\n')[0] ?? String(err);
       ctx.journal.record({ source: 'fault', type: 'dr.restore-failed', target: TARGET, fault: name, detail: { error } });
       throw new HarnessError(`fault ${name}: ${error}`, { cause: err });
     }

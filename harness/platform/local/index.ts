@@ -236,9 +236,11 @@ function databaseRecovery(db: Database): DatabaseRecovery | undefined {
     },
     destroy: async () => lifecycle.destroy(),
     restore: async (backup, signal) => {
+      // Whatever a failed attempt left (a server, part of a cluster) goes first.
+      await lifecycle.destroy();
       const started = await lifecycle.recreate(signal);
       const restored = await restoreDump(db.url, backup.location);
-      return { pid: started.pid, startMs: started.ms, tables: restored.tables, rows: restored.rows, loadMs: restored.ms };
+      return { pid: started.pid, startMs: started.ms, tables: restored.tables, rowsAfterLoad: restored.rows, loadMs: restored.ms };
     },
   };
 }
