@@ -96,7 +96,8 @@ function describe(good: number | null, bad: number | null, limited: JudgedStep |
   const knee = (status: KneeStatus, text: string, upper: number | null = null): Knee => ({ status, rate: good, upper, uncertainty: good !== null && upper !== null ? round(upper - good) : null, text });
   if (aborted) return knee('interrupted', good !== null ? `at least ${fmt(good)}/s (interrupted)` : 'not measured (interrupted)');
   if (limited) {
-    return knee('generator-limited', `at least ${fmt(good ?? 0)}/s, limited by the load generator at ${fmt(limited.rate)}/s (${limited.generatorLimits.join('; ')})`);
+    const why = `limited by the load generator at ${fmt(limited.rate)}/s (${limited.generatorLimits.join('; ')})`;
+    return knee('generator-limited', good !== null ? `at least ${fmt(good)}/s, ${why}` : `not measured: the first step was already ${why}`);
   }
   if (bad !== null && good === null) return knee('below-start', `below ${fmt(bad)}/s (the first step, startRate, already failed: ${fmt(bad)}/s)`, bad);
   if (bad !== null && good !== null) return knee('found', `${fmt(good)}/s (the SLO held there and failed at ${fmt(bad)}/s: the knee lies between, ±${fmt(round((bad - good) / 2))}/s)`, bad);

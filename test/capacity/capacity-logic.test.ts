@@ -73,6 +73,13 @@ describe('the knee search', () => {
     expect(knee.text).toMatch(/^at least 150\/s, limited by the load generator at 200\/s \(send lag p99 180 ms.*CPU saturated/);
   });
 
+  it('never calls a first step the generator could not deliver a knee', async () => {
+    const stalled = { sendLagP99Ms: 300, loopDelayMaxMs: 300, cpuCores: 0.5, maxInFlight: 1000, connections: 16 };
+    const { knee } = await searchKnee(async (r) => judgeStep(measureOf(10_000, r, { p95Ms: 400, generator: stalled }), SLO), config, () => 0);
+    expect(knee).toMatchObject({ status: 'generator-limited', rate: null, upper: null });
+    expect(knee.text).toMatch(/^not measured: the first step was already limited by the load generator at 100\/s \(send lag p99 300 ms/);
+  });
+
   it('stops at maxRate and at its time budget with lower bounds', async () => {
     const above = await searchKnee(async (r) => judgeStep(measureOf(10_000, r), SLO), { ...config, maxRate: 300 }, () => 0);
     expect(above.knee).toMatchObject({ status: 'above-max', rate: 300 });

@@ -187,12 +187,14 @@ describe('gameday capacity on replicas of known capacity', () => {
     // 30/s keeps ~1.5 in flight; 90/s would need 4.5.
     expect(n?.knee.rate).toBe(30);
     expect(n?.knee.upper).toBeNull();
-    expect(n?.knee.text).toMatch(/^at least 30\/s, limited by the load generator at 90\/s \(\d+ arrivals dropped at the generator's maxInFlight \(4\)/);
+    expect(n?.knee.text).toMatch(/^at least 30\/s, limited by the load generator at 90\/s \(.*\d+ arrivals dropped at the generator's maxInFlight \(4\)/);
     expect(n?.steps.every((st) => (st.p50Ms ?? Infinity) < 200)).toBe(true);
     // Under the fault every step answers in ≥ 450 ms, and the service fails at the first step.
     const f = doc.searches[1];
     expect(f?.name).toBe('fault:slow');
-    expect(f?.knee.status).toBe('below-start');
+    // (A send-lag stall on a crowded machine may call that first step the generator's: no knee either way.)
+    expect(['below-start', 'generator-limited']).toContain(f?.knee.status);
+    expect(f?.knee.rate).toBeNull();
     expect(f?.steps.length).toBeGreaterThan(0);
     expect(f?.steps.every((st) => (st.p50Ms ?? 0) >= 450)).toBe(true);
     // Recovered after its search: the file is gone.
