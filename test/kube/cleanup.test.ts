@@ -107,6 +107,27 @@ describe('a Kubernetes run leaves nothing behind', () => {
     expect(labelled()).toEqual([]);
   }, 90_000);
 
+  it('a chaos object whose controller is gone: its finalizer is cleared after half the timeout, then it is verified gone', async () => {
+    kube.chaos.setRunning(false);
+    try {
+      kube.create('podchaos', {
+        apiVersion: 'chaos-mesh.org/v1alpha1',
+        kind: 'PodChaos',
+        metadata: { name: 'stuck', namespace: NS, labels: { 'gameday.dev/run': 'stuckrun' }, finalizers: ['chaos-mesh/records'] },
+        spec: { action: 'pod-kill', mode: 'one', selector: { namespaces: [NS] } },
+      });
+      const said: string[] = [];
+      const started = Date.now();
+      const code = await cleanupCommand({ run: 'stuckrun', namespace: NS, timeoutMs: 2_000, env: env() }, { info: (l) => said.push(l), error: (l) => said.push(l) });
+      expect(code).toBe(0);
+      expect(said).toContain('deleted PodChaos/stuck');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+      expect(kube.get('podchaos', NS, 'stuck')).toBeUndefined();
+    } finally {
+      kube.chaos.setRunning(true);
+    }
+  });
+
   it('usage: neither --run nor --all-runs, both, or a malformed id, is exit 2 and touches nothing', async () => {
     const writes = kube.writes().length;
     const said: string[] = [];
