@@ -11,10 +11,10 @@ export function renderSummary(r: ResultDocument, opts: { color?: boolean } = {})
     style: { head: opts.color ? ['bold'] : [], border: [] },
   });
   for (const c of r.checks) {
-    const shown = actualText(c);
+    const shown = c.shown ?? actualText(c);
     // Failure breakdowns are short and always shown; other details only explain a missing value.
     const note = c.detail && (c.actual === null || c.metric === 'requests.failures' || c.metric === 'requests.failureRatio') ? ` (${c.detail})` : '';
-    const why = c.notEvaluated !== undefined ? ` (not evaluated: ${c.notEvaluated})` : '';
+    const why = c.notEvaluated !== undefined ? ` (${c.notEvaluated})` : '';
     table.push([`${c.id}: ${c.name}`, c.target, shown + (why || note), checkStatus(c)]);
   }
   const req = r.requests;

@@ -84,7 +84,7 @@ function serverSide(r: ResultDocument): string[] {
 
 /** summary.md: the verdict, the checks, and the baseline comparison when there is one. */
 export function renderMarkdown(r: ResultDocument, comparison?: Comparison): string {
-  const rows = r.checks.map((c) => [c.id, c.name, c.target, c.notEvaluated !== undefined ? `not evaluated: ${c.notEvaluated}` : actualText(c), c.notEvaluated !== undefined ? '⚪ NOT EVALUATED' : c.passed ? '✅ PASS' : '❌ FAIL']);
+  const rows = r.checks.map((c) => [c.id, c.name, c.target, c.notEvaluated !== undefined ? `not evaluated (${c.notEvaluated})` : (c.shown ?? actualText(c)), c.notEvaluated !== undefined ? '⚪ NOT EVALUATED' : c.passed ? '✅ PASS' : '❌ FAIL']);
   return [
     headline(r),
     '',

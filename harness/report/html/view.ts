@@ -91,7 +91,7 @@ export function reportView(r: ResultDocument, charts: Chart[], comparison?: Comp
     passed: r.passed,
     verdict: r.runStatus === 'completed' ? r.verdict.toUpperCase() : `${r.runStatus.toUpperCase()} (verdict ${r.verdict})`,
     passedCount: r.checks.filter((c) => c.passed).length,
-    checks: r.checks.map((c) => ({ id: c.id, name: c.name, target: c.target, actual: actualText(c), detail: c.notEvaluated !== undefined ? `not evaluated: ${c.notEvaluated}` : detailText(c), passed: c.passed, status: checkStatus(c), statusClass: c.notEvaluated !== undefined ? 'muted' : c.passed ? 'pass' : 'fail' })),
+    checks: r.checks.map((c) => ({ id: c.id, name: c.name, target: c.target, actual: c.shown ?? actualText(c), detail: c.notEvaluated !== undefined ? `not evaluated: ${c.notEvaluated}` : detailText(c), passed: c.passed, status: checkStatus(c), statusClass: c.notEvaluated !== undefined ? 'muted' : c.passed ? 'pass' : 'fail' })),
     verification: hasVerificationSummary(r.checks) ? verificationRows(r.checks).map((row) => ({ ...row, statusClass: row.status === 'PASS' ? 'pass' : row.status === 'FAIL' ? 'fail' : 'muted' })) : null,
     figures: [
       { name: 'platform RTO', value: formatMsOrNa(r.rto.platformMs) },
