@@ -2,6 +2,7 @@ import type { Workload } from './workload.js';
 import type { WorkloadPlan } from './workload-plan.js';
 import type { TargetAccess } from './loopback.js';
 import type { WarmConnections } from './warm.js';
+import type { K6RunResult } from '../k6/types.js';
 
 /**
  * The load stage: drives requests at the service and reports every outcome to a sink.
@@ -127,6 +128,8 @@ export interface LoadSummary {
   acknowledgedWrites: AcknowledgedWrite[];
   /** Arrivals not sent because a pool their request needs was empty, by pool. */
   skipped: Record<string, number>;
+  /** spec.load.driver k6: k6's exit code and thresholds, journaled next to gameday's verdict. */
+  k6?: K6RunResult;
 }
 
 export interface LoadRun {
