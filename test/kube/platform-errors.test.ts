@@ -197,6 +197,16 @@ describe('an existing workload', () => {
       await injector!.recover(records, ctx);
       expect(kube.list('networkchaos', NAMESPACE)).toEqual([]);
       expect(journal.events().filter((e) => e.source === 'fault').map((e) => e.type)).toEqual(['chaos.created', 'chaos.injected', 'chaos.recovered', 'chaos.deleted']);
+      // pool-exhaustion lock: a psql Job, running while the fault lasts, deleted with its pod at recovery.
+      undo.push(kube.setPodBehaviour({ labels: { 'job-name': 'lock-tasks-existing1' } }, { backed: false, runMs: 60_000, exitCode: 0 }));
+      const lock = { kind: 'pool-exhaustion', name: 'lock-tasks', atMs: 0, durationMs: 1_000, mode: 'lock', replicas: { mode: 'one' } } as const;
+      const job = platform.injectorFor(lock);
+      const jobRecords = await job!.apply(ctx);
+      expect(jobRecords.map((r) => r.detail?.['phase'])).toEqual(['Running']);
+      expect(kube.list('pods', NAMESPACE).filter((p) => p.metadata.labels?.['job-name'] === 'lock-tasks-existing1')).toHaveLength(1);
+      await job!.recover(jobRecords, ctx);
+      expect(kube.get('jobs', NAMESPACE, 'lock-tasks-existing1')).toBeUndefined();
+      expect(kube.list('pods', NAMESPACE).filter((p) => p.metadata.labels?.['job-name'] === 'lock-tasks-existing1')).toEqual([]);
     } finally {
       await platform.teardown();
     }

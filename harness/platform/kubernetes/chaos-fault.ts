@@ -4,7 +4,8 @@ import type { FaultContext, FaultInjector, FaultRecord } from '../../faults/type
 import type { FaultPlan } from '../../scenario/plan.js';
 import { ChaosObject, deleteVerified } from './chaos.js';
 import type { KubeClient, KubeObject } from './client.js';
-import type { PodTracker } from './pods.js';
+import { problemOf, type PodTracker, type PodView } from './pods.js';
+import { HarnessError } from '../../core/errors.js';
 import { byKind, resourceType } from './resources.js';
 
 /** Injection must be confirmed within this (Chaos Mesh selects and acts within a second or two). */
@@ -113,14 +114,21 @@ export class JobFault implements FaultInjector {
       const name = obj.metadata?.name ?? '';
       journal.record({ source: 'fault', type: 'job.created', fault: this.plan.name, target: name });
       const deadline = clock.now() + INJECT_TIMEOUT_MS;
-      let running = false;
-      while (!running && clock.now() < deadline && !signal?.aborted) {
-        const pods = (await client.list(byKind('Pod'), `job-name=${name}`)).items;
-        running = pods.some((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running');
-        if (!running) await new Promise((r) => setTimeout(r, 200));
+      let phase: string | undefined;
+      let problem: string | undefined;
+      while (phase === undefined && clock.now() < deadline && !signal?.aborted) {
+        const pods = (await client.list(byKind('Pod'), `job-name=${name}`)).items as PodView[];
+        phase = pods.map((p) => p.status?.phase).find((p) => p === 'Running' || p === 'Succeeded' || p === 'Failed');
+        problem = pods.map((p) => problemOf(p)).find((p) => p !== undefined);
+        if (phase === undefined) await new Promise((r) => setTimeout(r, 200));
       }
-      journal.record({ source: 'fault', type: running ? 'job.running' : 'job.not-running', fault: this.plan.name, target: name });
-      records.push({ target: name, appliedAtMs: clock.now(), detail: { running } });
+      if (phase === 'Failed' || (phase === undefined && !signal?.aborted)) {
+        const why = problem ?? (phase === 'Failed' ? 'its pod failed' : `its pod was not running after ${INJECT_TIMEOUT_MS / 1000}s`);
+        journal.record({ source: 'fault', type: 'job.failed', fault: this.plan.name, target: name, detail: { reason: why } });
+        throw new HarnessError(`fault ${this.plan.name}: Job ${name} did not run: ${why}`);
+      }
+      journal.record({ source: 'fault', type: 'job.running', fault: this.plan.name, target: name, detail: { phase: phase ?? 'aborted' } });
+      records.push({ target: name, appliedAtMs: clock.now(), detail: { phase: phase ?? 'aborted' } });
     }
     return records;
   }
