@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { capacityCommand } from '../../harness/cli/capacity-command.js';
 import { validateCommand } from '../../harness/cli/validate-command.js';
 import { parse } from 'yaml';
 import { InputError } from '../../harness/core/errors.js';
@@ -187,6 +188,19 @@ spec:
       const code = await validateCommand([file], { info: () => undefined, error: (l) => errors.push(l) });
       expect(code).toBe(2);
       expect(errors[0]).toBe(`${file}: spec.capacity.startRate: expected a rate at most maxRate (400), found 500`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gameday capacity refuses a scenario without spec.capacity before starting anything (InputError: exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gameday-capacity-none-'));
+    try {
+      const out = join(dir, 'out');
+      const err = await capacityCommand('scenarios/kv-api.yaml', { out }, { info: () => undefined, error: () => undefined }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).message).toBe('scenarios/kv-api.yaml: spec.capacity: expected a capacity block (startRate, stepRate, maxRate, …) for gameday capacity, found nothing');
+      expect(existsSync(out)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
