@@ -57,6 +57,8 @@ const CRD_FILES: Record<string, string> = {
   NetworkChaos: 'chaos-mesh-crds/chaos-mesh.org_networkchaos.yaml',
   VerticalPodAutoscaler: 'vpa-crds/vpa-v1-crd-gen.vpa-1.7.1.yaml',
   Schedule: 'velero-crds/velero.io_schedules.yaml',
+  Backup: 'velero-crds/velero.io_backups.yaml',
+  Restore: 'velero-crds/velero.io_restores.yaml',
 };
 
 function crdValidator(kind: string, apiVersion: string): ValidateFunction {
