@@ -184,6 +184,20 @@ describe('fake kubelet and controllers', () => {
         (e: unknown) => `error: ${String(e)}`,
       );
       expect(after).not.toContain('hello from');
+      // A forward to a pod that is gone, or without the RBAC right, is refused before the upgrade.
+      const direct = new PortForward(kube.kubeConfig);
+      const sink = new (await import('node:stream')).PassThrough();
+      await expect(direct.portForward('staging', podName, [8080], sink, null, sink)).rejects.toBeDefined();
+      await waitUntil(async () => (await readyPods('app=web')).length === 1, 5000);
+      const live = (await readyPods('app=web'))[0]!.metadata!.name!;
+      const undo = kube.faults.forbid({ resource: 'pods', subresource: 'portforward' });
+      try {
+        await expect(direct.portForward('staging', live, [8080], sink, null, sink)).rejects.toBeDefined();
+      } finally {
+        undo();
+      }
+      const refused = kube.requests.filter((r) => r.path.endsWith('/portforward')).map((r) => r.status);
+      expect(refused.slice(-2)).toEqual([404, 403]);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => local.close(() => r()));

@@ -152,6 +152,7 @@ export class FakeApiServer {
     for (const c of this.wss.clients) c.terminate();
     this.wss.close();
     for (const s of this.sockets) s.destroy();
+    this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 
@@ -778,7 +779,8 @@ export class FakeApiServer {
   }
 
   /** Writes an HTTP error on a socket that asked for an upgrade. */
-  private refuseUpgrade(socket: Socket, e: ApiError): void {
+  private refuseUpgrade(socket: Socket, e: ApiError, entry?: LoggedRequest): void {
+    if (entry !== undefined) entry.status = e.status.code;
     const text = JSON.stringify(e.status);
     socket.end(`HTTP/1.1 ${e.status.code} ${e.status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
   }
@@ -786,11 +788,16 @@ export class FakeApiServer {
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const segs = url.pathname.split('/').filter((s) => s !== '');
-    this.requests.push({ at: Date.now(), method: 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 101, userAgent: String(req.headers['user-agent'] ?? '') });
-    if (!this.authenticated(req)) return this.refuseUpgrade(socket, errors.unauthorized());
+    const entry: LoggedRequest = { at: Date.now(), method: 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, userAgent: String(req.headers['user-agent'] ?? '') };
+    this.requests.push(entry);
+    socket.once('close', () => {
+      if (entry.status === 0) entry.status = 101;
+    });
+    if (!this.authenticated(req)) return this.refuseUpgrade(socket, errors.unauthorized(), entry);
     const routed = this.route('GET', segs, url.searchParams);
-    if (routed === undefined || routed.info.resource !== 'pods' || routed.info.subresource !== 'portforward') return this.refuseUpgrade(socket, errors.noResource());
+    if (routed === undefined || routed.info.resource !== 'pods' || routed.info.subresource !== 'portforward') return this.refuseUpgrade(socket, errors.noResource(), entry);
     const info = routed.info;
+    entry.info = info;
     this.applyRules(info)
       .then(() => {
         const pod = this.store.get(routed.resource, info.namespace, info.name!);
@@ -805,7 +812,7 @@ export class FakeApiServer {
         if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw errors.badRequest('at least one port must be specified');
         this.wss.handleUpgrade(req, socket, head, (ws) => this.forward(ws, pod, ports));
       })
-      .catch((e: unknown) => this.refuseUpgrade(socket, e instanceof ApiError ? e : errors.internal(String(e))));
+      .catch((e: unknown) => this.refuseUpgrade(socket, e instanceof ApiError ? e : errors.internal(String(e)), entry));
   }
 
   /**
