@@ -93,7 +93,8 @@ describe('disaster-recovery validation', () => {
     expect(restore.spec).toEqual({ backupName: backup.metadata.name, includedNamespaces: ['staging'], namespaceMapping: { staging: 'staging-restore-test' }, restorePVs: true });
     expect(backup.metadata.labels).toMatchObject({ 'gameday.dev/run': 'abc123', 'gameday.dev/fault': 'dr', 'backup-type': 'daily' });
     // The schema check is real: a field Velero does not know is refused.
-    expect(crdProblems({ ...restore, spec: { ...restore.spec, namespaceMappings: {} } })).toEqual(['/spec: must NOT have additional properties (namespaceMappings)']);
+    const misspelt = { ...restore, spec: { ...restore.spec, namespaceMappings: {} } };
+    expect(crdProblems(misspelt)).toEqual(['/spec: must NOT have additional properties (namespaceMappings)']);
     expect(() => drillVeleroObjects({ name: 'dr' }, { runId: 'abc123', namespace: 'production' })).toThrow('fault dr: the namespace "production" is production: a drill deletes and restores namespaces, never production (test restores in staging)');
     expect(() => drillVeleroObjects({ name: 'dr' }, { runId: 'abc123', namespace: 'staging', restoreNamespace: 'prod-copy' })).toThrow(/restore namespace "prod-copy" is production/);
   });
