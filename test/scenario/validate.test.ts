@@ -61,7 +61,7 @@ spec:
         expect.stringMatching(/^x\.yaml: spec\.duration: expected a duration.*found "10x"/),
         'x.yaml: spec.bogus: expected no such key (unknown keys are rejected), found key "bogus"',
         'x.yaml: spec.load.connections: expected number, found "8"',
-        'x.yaml: spec.faults[0].kind: expected one of "pod-kill", "network-delay", "pool-exhaustion", "exec", "http", found "nuke"',
+        'x.yaml: spec.faults[0].kind: expected one of "pod-kill", "network-delay", "pool-exhaustion", "exec", "http", "disaster-recovery", found "nuke"',
       ]),
     );
     expect(found).toHaveLength(5);
