@@ -1,4 +1,4 @@
-import { parseDurationMs, formatMs } from '../core/duration.js';
+import { formatDuration, parseDurationMs } from '../core/duration.js';
 import { chaosObjectProblems } from '../kube/guardrails.js';
 import type { KubeObject } from '../kube/types.js';
 import type { FoundObject } from './manifests.js';
@@ -136,8 +136,8 @@ export function rightSizing(inv: Inventory, plan: ConformancePlan): Finding {
       }
       const created = Date.parse(vpa.obj.metadata?.creationTimestamp ?? '');
       const ageMs = Number.isNaN(created) ? undefined : (inv.nowMs ?? Date.now()) - created;
-      if (ageMs !== undefined && ageMs >= DAY_MS) problems.push(`${v}: no recommendation for container ${c} after ${formatMs(ageMs)} (the spec: within 24h)`);
-      else waiting.push(`${v}: no recommendation for container ${c} yet${ageMs === undefined ? '' : `; it is ${formatMs(ageMs)} old`} (the spec allows 24h)`);
+      if (ageMs !== undefined && ageMs >= DAY_MS) problems.push(`${v}: no recommendation for container ${c} after ${formatDuration(Math.round(ageMs / 60_000) * 60_000)} (the spec: within 24h)`);
+      else waiting.push(`${v}: no recommendation for container ${c} yet${ageMs === undefined ? '' : `; it is ${formatDuration(Math.round(ageMs / 60_000) * 60_000)} old`} (the spec allows 24h)`);
     }
   }
   if (problems.length > 0) return failed(problems);

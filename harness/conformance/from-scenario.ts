@@ -22,7 +22,7 @@ export function conformancePlan(doc: ScenarioDocument, file: string | undefined,
   if (mode === 'live' && c?.manifests) problem('spec.conformance.manifests', 'no manifests in live mode (it reads the cluster)', `${c.manifests.length} path(s)`);
   const manifests = mode === 'static' ? (c?.manifests ?? [MANIFESTS_DIR]).map((p) => resolve(base, p)) : [];
   if (mode === 'static') {
-    for (const p of readManifestObjects(manifests, base).problems) problem('spec.conformance.manifests', p.expected, `${p.file}${p.path ? ` ${p.path}` : ''}: ${p.found}`);
+    for (const p of readManifestObjects(manifests).problems) problem('spec.conformance.manifests', p.expected, `${p.file}${p.path ? ` ${p.path}` : ''}: ${p.found}`);
   }
   const defaults = defaultConformancePlan();
   let opencost: ConformancePlan['opencost'];
