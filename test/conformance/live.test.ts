@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyCommand } from '../../harness/cli/verify-command.js';
 import { readManifestObjects } from '../../harness/conformance/index.js';
+import { costVisibility } from '../../harness/conformance/opencost.js';
 import { MANIFESTS_DIR } from '../../harness/kube/templates.js';
 import { startFakeKube, type FakeKube } from '../kube/fake/index.js';
 
@@ -94,6 +95,12 @@ describe('conformance, live (fake API server)', () => {
     expect(out.at(-1)).toBe('verify: PASSED — 7 passed, 0 failed, 0 not evaluated');
     expect(opencostQueries).toEqual(['/allocation/compute?window=1d&aggregate=label:team']);
   }, 20_000);
+
+  it('SC-002 fails when OpenCost has no allocation for the team', async () => {
+    const f = await costVisibility({ url: opencostUrl, window: '7d' }, 'platform-team');
+    expect(f).toMatchObject({ actual: 1, shown: 'no data', detail: `OpenCost (${opencostUrl}/allocation/compute?window=7d&aggregate=label:team) has no allocation for team platform-team (teams: product-team)` });
+    expect(opencostQueries.at(-1)).toBe('/allocation/compute?window=7d&aggregate=label:team');
+  });
 
   it('names a pod of the workload that lacks cost labels', async () => {
     kube.create('pods', { metadata: { name: 'stray', namespace: 'staging', labels: { app: 'task-api', team: 'product-team' } }, spec: { containers: [{ name: 'task-api', image: 'task-api' }] } } as never);
