@@ -1,4 +1,6 @@
 import type { CapacityDocument } from '../../capacity/document.js';
+/** Rates to 0.1/s. */
+const fmt = (v: number): string => String(Math.round(v * 10) / 10);
 
 /** One search's knee, baseline vs current. */
 export interface CapacityMetricComparison {
@@ -45,12 +47,12 @@ export function compareCapacity(baseline: CapacityDocument, current: CapacityDoc
     const floor = Math.round((base * (1 - tolerance) - (c.knee.uncertainty ?? 0)) * 100) / 100;
     const dropped = cur < floor;
     const status = !dropped ? 'ok' : lowerBound(c) ? 'inconclusive' : 'regressed';
-    const change = `${cur}/s vs ${base}/s (${Math.round((cur / base - 1) * 1000) / 10}%)`;
+    const change = `${fmt(cur)}/s vs ${fmt(base)}/s (${fmt(Math.round((cur / base - 1) * 1000) / 10)}%)`;
     const reason = status === 'ok'
       ? `${change}: within ${Math.round(tolerance * 100)}% and the step`
       : status === 'inconclusive'
         ? `${change}: lower, but the current knee is only a lower bound (${c.knee.status})`
-        : `${change}: below the floor ${floor}/s (baseline − ${Math.round(tolerance * 100)}% − the step's uncertainty ${c.knee.uncertainty ?? 0}/s)`;
+        : `${change}: below the floor ${fmt(floor)}/s (baseline − ${Math.round(tolerance * 100)}% − the step's uncertainty ${fmt(c.knee.uncertainty ?? 0)}/s)`;
     metrics.push({ search: b.name, baseline: base, current: cur, floor, status, reason });
   }
   return {
@@ -63,7 +65,8 @@ export function compareCapacity(baseline: CapacityDocument, current: CapacityDoc
 }
 
 export function capacityComparisonMarkdown(c: CapacityComparison): string {
-  const rows = c.metrics.map((m) => `| knee ${m.search} | ${m.baseline ?? '—'} | ${m.current ?? '—'} | ${m.floor ?? '—'} | ${m.status.toUpperCase()} | ${m.reason} |`);
+  const num = (v: number | null): string => (v === null ? '—' : fmt(v));
+  const rows = c.metrics.map((m) => `| knee ${m.search} | ${num(m.baseline)} | ${num(m.current)} | ${num(m.floor)} | ${m.status.toUpperCase()} | ${m.reason} |`);
   return [
     `## Capacity regression gate: ${c.regressed ? 'REGRESSED' : 'no regression'}`,
     '',
