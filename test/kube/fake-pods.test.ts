@@ -15,7 +15,8 @@ let custom: CustomObjectsApi;
 const backends = new Map<string, Server>();
 
 /** A tiny HTTP server per pod standing in for its container: answers with the pod's name. */
-async function backing(pod: { metadata: { name: string } }): Promise<PodBacking> {
+async function backing(pod: { metadata: { name: string; labels?: Record<string, string> } }): Promise<PodBacking> {
+  if (pod.metadata.labels?.['case'] === 'start') throw new Error('failed to create containerd task: exec: "task-api": executable file not found in $PATH');
   const server = createServer((req, res) => {
     res.writeHead(req.url === '/health' ? 200 : 200, { 'Content-Type': 'text/plain' });
     res.end(`hello from ${pod.metadata.name} ${req.url}`);
@@ -126,6 +127,8 @@ describe('fake kubelet and controllers', () => {
       { label: 'crash', behaviour: { crashLoopBackOff: true }, expect: (p: V1Pod) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff' && (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 },
       { label: 'sched', behaviour: { unschedulable: true }, expect: (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable') === true },
       { label: 'probe', behaviour: { readinessFailing: true }, expect: (p: V1Pod) => p.status?.phase === 'Running' && !isReady(p) },
+      // The backing process fails to start (the factory throws).
+      { label: 'start', behaviour: {}, expect: (p: V1Pod) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerError' && p.status.containerStatuses[0]!.state!.waiting!.message!.includes('executable file not found') },
     ];
     const undos = cases.map((c) => kube.setPodBehaviour({ labels: { case: c.label } }, c.behaviour));
     try {

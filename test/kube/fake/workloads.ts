@@ -372,8 +372,21 @@ export class Cluster {
     this.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
     const started = Date.now();
     const wantBacking = this.backing !== undefined && rt.behaviour.backed !== false && rt.behaviour.crashLoopBackOff !== true;
-    const backing = wantBacking ? this.backing!(pod).catch(() => undefined) : Promise.resolve(undefined);
+    const backing: Promise<PodBacking | undefined | Error> = wantBacking
+      ? this.backing!(pod).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))
+      : Promise.resolve(undefined);
     void backing.then((b) => {
+      if (b instanceof Error) {
+        // The process did not start: the container waits in CreateContainerError; the kubelet retries.
+        if (rt.stopped || this.closed) return;
+        rt.restarts++;
+        this.patchStatus(rt, (s) => {
+          for (const c of (s.containerStatuses ?? []) as Json[]) c.state = { waiting: { reason: 'CreateContainerError', message: b.message } };
+        });
+        this.event(pod, 'Warning', 'Failed', `Error: ${b.message}`);
+        if (rt.restarts < 20) this.later(rt, Math.max(100, rt.timing.createMs), () => this.create(rt, pod));
+        return;
+      }
       if (rt.stopped || this.closed) {
         void b?.stop().catch(() => undefined);
         return;
