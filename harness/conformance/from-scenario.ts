@@ -18,7 +18,8 @@ export function conformancePlan(doc: ScenarioDocument, file: string | undefined,
   if (!c && !checks.some((k) => isConformanceMetric(k.metric))) return undefined;
   const kube = platform.kind === 'kubernetes' ? platform : undefined;
   const base = file ? dirname(resolve(file)) : process.cwd();
-  const mode = c?.mode ?? (kube ? 'live' : 'static');
+  // Manifests named without a mode mean static, whatever the platform.
+  const mode = c?.mode ?? (kube && !c?.manifests ? 'live' : 'static');
   if (mode === 'live' && c?.manifests) problem('spec.conformance.manifests', 'no manifests in live mode (it reads the cluster)', `${c.manifests.length} path(s)`);
   const manifests = mode === 'static' ? (c?.manifests ?? [MANIFESTS_DIR]).map((p) => resolve(base, p)) : [];
   if (mode === 'static') {

@@ -83,4 +83,9 @@ ${conformance}
     const r = planFromText(scenario('    deployment: task-api'), { file: join('scenarios', 'x.yaml'), env: {} });
     expect(r.plan?.conformance).toMatchObject({ mode: 'static', manifests: [MANIFESTS_DIR.replace(/\/$/, '')], deployment: 'task-api', backup: { schedule: '0 2 * * *', ttl: '720h' } });
   });
+
+  it('reads the cluster when the scenario runs on Kubernetes (its namespace and guardrails)', async () => {
+    const p = await planFromFile('scenarios/opex-spec.yaml', {}, { kubernetes: { platform: 'kubernetes', allowNamespaces: ['qa'] } });
+    expect(p.plan?.conformance).toMatchObject({ mode: 'live', manifests: [], namespace: 'staging', guard: { allowNamespaces: expect.arrayContaining(['staging', 'qa']) } });
+  });
 });
