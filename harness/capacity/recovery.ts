@@ -77,7 +77,6 @@ export async function massTermination(ctx: MassTerminationContext): Promise<Mass
   const faultCtx: FaultContext = { platform: ctx.platform, deployment: ctx.deployment, journal: ctx.journal, clock: ctx.clock, random: ctx.random };
   let killAt = 0; // step clock
   let killAtSession = 0;
-  let recoveredAt: number | null = null;
   let killed = new Set<string>();
   let before = 0;
   // Intended send times (step clock) of failures and of the first served request after the kill.
@@ -125,10 +124,7 @@ export async function massTermination(ctx: MassTerminationContext): Promise<Mass
       killed = new Set(records.filter((r) => r.detail?.['killed'] === true).map((r) => r.target));
       const until = killAt + m.observeMs;
       while (clock.now() < until && !ctx.signal.aborted) {
-        if (replacedReady() >= killed.size && readyNow() >= before) {
-          recoveredAt = clock.now();
-          break;
-        }
+        if (replacedReady() >= killed.size && readyNow() >= before) break;
         await clock.sleep(POLL_MS, ctx.signal);
       }
       await clock.sleep(Math.min(AFTER_MS, Math.max(0, until + AFTER_MS - clock.now())), ctx.signal);
@@ -155,7 +151,6 @@ export async function massTermination(ctx: MassTerminationContext): Promise<Mass
     served: w.responses - w.status5xx,
     failures: w.failures,
   }));
-  void recoveredAt;
   return {
     mode: m.mode,
     ...(m.percent !== undefined ? { percent: m.percent } : {}),
