@@ -1,6 +1,6 @@
-// A fake Kubernetes API server for tests: real HTTP on 127.0.0.1, the object store, the simulated
+// A fake Kubernetes API server for tests: real HTTPS on 127.0.0.1, the object store, the simulated
 // kubelet/controllers and Chaos Mesh, and a kubeconfig (file and @kubernetes/client-node KubeConfig)
-// pointing at it. See /work/notes/kube-fake.md for the API.
+// pointing at it. README.md in this directory describes the API.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
