@@ -92,6 +92,8 @@ export async function startKubeWorld(options: FakeKubeOptions = {}): Promise<Kub
     const replica = await serve(image, { DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', REPLICA_NAME: pod.metadata.name, POOL_SIZE: '4', FAULT_INJECTION: 'leak' });
     return {
       ports: { 8000: replica.port },
+      // The fake's metrics API reads the pod's usage from this process's /proc, as metrics-server reads cgroups.
+      ...(replica.child.pid !== undefined ? { pid: replica.child.pid } : {}),
       exited: exitOf(replica.child),
       stop: async () => {
         replica.child.kill('SIGKILL');

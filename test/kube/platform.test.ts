@@ -13,7 +13,7 @@ import { deployPlan, NAMESPACE, SEED_ROWS, startKubeWorld, type KubeWorld } from
 let world: KubeWorld;
 
 beforeAll(async () => {
-  world = await startKubeWorld({ timing: { scheduleMs: 20, createMs: 50, readyMs: 50, terminateMs: 20 } });
+  world = await startKubeWorld({ timing: { scheduleMs: 20, createMs: 50, readyMs: 50, terminateMs: 20 }, metricsApi: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -70,6 +70,12 @@ describe('Kubernetes platform: deploy, port-forward, teardown', () => {
       } finally {
         allow();
       }
+      // Resources: memory from the metrics API, open fds and the pool gauges from the pod's /metrics.
+      const probed = await deployment.resources!.probe(deployment.replicas()[1]?.name ?? '', 5_000);
+      expect(probed.errors).toEqual({});
+      expect(probed.rssBytes).toBeGreaterThan(1_000_000);
+      expect(probed.openFds).toBeGreaterThan(5);
+      expect(probed.pool?.db_pool_total).toBeGreaterThanOrEqual(0);
       const failed = journal.events().filter((e) => e.type === 'portforward.connect-failed');
       expect(failed.length).toBeGreaterThanOrEqual(1);
       expect(new Set(failed.map((e) => e.target))).toEqual(new Set([refused]));
@@ -150,6 +156,9 @@ describe('Kubernetes platform: a pod-kill Game Day', () => {
       expect(events.some((e) => e.type === 'kube.traffic' && e.detail?.['via'] === 'port-forward')).toBe(true);
       expect(outcome.load?.completed ?? 0).toBeGreaterThan(300);
       expect(events.filter((e) => e.type === 'portforward.broken')).toEqual([]);
+      // Sampled through the cluster: memory (metrics API) per pod, once a second.
+      expect(events.some((e) => e.type === 'kube.metrics-api-absent')).toBe(false);
+      expect(analysis.resources?.series.some((s) => /rss/.test(s.resource) && s.points.some(([, v]) => v > 1_000_000))).toBe(true);
       // Nothing of the run is left in the namespace.
       expect(world.kube.list('podchaos', NAMESPACE)).toEqual([]);
       expect(world.kube.list('pods', NAMESPACE).filter((p) => p.metadata.labels?.['app'] === 'task-api')).toEqual([]);
