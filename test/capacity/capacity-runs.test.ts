@@ -19,7 +19,7 @@ import { describeProcess, descendants, waitFor } from '../helpers/leftovers.js';
  * generate (≤ 240/s), and the checks leave room for a noisy 2-core machine: the knee within 10 %.
  */
 const PER_REPLICA = 100;
-const STARTUP_MS = 800;
+const STARTUP_MS = 500;
 
 function scenario(capacity: string, opts: { replicas?: number } = {}): string {
   return `
