@@ -1,4 +1,4 @@
-import { renderSummary } from '../report/console.js';
+import { notEvaluated, renderSummary } from '../report/console.js';
 import type { ResultDocument } from '../report/result.js';
 import type { RunPrinter, Terminal } from './printer.js';
 import { noPaint, progressLine, type Paint } from './progress-line.js';
@@ -8,7 +8,7 @@ const PLAIN_EVERY_MS = 5000;
 function verdictLine(r: ResultDocument, paint: Paint): string {
   const verdict = r.runStatus === 'completed' ? r.verdict.toUpperCase() : `${r.runStatus.toUpperCase()} (verdict ${r.verdict})`;
   const passed = r.checks.filter((c) => c.passed).length;
-  return `${r.scenario.name}: ${paint(r.passed ? 'green' : 'red', verdict)} — ${passed}/${r.checks.length} checks passed`;
+  return `${r.scenario.name}: ${paint(r.passed ? 'green' : 'red', verdict)} — ${passed}/${r.checks.length} checks passed${notEvaluated(r)}`;
 }
 
 /** People: a live line on a terminal (redrawn in place), else a plain line every few seconds. */
