@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'undici';
 import type { Clock } from '../../core/clock.js';
+import type { EventSink, JournalEvent } from '../../core/journal.js';
 import { HarnessError } from '../../core/errors.js';
 import type { FaultInjector } from '../../faults/types.js';
-import { faultObjects, namespaceLabelRefusal, newDatabasePassword, newRunId, runSelector, taskApiSelector, workloadSteps, type KubernetesPlatformPlan, type LabelSelector, type WorkloadStep } from '../../kube/index.js';
+import { faultObjects, namespaceLabelRefusal, newDatabasePassword, newRunId, postgresSelector, runSelector, taskApiSelector, workloadSteps, type KubernetesPlatformPlan, type LabelSelector, type WorkloadStep } from '../../kube/index.js';
 import { readPoolGauges } from '../../observe/prometheus.js';
 import type { ReplicaResources } from '../../observe/replica-probe.js';
 import type { FaultPlan } from '../../scenario/plan.js';
@@ -15,6 +16,9 @@ import { KubeApiError } from './errors.js';
 import { PodTracker, problemOf, type PodView } from './pods.js';
 import { ServiceForwarder, type ForwardTarget } from './port-forward.js';
 import { byKind } from './resources.js';
+
+/** A journal that keeps nothing (the database pods' watch). */
+const SILENT: EventSink = { record: (e) => ({ ...e, atMs: 0, wallMs: 0 }) as JournalEvent };
 
 /** How long teardown waits for the API to confirm every object of the run is gone. */
 const DELETE_VERIFY_MS = 60_000;
@@ -235,7 +239,8 @@ export class KubernetesPlatform implements Platform {
     const read = (key: string): string | undefined => data.stringData?.[key] ?? (data.data?.[key] ? Buffer.from(data.data[key] as string, 'base64').toString('utf8') : undefined);
     const user = read('POSTGRES_USER') ?? 'postgres';
     const db = read('POSTGRES_DB') ?? 'postgres';
-    const tracker = (this.databaseTracker = new PodTracker(client, `app=postgres,${runSelector(this.runId)}`, { record: (e) => ({ ...e, atMs: 0, wallMs: 0 }) as never }, this.clock));
+    // Its pods' phases stay out of the journal: they are not replicas, and platform RTO reads replica events.
+    const tracker = (this.databaseTracker = new PodTracker(client, selectorOf(postgresSelector(this.runId)), SILENT, this.clock));
     await tracker.start();
     await tracker.waitReady(1, this.plan.readyTimeoutMs, signal, 'StatefulSet postgres');
     this.databaseForwarder = new ServiceForwarder({
