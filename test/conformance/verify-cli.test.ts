@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyCommand } from '../../harness/cli/verify-command.js';
 import { runCli } from '../helpers/cli.js';
 
 // `gameday verify` as a user runs it: exit codes 0 / 1 / 2 / 3 and the messages.
@@ -52,12 +53,16 @@ describe('gameday verify', () => {
       '--schedule: expected a cron expression of five fields, such as "0 2 * * *", found "daily"',
       '--namespace: expected a DNS-1123 label (lowercase letters, digits, -), found "Prod_1"',
     ]);
-    const none = await runCli(['verify']);
-    expect(none.code).toBe(2);
-    expect(none.stderr.trim()).toBe('gameday verify: expected manifest files or directories (static), or --live (the cluster), found neither');
-    const missing = await runCli(['verify', join(dir, 'nope'), 'fixtures/manifests/postgres.yaml']);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr.trim()).toBe(`${join(dir, 'nope')}: (root): expected a manifest file or a directory of them, found nothing (no such file or directory)`);
+    const run = async (paths: string[]): Promise<{ code: number; err: string[] }> => {
+      const err: string[] = [];
+      const code = await verifyCommand(paths, {}, { info: () => undefined, error: (l) => err.push(l) });
+      return { code, err };
+    };
+    expect(await run([])).toEqual({ code: 2, err: ['gameday verify: expected manifest files or directories (static), or --live (the cluster), found neither'] });
+    expect(await run([join(dir, 'nope'), 'fixtures/manifests/postgres.yaml'])).toEqual({
+      code: 2,
+      err: [`${join(dir, 'nope')}: (root): expected a manifest file or a directory of them, found nothing (no such file or directory)`],
+    });
   }, 60_000);
 
   it('exits 3 when OpenCost or the cluster cannot be read', async () => {
@@ -66,8 +71,10 @@ describe('gameday verify', () => {
     expect(r.code).toBe(3);
     expect(r.stderr.trim()).toBe(`SC-002: OpenCost unreachable at http://127.0.0.1:${port}/allocation/compute?window=1d&aggregate=label:team: ECONNREFUSED`);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('verify: NOT READ — 5 passed, 0 failed, 1 not evaluated, 1 not read');
-    const k = await runCli(['verify', '--live'], { KUBECONFIG: join(dir, 'no-kubeconfig') });
-    expect(k.code).toBe(3);
-    expect(k.stderr.trim()).toBe(`gameday verify: KUBECONFIG names ${join(dir, 'no-kubeconfig')}, which does not exist`);
+    // The same command in-process (the CLI's exit code is what verifyCommand returns): no kubeconfig.
+    const err: string[] = [];
+    const code = await verifyCommand([], { live: true, env: { KUBECONFIG: join(dir, 'no-kubeconfig') } }, { info: () => undefined, error: (l) => err.push(l) });
+    expect(code).toBe(3);
+    expect(err).toEqual([`gameday verify: KUBECONFIG names ${join(dir, 'no-kubeconfig')}, which does not exist`]);
   }, 60_000);
 });
