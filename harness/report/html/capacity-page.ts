@@ -37,7 +37,16 @@ export function renderCapacityHtml(doc: CapacityDocument, comparison?: CapacityC
   }
   for (const s of doc.searches) {
     parts.push(`<h2>Steps: ${esc(s.name)}</h2>`);
-    parts.push(table(['offered/s', 'achieved/s', 'p95 ms', 'failures', 'verdict', 'why'], s.steps.map((p) => [fmt(p.rate), fmt(p.achievedRate), p.p95Ms === null ? '—' : fmt(p.p95Ms), `${p.failures} (${pct(p.failureRatio)})`, p.verdict, [...p.reasons, ...p.generatorLimits].join('; ')])));
+    parts.push(table(['offered/s', 'achieved/s', 'p95 ms', 'failures', 'generator: send lag p99, CPU', 'other work (cores)', 'verdict', 'why'], s.steps.map((p) => [
+      fmt(p.rate),
+      fmt(p.achievedRate),
+      p.p95Ms === null ? '—' : fmt(p.p95Ms),
+      `${p.failures} (${pct(p.failureRatio)})`,
+      `${p.generator.sendLagP99Ms === null ? '—' : `${fmt(p.generator.sendLagP99Ms)} ms`}, ${fmt(p.generator.cpuCores)}`,
+      p.host ? fmt(p.host.foreignCores) : '—',
+      p.verdict,
+      [...p.reasons, ...p.generatorLimits].join('; '),
+    ])));
   }
   if (comparison) parts.push(`<h2>Regression gate</h2><pre>${esc(capacityComparisonMarkdown(comparison))}</pre>`);
   return `<!doctype html>
