@@ -2,7 +2,7 @@
 // watch (ADDED/MODIFIED/DELETED, BOOKMARK, 410 Expired, a dropped watch), Status objects, strict CRD
 // validation against the Chaos Mesh schemas, finalizers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, Watch, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { startFakeKube, type FakeKube } from './fake/index.js';
 
 let kube: FakeKube;
@@ -94,9 +94,8 @@ describe('fake kube API through @kubernetes/client-node', () => {
     expect(changed).toMatchObject({ code: 422, reason: 'Invalid' });
     expect(changed.details?.causes).toEqual([expect.objectContaining({ field: 'spec.selector' })]);
     expect(changed.message).toContain('field is immutable');
-    // A replace that leaves defaulted fields out keeps them (the apiserver defaults the new object too).
-    const cur = await apps.readNamespacedDeployment({ namespace: 'staging', name: 'imm' });
-    const replaced = await apps.replaceNamespacedDeployment({ namespace: 'staging', name: 'imm', body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata!.resourceVersion! } } });
+    // An (unconditional) replace that leaves defaulted fields out keeps them: the apiserver defaults the new object too.
+    const replaced = await apps.replaceNamespacedDeployment({ namespace: 'staging', name: 'imm', body });
     expect(replaced.spec?.strategy?.type).toBe('RollingUpdate');
     await apps.deleteNamespacedDeployment({ namespace: 'staging', name: 'imm' });
   });
@@ -111,6 +110,22 @@ describe('fake kube API through @kubernetes/client-node', () => {
     expect((err as ApiException<string>).code).toBe(429);
     expect((err as ApiException<string>).headers['retry-after']).toBe('1');
     expect((await core.listNamespacedService({ namespace: 'staging' })).items).toBeDefined();
+  });
+
+  it('is reachable as from a pod: in-cluster service account files and environment', async () => {
+    const saved = { host: process.env['KUBERNETES_SERVICE_HOST'], port: process.env['KUBERNETES_SERVICE_PORT'] };
+    Object.assign(process.env, kube.inCluster.env);
+    const kc = new KubeConfig();
+    try {
+      kc.loadFromCluster(kube.inCluster.pathPrefix);
+    } finally {
+      for (const [k, v] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    const names = (await kc.makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name);
+    expect(names).toEqual(['default', 'staging']);
   });
 
   it('answers 403 with the verb, resource, group and namespace like RBAC', async () => {

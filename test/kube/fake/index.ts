@@ -2,7 +2,7 @@
 // kubelet/controllers and Chaos Mesh, and a kubeconfig (file and @kubernetes/client-node KubeConfig)
 // pointing at it. README.md in this directory describes the API.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -96,6 +96,12 @@ export interface FakeKube {
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }>;
   /** The temp directory of this fake (kubeconfig, kubectl cache); removed by close(). */
   dir: string;
+  /**
+   * A pod's view of the fake: KUBERNETES_SERVICE_HOST/PORT and a directory prefix holding
+   * var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace}, for
+   * `kc.loadFromCluster(pathPrefix)` (the service account's namespace is contextNamespace or default).
+   */
+  inCluster: { env: { KUBERNETES_SERVICE_HOST: string; KUBERNETES_SERVICE_PORT: string }; pathPrefix: string };
   close(): Promise<void>;
 }
 
@@ -203,6 +209,11 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     }),
     { mode: 0o600 },
   );
+  const saDir = join(dir, 'in-cluster', 'var/run/secrets/kubernetes.io/serviceaccount');
+  mkdirSync(saDir, { recursive: true });
+  writeFileSync(join(saDir, 'token'), token, { mode: 0o600 });
+  writeFileSync(join(saDir, 'namespace'), options.contextNamespace ?? 'default');
+  if (pki !== undefined) writeFileSync(join(saDir, 'ca.crt'), pki.read(pki.caCert));
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   let closed = false;
@@ -217,6 +228,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     chaos,
     requests: server.requests,
     dir,
+    inCluster: { env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: new URL(url).port }, pathPrefix: join(dir, 'in-cluster') },
     kubectl: (args, opts = {}) =>
       new Promise((resolve) => {
         const child = execFile(
@@ -246,6 +258,13 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       uninstallChaosMesh: () => {
         server.disabledGroups.add('chaos-mesh.org');
         chaos.running = false;
+        for (const c of crds) {
+          try {
+            store.delete(crdRes, undefined, `${c.plural}.${c.group}`);
+          } catch {
+            // already gone
+          }
+        }
       },
     },
     async close() {
