@@ -122,6 +122,18 @@ async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('export')
+    .description('write the scenario\'s workload as a script for another load tool (k6: arrival-rate executors, named requests, thresholds from checks); contacts nothing')
+    .argument('<format>', 'k6')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('-o, --out <file>', 'write the script to this file (default: stdout)')
+    .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
+    .action(async (format: string, file: string, o: { out?: string; allowHost?: string[] }) => {
+      const [{ consoleOutput }, { exportCommand }] = await Promise.all([import('./output.js'), import('./export-command.js')]);
+      code = await exportCommand(format, file, { allowHosts: o.allowHost ?? [], ...(o.out !== undefined ? { outFile: o.out } : {}), write: (t) => process.stdout.write(t) }, consoleOutput());
+    });
+
+  program
     .command('verify')
     .description("the spec's conformance checks (SC-001..SC-006, chaos safety) on manifests, or on the cluster with --live; starts nothing")
     .argument('[paths...]', 'manifest files or directories (static mode)')

@@ -26,6 +26,8 @@ export interface K6FeedCounts {
   transportErrors: number;
   /** dropped_iterations. */
   dropped: number;
+  /** Requests of setup() and teardown(): not outcomes. */
+  setupRequests: number;
   /** Lines that were not JSON or not a Metric/Point (the first is kept in `firstBadLine`). */
   badLines: number;
   /** Outcomes whose `name` tag is not a workload request: in the totals only. */
@@ -66,7 +68,7 @@ interface MetricLine {
 
 /** Feeds k6 JSON output, in chunks of any size, into a sink. */
 export class K6SampleFeed {
-  readonly counts: K6FeedCounts = { completed: 0, transportErrors: 0, dropped: 0, badLines: 0, unnamed: {} };
+  readonly counts: K6FeedCounts = { completed: 0, transportErrors: 0, dropped: 0, setupRequests: 0, badLines: 0, unnamed: {} };
   readonly metrics = new Map<string, K6Metric>();
   firstBadLine: string | undefined;
   /** Latest sample time seen, epoch ms (NaN before any). */
@@ -129,6 +131,12 @@ export class K6SampleFeed {
     const latencyMs = p.data.value;
     if (Number.isNaN(t) || !Number.isFinite(latencyMs) || latencyMs < 0) return this.bad(JSON.stringify(p));
     const tags = p.data.tags ?? {};
+    // setup() and teardown() requests (k6 tags them with these groups) are not the load.
+    const group = tags['group'] ?? '';
+    if (group.startsWith('::setup') || group.startsWith('::teardown')) {
+      this.counts.setupRequests++;
+      return;
+    }
     const name = tags['name'] ?? '';
     let op = this.opsByName.get(name);
     if (op === undefined) {

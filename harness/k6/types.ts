@@ -20,4 +20,7 @@ export interface K6Plan {
   bin: string;
   /** Absolute path of the team's script; absent: the scenario's workload exported (harness/k6/export.ts). */
   script?: string;
+  /** For the exported workload: the scenario's name and duration (k6's scenario lasts as long). */
+  name: string;
+  durationMs: number;
 }

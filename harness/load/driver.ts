@@ -4,11 +4,13 @@ import { mixProblems } from './mix.js';
 import { createClosedDriver } from './closed-model.js';
 import { createOpenDriver } from './open-model.js';
 import { RampCurve } from './arrivals.js';
+import { createK6Driver } from './k6-driver.js';
 
 /** The load driver for a plan. Throws, listing every problem, if the plan cannot be run. */
 export function createLoadDriver(plan: LoadPlan, clock: Clock, observer?: LoadObserver): LoadDriver {
   const problems = loadPlanProblems(plan);
   if (problems.length > 0) throw new Error(`invalid load plan:\n  ${problems.join('\n  ')}`);
+  if (plan.k6) return createK6Driver(plan, plan.k6, clock);
   return plan.model === 'closed' ? createClosedDriver(plan, clock) : createOpenDriver(plan, clock, observer);
 }
 

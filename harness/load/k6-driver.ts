@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Clock } from '../core/clock.js';
+import { exportK6Script } from '../k6/export.js';
 import { K6SampleFeed } from '../k6/samples.js';
 import { summaryThresholds } from '../k6/summary.js';
 import type { K6Plan, K6RunResult } from '../k6/types.js';
@@ -18,7 +19,7 @@ const K6_THRESHOLDS_CROSSED = 99;
 const K6_INTERRUPTED = 105;
 
 export interface K6DriverOptions {
-  /** The script's text when it is the scenario's workload exported (written to a temp file). */
+  /** The script's text when it is the scenario's workload exported (default: exported from the plan). */
   exportedScript?: string;
 }
 
@@ -40,14 +41,17 @@ export function createK6Driver(plan: LoadPlan, k6: K6Plan, clock: Clock, options
 }
 
 function startK6(plan: LoadPlan, k6: K6Plan, clock: Clock, options: K6DriverOptions, target: LoadTarget, sink: ResponseSink, signal: AbortSignal): LoadRun {
+  // k6 opens its own connections: any opened ahead for gameday's open model are not used.
+  target.warm?.close();
   const dir = mkdtempSync(join(tmpdir(), 'gameday-k6-'));
   const outPath = join(dir, 'out.json');
   const summaryPath = join(dir, 'summary.json');
   let script = k6.script;
   if (script === undefined) {
-    if (options.exportedScript === undefined) throw new Error('k6 driver: expected a script or an exported workload, found neither');
+    // The checks are gameday's to judge: the exported script carries no thresholds here.
+    const exported = options.exportedScript ?? exportK6Script({ name: k6.name, durationMs: k6.durationMs, load: plan, checks: [], phases: [] }).script;
     script = join(dir, 'workload.js');
-    writeFileSync(script, options.exportedScript);
+    writeFileSync(script, exported);
   }
   const opsByName = new Map(plan.workload.requests.map((r, i) => [r.name, i]));
   const feed = new K6SampleFeed(sink, opsByName, clock.wallMs(0));

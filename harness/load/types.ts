@@ -2,7 +2,7 @@ import type { Workload } from './workload.js';
 import type { WorkloadPlan } from './workload-plan.js';
 import type { TargetAccess } from './loopback.js';
 import type { WarmConnections } from './warm.js';
-import type { K6RunResult } from '../k6/types.js';
+import type { K6Plan, K6RunResult } from '../k6/types.js';
 
 /**
  * The load stage: drives requests at the service and reports every outcome to a sink.
@@ -24,7 +24,10 @@ export interface MixEntry {
   weight: number;
 }
 
-export type LoadPlan =
+/** spec.load.driver k6: k6 sends the load (harness/load/k6-driver.ts); absent: gameday's own drivers. */
+export type LoadPlan = LoadModelPlan & { k6?: K6Plan };
+
+type LoadModelPlan =
   | {
       model: 'closed';
       /** Concurrent connections, each with one request in flight. */

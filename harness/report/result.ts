@@ -10,6 +10,7 @@ import type { ResourceSeries } from '../observe/series.js';
 import { rtoOf, type CheckResult, type FaultResources, type FaultRto, type Verdict } from '../verdict/index.js';
 import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
 import { requestsByName, type RequestFigures } from './requests.js';
+import { K6_DRIVER_CAVEAT } from '../k6/report-text.js';
 import type { ServerBlock } from '../observe/server-compare.js';
 
 /** What the analysis of a run hands to the reports. */
@@ -118,7 +119,8 @@ export const CLOSED_MODEL_CAVEAT =
 
 function caveats(plan: Plan, a: RunAnalysis): string[] {
   const out: string[] = [];
-  if (plan.load.model === 'closed') out.push(CLOSED_MODEL_CAVEAT);
+  if (plan.load.k6) out.push(K6_DRIVER_CAVEAT);
+  else if (plan.load.model === 'closed') out.push(CLOSED_MODEL_CAVEAT);
   out.push(...(a.caveats ?? []));
   return out;
 }

@@ -26,6 +26,7 @@ import { LiveStats, type LiveSecond } from './live-stats.js';
 import { DRAIN_MARGIN_MS } from '../load/limits.js';
 import { LagMonitor } from './lag-monitor.js';
 import { evaluatePromql, readServerSide, serverBlock, skippedNote, wantsPrometheus, type PromqlValues } from './server-side.js';
+import { k6JournalDetail } from '../k6/report-text.js';
 import type { ServerView } from '../observe/prometheus-query.js';
 
 export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
@@ -125,6 +126,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     }
     loadRun.stop();
     const summary = await loadRun.done;
+    if (summary.k6) journal.record({ source: 'load', type: 'k6.exited', detail: k6JournalDetail(summary.k6) });
     lag.stop();
     load = summary;
     const endedAtMs = clock.now();

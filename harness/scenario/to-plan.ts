@@ -18,6 +18,7 @@ import { METRIC_UNITS, parseTarget } from './target.js';
 import { regressionPlan } from './regression.js';
 import { workloadRequestNames } from './request-names.js';
 import { RampCurve } from '../load/arrivals.js';
+import { withK6 } from '../k6/plan.js';
 import { prometheusPlan, type PrometheusOverride } from './prometheus-plan.js';
 import { conformancePlan } from '../conformance/from-scenario.js';
 import { kubernetesFaults, kubernetesFaultShape, kubernetesPlan, type KubernetesOverride } from '../kube/from-scenario.js';
@@ -63,7 +64,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
 
   const allowHosts = allowedHosts(doc, ctx);
   const platformBase = kubernetesPlan(doc, ctx.kubernetes, allowHosts, problem) ?? platformPlan(doc, ctx, allowHosts, problem);
-  const load = loadPlan(doc, ctx, problem);
+  const load = withK6(loadPlan(doc, ctx, problem), doc, ctx, problem);
   const faultWhere = { baseDir: ctx.file ? dirname(resolve(ctx.file)) : process.cwd(), allowHosts };
   const faults = spec.faults.map((f, i) => faultPlan(f, i, platformBase.kind === 'kubernetes' ? kubernetesFaultShape(platformBase) : platformBase, problem, faultWhere));
   const platform: PlatformPlan =

@@ -43,7 +43,7 @@ async function replay(fixture: string, env: Record<string, string>, stopAfterMs?
   const clock = new SystemClock();
   const recorder = new TimelineRecorder({ phases: [{ phase: 'baseline', startMs: 0, endMs: 60_000 }], sloLatencyMs: SLO.latencyP95Ms, maxLatencyMs: 10_000, requests: [{ name: 'get-item' }, { name: 'create-item' }] });
   const ac = new AbortController();
-  const run = createK6Driver(plan(), { bin: FAKE_K6, script: join(SAMPLES, 'constant.js') }, clock).start({ url: 'http://127.0.0.1:1', pools: new Map() }, recorder, ac.signal);
+  const run = createK6Driver(plan(), { bin: FAKE_K6, script: join(SAMPLES, 'constant.js'), name: 'fixture', durationMs: 20_000 }, clock).start({ url: 'http://127.0.0.1:1', pools: new Map() }, recorder, ac.signal);
   if (stopAfterMs !== undefined) setTimeout(() => run.stop(), stopAfterMs);
   const out: Partial<Replay> = {};
   try {
@@ -147,7 +147,7 @@ describe('k6 driver process handling', () => {
 
   it('a k6 that cannot be started rejects and starts nothing', async () => {
     const clock = new SystemClock();
-    const run = createK6Driver(plan(), { bin: join(tmp, 'no-such-k6'), script: join(SAMPLES, 'constant.js') }, clock).start({ url: 'http://127.0.0.1:1', pools: new Map() }, { response() {}, transportError() {} }, new AbortController().signal);
+    const run = createK6Driver(plan(), { bin: join(tmp, 'no-such-k6'), script: join(SAMPLES, 'constant.js'), name: 'fixture', durationMs: 20_000 }, clock).start({ url: 'http://127.0.0.1:1', pools: new Map() }, { response() {}, transportError() {} }, new AbortController().signal);
     await expect(run.done).rejects.toThrow(/could not start .*no-such-k6: spawn .* ENOENT/);
     expect(leftoverDirs()).toEqual([]);
   });
