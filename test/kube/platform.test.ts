@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from 'undici';
+import { Client, request } from 'undici';
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,18 +48,35 @@ describe('Kubernetes platform: deploy, port-forward, teardown', () => {
 
       expect(deployment.replicas().filter((r) => r.ready)).toHaveLength(3);
       expect(deployment.serviceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      // Real requests through the API server's port-forward, spread over the ready pods.
+      // Real requests through the API server's port-forward, one connection each, spread over the ready pods.
       const served = new Set<string>();
-      for (let i = 0; i < 9; i++) {
-        const res = await request(`${deployment.serviceUrl}/tasks/${1 + i}`, { reset: true });
+      for (let i = 0; i < 6; i++) {
+        const res = await request(`${deployment.serviceUrl}/metrics`, { reset: true });
         expect(res.statusCode).toBe(200);
-        await res.body.dump();
-        served.add(String(res.headers['x-replica'] ?? ''));
+        served.add(/task_api_info\{replica="([^"]+)"\}/.exec(await res.body.text())?.[1] ?? '');
+      }
+      expect([...served].sort()).toEqual(deployment.replicas().map((r) => r.name).sort());
+      // A kept-alive connection whose pod dies ends; the next connection goes to a pod still ready.
+      const keep = new Client(deployment.serviceUrl);
+      try {
+        const first = await keep.request({ method: 'GET', path: '/metrics' });
+        const victim = /task_api_info\{replica="([^"]+)"\}/.exec(await first.body.text())?.[1] ?? '';
+        await platform.replicaControl.kill(victim, { how: 'kill' });
+        const deadline = Date.now() + 5_000;
+        while (Date.now() < deadline && deployment.replicas().some((r) => r.name === victim)) await new Promise((r) => setTimeout(r, 20));
+        const after = await request(`${deployment.serviceUrl}/metrics`, { reset: true });
+        const next = /task_api_info\{replica="([^"]+)"\}/.exec(await after.body.text())?.[1] ?? '';
+        expect(next).not.toBe('');
+        expect(next).not.toBe(victim);
+        // The pod's death is the service's event, not a port-forward failure.
+        expect(journal.events().filter((e) => e.type === 'portforward.broken')).toEqual([]);
+      } finally {
+        await keep.close().catch(() => undefined);
       }
       expect(journal.events().some((e) => e.type === 'kube.traffic' && e.detail?.['via'] === 'port-forward')).toBe(true);
       // A stream the API server will not open to one pod: the connection goes to another, the
       // client is served, and the journal says it was the port-forward.
-      const refused = deployment.replicas()[0]?.name ?? '';
+      const refused = deployment.replicas().find((r) => r.ready)?.name ?? '';
       const allow = world.kube.faults.forbid({ subresource: 'portforward', name: refused });
       try {
         for (let i = 0; i < 6; i++) {
@@ -71,7 +88,7 @@ describe('Kubernetes platform: deploy, port-forward, teardown', () => {
         allow();
       }
       // Resources: memory from the metrics API, open fds and the pool gauges from the pod's /metrics.
-      const probed = await deployment.resources!.probe(deployment.replicas()[1]?.name ?? '', 5_000);
+      const probed = await deployment.resources!.probe(deployment.replicas().filter((r) => r.ready)[1]?.name ?? '', 5_000);
       expect(probed.errors).toEqual({});
       expect(probed.rssBytes).toBeGreaterThan(1_000_000);
       expect(probed.openFds).toBeGreaterThan(5);
