@@ -113,6 +113,7 @@ export class ChaosMesh {
   onNetworkChaos: ((op: 'Apply' | 'Recover', chaos: KubeObject, action: ChaosAction) => void | Promise<void>) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly busy = new Set<string>();
+  private readonly again = new Set<string>();
   /** When each chaos object (by uid) was first injected. */
   private readonly started = new Map<string, number>();
   private readonly unsubscribe: () => void;
@@ -139,7 +140,11 @@ export class ChaosMesh {
   }
 
   private onEvent(e: StoreEvent): void {
-    if (this.closed || e.resource.group !== 'chaos-mesh.org' || e.type === 'DELETED') return;
+    if (this.closed || e.resource.group !== 'chaos-mesh.org') return;
+    if (e.type === 'DELETED') {
+      this.started.delete(e.object.metadata.uid!);
+      return;
+    }
     if (e.resource.plural !== 'podchaos' && e.resource.plural !== 'networkchaos') return;
     this.schedule(e.resource, e.object, e.type === 'ADDED' ? this.injectDelayMs : 0);
   }
@@ -159,7 +164,11 @@ export class ChaosMesh {
 
   private async reconcile(r: ResourceDef, ns: string, name: string): Promise<void> {
     const key = `${r.plural}/${ns}/${name}`;
-    if (this.busy.has(key)) return this.schedule(r, { metadata: { name, namespace: ns } } as KubeObject, 5);
+    if (this.busy.has(key)) {
+      // One pass at a time per object; a change seen meanwhile gets one more pass after it.
+      this.again.add(key);
+      return;
+    }
     this.busy.add(key);
     try {
       await this.step(r, ns, name);
@@ -167,6 +176,7 @@ export class ChaosMesh {
       // the object changed under us: the event that changed it schedules another pass
     } finally {
       this.busy.delete(key);
+      if (this.again.delete(key)) this.schedule(r, { metadata: { name, namespace: ns } } as KubeObject, 0);
     }
   }
 
