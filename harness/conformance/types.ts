@@ -104,6 +104,6 @@ export function expectedText(metric: ConformanceMetric, plan: ConformancePlan, n
     case 'conformance.backupHook':
       return 'pre hook CHECKPOINT + pg_dump, onError: Fail';
     case 'conformance.chaosSafety':
-      return 'allowed namespace, not production, mode one, bounded';
+      return 'allowed namespace, not production, mode one (never all), bounded';
   }
 }
