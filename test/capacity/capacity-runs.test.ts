@@ -177,14 +177,15 @@ describe('gameday capacity on replicas of known capacity', () => {
     startRate: 30
     stepRate: 60
     maxRate: 90
-    stepDuration: 1500ms
+    stepDuration: 2s
     settle: 500ms
     variants: { nMinusOne: false, faults: [slow] }
-    slo: { latencyP95: 150ms, failureRatio: "0.5%", achieved: "97%" }`, 450), outDir());
+    slo: { latencyP95: 150ms, failureRatio: "5%", achieved: "90%" }`, 450), outDir());
     const n = doc.searches[0];
     expect(n?.name).toBe('N');
     expect(n?.knee.status).toBe('generator-limited');
-    // 30/s keeps ~1.5 in flight; 90/s would need 4.5.
+    // 30/s keeps ~1.5 in flight (a stalled moment may drop one or two: the budget is 5 %); 90/s
+    // would need at least 4.5, so at least 11 % are dropped however fast the server answers.
     expect(n?.knee.rate).toBe(30);
     expect(n?.knee.upper).toBeNull();
     expect(n?.knee.text).toMatch(/^at least 30\/s, limited by the load generator at 90\/s \(.*\d+ arrivals dropped at the generator's maxInFlight \(4\)/);
@@ -221,7 +222,11 @@ describe('gameday capacity on replicas of known capacity', () => {
     expect(existsSync(target.slowFile)).toBe(false);
     const doc = JSON.parse(readFileSync(join(dir, 'out', 'capacity.json'), 'utf8')) as CapacityDocument;
     expect(doc.status).toBe('interrupted');
-    expect(doc.searches[0]?.knee).toMatchObject({ status: 'above-max', rate: 30 });
+    // The N search finished before the interrupt (its one step judged); the fault's did not.
+    expect(doc.searches[0]?.name).toBe('N');
+    expect(doc.searches[0]?.steps.length).toBeGreaterThan(0);
+    expect(doc.searches[0]?.knee.status).not.toBe('interrupted');
+    expect(doc.searches[1]?.name).toBe('fault:slow');
     expect(doc.searches[1]?.knee.status).toBe('interrupted');
   }, 40_000);
 });
