@@ -135,9 +135,6 @@ export function kubernetesFaultShape(k: KubernetesPlatformPlan): PlatformShape {
 export function kubernetesFaults(k: KubernetesPlatformPlan, faults: readonly FaultPlan[], problem: Report): KubernetesPlatformPlan {
   for (const p of faultProblems(faults, k.guard)) problem(p.path, p.expected, p.found);
   faults.forEach((f, i) => {
-    if (f.kind === 'disaster-recovery') {
-      problem(`spec.faults[${i}].kind`, 'a fault the Kubernetes platform runs (disaster-recovery runs on the local platform; its Velero Backup and Restore are built by harness/kube/velero.ts)', '"disaster-recovery"');
-    }
     if (f.kind !== 'pool-exhaustion') return;
     if (k.workload.kind === 'existing') {
       problem(`spec.faults[${i}].kind`, 'a fault an existing workload can take (pool-exhaustion acts on the PostgreSQL and Task API gameday deploys: use spec.platform.kubernetes.deploy)', '"pool-exhaustion"');

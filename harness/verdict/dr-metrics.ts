@@ -4,7 +4,7 @@ import { assessRpo, type RpoAssessment } from '../observe/rpo.js';
 import type { CheckPlan, Plan } from '../scenario/plan.js';
 import type { RunFacts } from './types.js';
 
-type Value = { actual: number | null; detail?: string };
+type Value = { actual: number | null; detail?: string; notEvaluated?: string };
 
 /** The drill metrics (see faults/kinds/disaster-recovery.ts and observe/rpo.ts). */
 export const DRILL_METRICS = ['rto.restore', 'rpo.span', 'rpo.lostWrites', 'durability.lostOutsideRpo'] as const;
@@ -23,6 +23,8 @@ export function isDrillMetric(metric: string): metric is DrillMetric {
 export function drillMetric(check: CheckPlan, plan: Plan, facts: RunFacts): Value {
   const drills = plan.faults.filter((f) => f.kind === 'disaster-recovery' && (!check.fault || f.name === check.fault)).map((f) => f.name);
   if (drills.length === 0) return { actual: null, detail: 'no disaster-recovery fault in scenario' };
+  const notRun = eventsOf(facts.events, 'dr.not-run').find((e) => drills.includes(e.fault));
+  if (notRun) return { actual: null, notEvaluated: `${notRun.fault}: ${notRun.detail.reason}` };
   if (check.metric === 'rto.restore') return restoreRto(drills, facts);
   if (!facts.durability) return { actual: null, detail: 'acknowledged writes were not verified in this run' };
   const report = assessRpo(facts.events, facts.durability);

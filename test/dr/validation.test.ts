@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatProblem } from '../../harness/core/errors.js';
+import { SystemClock } from '../../harness/core/clock.js';
+import { Journal } from '../../harness/core/journal.js';
+import { createInjector } from '../../harness/faults/index.js';
 import { drillVeleroObjects } from '../../harness/kube/velero.js';
+import type { CheckPlan, Plan } from '../../harness/scenario/plan.js';
+import { drillMetric } from '../../harness/verdict/dr-metrics.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import { runCli } from '../helpers/cli.js';
 import { crdProblems } from '../kube/objects-schema.js';
@@ -97,5 +102,22 @@ describe('disaster-recovery validation', () => {
     expect(crdProblems(misspelt)).toEqual(['/spec: must NOT have additional properties (namespaceMappings)']);
     expect(() => drillVeleroObjects({ name: 'dr' }, { runId: 'abc123', namespace: 'production' })).toThrow('fault dr: the namespace "production" is production: a drill deletes and restores namespaces, never production (test restores in staging)');
     expect(() => drillVeleroObjects({ name: 'dr' }, { runId: 'abc123', namespace: 'staging', restoreNamespace: 'prod-copy' })).toThrow(/restore namespace "prod-copy" is production/);
+  });
+
+  it('a platform that cannot lose its database: nothing is touched, the drill says why, its checks are not evaluated (never passed)', async () => {
+    const clock = new SystemClock();
+    const journal = new Journal(clock);
+    const plan = { kind: 'disaster-recovery', name: 'dr', atMs: 0, durationMs: 10_000, disasterAtMs: 5000, healthPath: '/health' } as const;
+    const platform = { kind: 'kubernetes', deploy: async () => undefined as never, teardown: async () => undefined };
+    const deployment = { serviceUrl: 'http://127.0.0.1:1', replicas: () => [] };
+    const fault = createInjector(plan, platform);
+    expect(await fault.apply({ platform, deployment, journal, clock, random: Math.random })).toEqual([]);
+    expect(journal.events().map((e) => e.type)).toEqual(['dr.not-run']);
+    const facts = { events: journal.events(), rtos: [] } as never;
+    for (const metric of ['rto.restore', 'rpo.span', 'durability.lostOutsideRpo'] as const) {
+      const m = drillMetric({ metric, fault: 'dr' } as CheckPlan, { faults: [plan] } as unknown as Plan, facts);
+      expect(m.actual).toBeNull();
+      expect(m.notEvaluated).toMatch(/^dr: platform "kubernetes" cannot back up, lose and restore its database here/);
+    }
   });
 });

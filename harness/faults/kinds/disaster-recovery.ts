@@ -30,6 +30,8 @@ declare module '../../scenario/plan.js' {
 
 declare module '../../core/journal.js' {
   interface JournalEventTypes {
+    /** The platform cannot lose and restore its database: the drill's checks are not evaluated (never passed). */
+    'dr.not-run': FaultAct<{ reason: string }>;
     'dr.backup-started': FaultAct;
     'dr.backup-completed': FaultAct<{ location: string; bytes: number; rows: number; checkpointMs: number; ms: number }>;
     'dr.disaster': FaultAct<{ backupAgeMs: number }>;
