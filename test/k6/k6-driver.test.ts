@@ -32,8 +32,15 @@ interface Replay {
   pid: number;
 }
 
+// The driver's temp dirs go under this file's own TMPDIR, so that the leftover check sees only them.
 const tmp = mkdtempSync(join(tmpdir(), 'gameday-k6-test-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const savedTmpdir = process.env['TMPDIR'];
+process.env['TMPDIR'] = tmp;
+afterAll(() => {
+  if (savedTmpdir === undefined) delete process.env['TMPDIR'];
+  else process.env['TMPDIR'] = savedTmpdir;
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 /** Runs the stand-in replaying `fixture` through the k6 driver into a recorder. */
 async function replay(fixture: string, env: Record<string, string>, stopAfterMs?: number): Promise<Replay> {
@@ -68,14 +75,14 @@ function alive(pid: number): boolean {
 }
 
 function leftoverDirs(): string[] {
-  return readdirSync(tmpdir()).filter((d) => d.startsWith('gameday-k6-') && !d.startsWith('gameday-k6-test-'));
+  return readdirSync(tmp).filter((d) => d.startsWith('gameday-k6-'));
 }
 
-describe('k6 driver on the recorded constant run (stand-in, 4× pace)', () => {
+describe('k6 driver on the recorded constant run (stand-in, 5× pace)', () => {
   let r: Replay;
   const truth = JSON.parse(readFileSync(join(SAMPLES, 'constant.truth.json'), 'utf8'));
   beforeAll(async () => {
-    r = await replay('constant', { FAKE_K6_SPEED: '4' });
+    r = await replay('constant', { FAKE_K6_SPEED: '5' });
   }, 30_000);
 
   it('keeps every request, by name, with k6 exit code 99 and its thresholds apart from the verdict', () => {
