@@ -141,6 +141,7 @@ describe('Kubernetes platform: a pod-kill Game Day', () => {
     const timing = { scheduleMs: 300, createMs: 3500, readyMs: 400, terminateMs: 20 };
     let running = false;
     const unset = world.kube.setPodBehaviour(() => running, { timing });
+    let undoTruth = (): void => undefined;
     const saved = { KUBECONFIG: process.env['KUBECONFIG'], GAMEDAY_POSTGRES_PASSWORD: process.env['GAMEDAY_POSTGRES_PASSWORD'] };
     process.env['KUBECONFIG'] = world.kube.kubeconfigPath;
     process.env['GAMEDAY_POSTGRES_PASSWORD'] = 'gameday';
@@ -148,7 +149,25 @@ describe('Kubernetes platform: a pod-kill Game Day', () => {
     try {
       const parsed = planFromText(podKillScenario(), { env: {} });
       if (!parsed.plan) throw new Error(JSON.stringify(parsed.problems));
-      const outcome = await runGameDay(parsed.plan, { outDir: out, signal: new AbortController().signal, onTick: () => (running = true) });
+      // The instants the fake itself deleted the Task API pod and made its replacement Ready: on a
+      // loaded machine its timers run late, so the watch is judged against what the fake did, and
+      // what the fake did against the delays set.
+      const truth: { killedAt?: number; readyAt?: number } = {};
+      const unsubscribe = world.kube.store.subscribe((e) => {
+        if (e.resource.plural !== 'pods' || e.object.metadata.labels?.['app'] !== 'task-api' || !running) return;
+        const gone = e.type === 'DELETED' || (e.object.metadata.deletionTimestamp !== undefined && e.old?.metadata.deletionTimestamp === undefined);
+        if (gone && truth.killedAt === undefined) truth.killedAt = performance.now();
+        const ready = (o: typeof e.object | undefined): boolean => ((o?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+        if (truth.killedAt !== undefined && truth.readyAt === undefined && e.type === 'MODIFIED' && ready(e.object) && !ready(e.old)) truth.readyAt = performance.now();
+      });
+      undoTruth = unsubscribe;
+      // Mid-run (before the fault), the API server resets the pods watch: the platform resumes it.
+      let dropped = 0;
+      const onTick = (t: { elapsedMs: number }): void => {
+        running = true;
+        if (t.elapsedMs >= 2_000 && dropped === 0) dropped = world.kube.faults.dropWatches({ resource: 'pods', namespace: NAMESPACE }, 'destroy');
+      };
+      const outcome = await runGameDay(parsed.plan, { outDir: out, signal: new AbortController().signal, onTick });
       if (outcome.error) throw outcome.error;
       expect(outcome.status).toBe('completed');
       const analysis = outcome.analysis!;
@@ -159,12 +178,15 @@ describe('Kubernetes platform: a pod-kill Game Day', () => {
       expect(types).toEqual(expect.arrayContaining(['chaos.created', 'chaos.injected', 'replica.killed', 'chaos.recovered', 'chaos.deleted']));
       const killed = events.filter((e) => e.type === 'replica.killed');
       expect(killed).toHaveLength(1);
-      // Platform RTO from the watch: kill → replacement Ready, the delays set above.
+      // Platform RTO from the watch: kill → replacement Ready, within 100 ms of what the fake did,
+      // which took the delays set above (its timers may only run late, never early).
       const expected = timing.scheduleMs + timing.createMs + timing.readyMs;
       const rto = analysis.rtos[0]?.platform.rtoMs ?? null;
       expect(rto).not.toBeNull();
-      if (Math.abs((rto ?? 0) - expected) > 100) console.log(events.filter((e) => e.type.startsWith('replica.')).map((e) => `${Math.round(e.atMs)} ${e.type} ${e.target} ${JSON.stringify(e.detail)}`).join('\n'));
-      expect(Math.abs((rto ?? 0) - expected)).toBeLessThanOrEqual(100);
+      const actual = (truth.readyAt ?? NaN) - (truth.killedAt ?? NaN);
+      expect(actual).toBeGreaterThanOrEqual(expected);
+      expect(Math.abs((rto ?? 0) - actual)).toBeLessThanOrEqual(100);
+      if (process.env['DEBUG_KUBE']) console.log({ rto, actual, expected });
       // Its phases, with their times, in the journal.
       const replacement = events.find((e) => e.type === 'replica.started' && e.detail?.['replaces'] === killed[0]?.target)?.target;
       const phases = events.filter((e) => e.type === 'replica.phase' && e.target === replacement).map((e) => e.detail?.['phase']);
@@ -173,6 +195,8 @@ describe('Kubernetes platform: a pod-kill Game Day', () => {
       expect(events.some((e) => e.type === 'kube.traffic' && e.detail?.['via'] === 'port-forward')).toBe(true);
       expect(outcome.load?.completed ?? 0).toBeGreaterThan(300);
       expect(events.filter((e) => e.type === 'portforward.broken')).toEqual([]);
+      expect(dropped).toBeGreaterThan(0);
+      expect(events.some((e) => e.type === 'watch.dropped' && e.target === 'pods')).toBe(true);
       // Sampled through the cluster: memory (metrics API) per pod, once a second.
       expect(events.some((e) => e.type === 'kube.metrics-api-absent')).toBe(false);
       expect(analysis.resources?.series.some((s) => /rss/.test(s.resource) && s.points.some(([, v]) => v > 1_000_000))).toBe(true);
@@ -180,6 +204,7 @@ describe('Kubernetes platform: a pod-kill Game Day', () => {
       expect(world.kube.list('podchaos', NAMESPACE)).toEqual([]);
       expect(world.kube.list('pods', NAMESPACE).filter((p) => p.metadata.labels?.['app'] === 'task-api')).toEqual([]);
     } finally {
+      undoTruth();
       unset();
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
