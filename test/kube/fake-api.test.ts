@@ -68,6 +68,12 @@ describe('fake kube API through @kubernetes/client-node', () => {
     const conflict = await statusOf(core.replaceNamespacedPod({ namespace: 'staging', name: 'p1', body: stale }));
     expect(conflict).toMatchObject({ code: 409, reason: 'Conflict' });
     expect(conflict.message).toContain('the object has been modified');
+    const wrong = new KubeConfig();
+    wrong.loadFromString(kube.kubeConfig.exportConfig().replace(kube.token, 'not-the-token'));
+    // client-node drops the body of a 401 (its generated code throws "Unauthorized" without it).
+    const unauthorized = await wrong.makeApiClient(CoreV1Api).listNamespace().then(() => undefined, (e: unknown) => e);
+    expect(unauthorized).toBeInstanceOf(ApiException);
+    expect((unauthorized as ApiException<unknown>).code).toBe(401);
     const noNs = await statusOf(core.createNamespacedPod({ namespace: 'ghost', body: pod('x') }));
     expect(noNs).toMatchObject({ code: 404, message: 'namespaces "ghost" not found' });
   });
@@ -160,11 +166,17 @@ describe('fake kube API through @kubernetes/client-node', () => {
   });
 
   it('answers 404 "the server could not find the requested resource" when the CRD group is absent', async () => {
-    const other = await startFakeKube({ chaosMesh: false });
+    const other = await startFakeKube({ chaosMesh: false, tls: false });
     try {
       const c = other.kubeConfig.makeApiClient(CustomObjectsApi);
       const s = await statusOf(c.listNamespacedCustomObject({ group: 'chaos-mesh.org', version: 'v1alpha1', namespace: 'default', plural: 'podchaos' }));
       expect(s).toMatchObject({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource' });
+      expect(other.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // Discovery agrees: no chaos-mesh.org group, no CRD objects.
+      const groups = (await other.kubectl(['api-versions'])).stdout.split('\n');
+      expect(groups).toContain('apps/v1');
+      expect(groups.some((g) => g.startsWith('chaos-mesh.org'))).toBe(false);
+      expect(other.list('customresourcedefinitions')).toEqual([]);
     } finally {
       await other.close();
     }
