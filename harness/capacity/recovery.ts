@@ -163,7 +163,7 @@ export async function massTermination(ctx: MassTerminationContext): Promise<Mass
     firstReadyMs: readyEvents[0] !== undefined ? round(readyEvents[0]) : null,
     firstServedMs: firstServed !== null ? round(firstServed - killAt) : null,
     capacityBackMs: { p50: backAt(0.5), p90: backAt(0.9), p100 },
-    replicasPerSecond: p100 !== null && p100 > 0 ? round((killed.size * 1000) / p100) : null,
+    replicasPerSecond: p100 !== null && p100 > 0 ? Math.round((killed.size * 1000 * 100) / p100) / 100 : null,
     requestsLost: failedAt.length,
     requestsLostBeforeFull: p100 !== null ? failedAt.filter((t) => t < killAt + p100).length : failedAt.length,
     watchedMs: round(m.observeMs),

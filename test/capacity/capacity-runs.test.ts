@@ -109,7 +109,10 @@ spec:
 }
 
 describe('gameday capacity on replicas of known capacity', () => {
-  it('finds the knee within 10 % with 2 replicas and with one fewer, and measures recovery after killing them all', async () => {
+  it('finds the knee within 10 % with 2 replicas and with one fewer, and measures recovery after killing them all', async (ctx) => {
+    let seen: unknown;
+    // On a failure, what the search saw (each step's verdict and why, the recovery figures).
+    ctx.onTestFailed(() => console.error(JSON.stringify(seen, null, 1)));
     // A grid at 90 and 110 % of the truth: 90 % must hold and 110 % fail (the bisection is tested
     // in capacity-logic). N-1 searches the grid scaled by 1/2: 90 and 110 of one replica's 100/s.
     const doc = await capacityOf(scenario(`
@@ -124,6 +127,7 @@ describe('gameday capacity on replicas of known capacity', () => {
     peak: 150/s
     variants: { nMinusOne: true }
     massTermination: { load: "50%", mode: all, before: 1s, observe: 8s }`), outDir());
+    seen = { searches: doc.searches.map((s) => ({ name: s.name, knee: s.knee, steps: s.steps.map((st) => [st.rate, st.achievedRate, st.p95Ms, st.failures, st.verdict, ...st.reasons, ...st.generatorLimits]) })), mass: { ...doc.massTermination, seconds: undefined }, machine: doc.machine };
     expect(doc.status).toBe('completed');
     const n = doc.searches.find((s) => s.name === 'N');
     const n1 = doc.searches.find((s) => s.name === 'N-1');
