@@ -121,16 +121,32 @@ async function main(argv: string[]): Promise<number> {
       code = await capacityCommand(file, { out: o.out, ...(o.baseline ? { baseline: o.baseline } : {}), allowHosts: o.allowHost ?? [] }, consoleOutput());
     });
 
-  program
-    .command('export')
-    .description('write the scenario\'s workload as a script for another load tool (k6: arrival-rate executors, named requests, thresholds from checks); contacts nothing')
+  addKubeFlags(program.command('export'))
+    .description('write the scenario\'s workload as a k6 script (arrival-rate executors, named requests, thresholds from checks), or with --parallelism a k6 operator TestRun; contacts nothing')
     .argument('<format>', 'k6')
     .argument('<scenario>', 'scenario file (YAML)')
-    .option('-o, --out <file>', 'write the script to this file (default: stdout)')
+    .option('-o, --out <file>', 'write to this file (default: stdout)')
+    .option('--parallelism <n>', 'render a k6 operator TestRun with this many runner pods (the script in a ConfigMap)', positiveInt)
+    .option('--prometheus <url>', 'TestRun: the cluster Prometheus the runners remote-write to (default: spec.observe.prometheus.url)')
+    .option('--run-id <id>', 'TestRun: the run id in names and labels (default: a fresh one)')
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
-    .action(async (format: string, file: string, o: { out?: string; allowHost?: string[] }) => {
+    .action(async (format: string, file: string, o: KubeFlags & { out?: string; parallelism?: number; prometheus?: string; runId?: string; allowHost?: string[] }) => {
       const [{ consoleOutput }, { exportCommand }] = await Promise.all([import('./output.js'), import('./export-command.js')]);
-      code = await exportCommand(format, file, { allowHosts: o.allowHost ?? [], ...(o.out !== undefined ? { outFile: o.out } : {}), write: (t) => process.stdout.write(t) }, consoleOutput());
+      const kubernetes = kubeOverride(o);
+      code = await exportCommand(
+        format,
+        file,
+        {
+          allowHosts: o.allowHost ?? [],
+          ...(kubernetes ? { kubernetes } : {}),
+          ...(o.out !== undefined ? { outFile: o.out } : {}),
+          ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}),
+          ...(o.prometheus !== undefined ? { prometheusUrl: o.prometheus } : {}),
+          ...(o.runId !== undefined ? { runId: o.runId } : {}),
+          write: (t) => process.stdout.write(t),
+        },
+        consoleOutput(),
+      );
     });
 
   program

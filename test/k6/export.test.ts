@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { formatProblem } from '../../harness/core/errors.js';
 import { exportK6Script } from '../../harness/k6/export.js';
 import { exportCommand } from '../../harness/cli/export-command.js';
@@ -177,6 +178,48 @@ describe('gameday export k6', () => {
     expect(await exportCommand('k6', join(ROOT, 'scenarios/pod-kill.yaml'), { ...opts, outFile: out }, io)).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(scripts['pod-kill']);
   }, 60_000);
+});
+
+describe('gameday export k6 --parallelism: a k6 operator TestRun', () => {
+  it('the exported script in a ConfigMap, N runners remote-writing to the cluster Prometheus, the global queries', async () => {
+    const written: string[] = [];
+    const errors: string[] = [];
+    const io = { info: () => {}, error: (l: string) => errors.push(l) };
+    const file = join(ROOT, 'scenarios/pod-kill.yaml');
+    const opts = { kubernetes: { platform: 'kubernetes' as const }, parallelism: 4, prometheusUrl: 'http://prometheus.monitoring.svc:9090/', runId: 'abc123', write: (t: string) => written.push(t) };
+    expect(await exportCommand('k6', file, opts, io)).toBe(0);
+    expect(errors).toEqual([]);
+    const docs = parseAllDocuments(written.join('')).map((d) => d.toJS());
+    expect(docs.map((d) => `${d.apiVersion}/${d.kind}/${d.metadata.name}`)).toEqual(['v1/ConfigMap/k6-abc123', 'k6.io/v1alpha1/TestRun/k6-abc123']);
+    const [cm, tr] = docs;
+    const podKill = await planFromFile(file, {}, { secretsRequired: false, kubernetes: { platform: 'kubernetes' } });
+    expect(cm.data['script.js']).toBe(exportK6Script(podKill.plan!).script);
+    expect(cm.metadata).toMatchObject({ namespace: 'staging', labels: { 'gameday.dev/run': 'abc123', 'app.kubernetes.io/managed-by': 'gameday' } });
+    expect(tr.spec).toMatchObject({ parallelism: 4, script: { configMap: { name: 'k6-abc123', file: 'script.js' } }, arguments: '--out experimental-prometheus-rw --tag testid=abc123' });
+    expect(tr.spec.runner.env).toEqual([
+      { name: 'BASE_URL', value: 'http://task-api.staging.svc.cluster.local:8000' },
+      { name: 'K6_PROMETHEUS_RW_SERVER_URL', value: 'http://prometheus.monitoring.svc:9090/api/v1/write' },
+      { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: 'true' },
+      { name: 'K6_NO_USAGE_REPORT', value: 'true' },
+    ]);
+    const text = written.join('');
+    expect(text).toContain('4 runner(s)');
+    expect(text).toContain('the verdict is global');
+    expect(text).toContain('histogram_quantile(0.95, sum(rate(k6_http_req_duration_seconds{testid="abc123"}[1m])))');
+  });
+
+  it('refuses a local platform and a missing Prometheus (exit 2)', async () => {
+    const errors: string[] = [];
+    const io = { info: () => {}, error: (l: string) => errors.push(l) };
+    const file = join(ROOT, 'scenarios/pod-kill.yaml');
+    const write = () => {
+      throw new Error('nothing may be written');
+    };
+    expect(await exportCommand('k6', file, { parallelism: 2, prometheusUrl: 'http://p:9090', write }, io)).toBe(2);
+    expect(errors.at(-1)).toContain('runs on the local platform: a k6 operator TestRun needs the kubernetes platform');
+    expect(await exportCommand('k6', file, { parallelism: 2, kubernetes: { platform: 'kubernetes' }, write }, io)).toBe(2);
+    expect(errors.at(-1)).toContain("spec.observe.prometheus.url: expected the cluster's Prometheus for the runners' remote write (or --prometheus <url>), found nothing");
+  });
 });
 
 describe('spec.load.driver: k6', () => {
