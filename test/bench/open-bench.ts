@@ -210,7 +210,7 @@ export async function openSpikes(clients: OpenClients, url: string, o: { rate: n
   return [
     {
       name: `(p) per-second p99 at ${o.rate}/s, ${o.connections} conns, ${o.seconds} s × ${o.rounds} runs: seconds above 3× the median second that the lag monitor does not explain (its stall threshold crossed by the loop delay or the send lag)`,
-      value: `${unexplained} unexplained of ${spikes} spike(s) in ${judged} seconds${notes.length ? ` (${notes.join(' | ')})` : ''}`,
+      value: `${spikes} spike(s) in ${judged} seconds: ${spikes - unexplained} the harness's own (the lag monitor marks the second stalled), ${unexplained} unexplained${notes.length ? ` (${notes.join(' | ')})` : ''}`,
       reference: 'goal 0 unexplained',
       ratio: judged > 0 ? unexplained / judged : Number.NaN,
       goal: '= 0',

@@ -108,6 +108,7 @@ async function gameday(): Promise<Omit<Answer, 'cpuUs' | 'maxRss' | 'rss'>> {
     return { p99Ms: w.p99Ms, loopDelayMaxMs, sendLagMaxMs, stalled: loopDelayMaxMs > threshold || (sendLagMaxMs ?? 0) > threshold };
   });
   const phase = data.phases[0];
+  if (process.env['OPEN_CLIENT_MEMORY'] && phase) process.stderr.write(`outcomes: ${JSON.stringify({ status: phase.status, transportErrors: phase.transportErrors, dropped: phase.dropped, unexpected: data.requests.map((r) => r.phases[0]?.unexpected) })}\n`);
   return { completed, failed, p50Ms: phase?.p50Ms ?? undefined, p99Ms: phase?.p99Ms ?? undefined, seconds };
 }
 
