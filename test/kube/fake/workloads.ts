@@ -229,6 +229,7 @@ export class Cluster {
         this.readyOverride.delete(e.object.metadata.uid!);
         this.logs.delete(e.object.metadata.uid!);
         this.usageOverride.delete(e.object.metadata.uid!);
+        this.lastReady.delete(e.object.metadata.uid!);
         this.cpuSamples.delete(e.object.metadata.uid!);
       }
     }
