@@ -89,6 +89,10 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
     else if (!requestNames.includes(c.request)) problem(`spec.checks[${i}].request`, `the name of a workload request (${requestNames.join(', ')})`, `"${c.request}"`);
   });
   if (platform.kind === 'local' && platform.app) checkAppNeeds(platform.app, faults, checks, problem, readBack);
+  // The drill deletes the database: only one gameday started itself, never a server named by URL.
+  if (platform.kind === 'local' && platform.database.kind === 'url') {
+    faults.forEach((f, i) => f.kind === 'disaster-recovery' && problem(`spec.faults[${i}].kind`, 'a fault that leaves the database alone: a disaster-recovery drill deletes the database, and gameday never destroys a server named by URL (use database: embedded)', '"disaster-recovery"'));
+  }
   const ids = new Set<string>();
   checks.forEach((c, i) => {
     if (ids.has(c.id)) problem(`spec.checks[${i}].id`, 'a check id used once', `"${c.id}" again`);

@@ -64,6 +64,13 @@ describe('disaster-recovery validation', () => {
     );
   });
 
+  it('refuses a drill on a database gameday did not start (a server named by URL is never destroyed)', () => {
+    const text = scenario('{ name: dr, kind: disaster-recovery, at: 5s, disasterAt: 10s, duration: 30s }').replace('  faults:', '  platform: { local: { database: { url: "postgres://u:p@127.0.0.1:5432/db" } } }\n  faults:');
+    expect(problems(text)).toEqual([
+      'x.yaml: spec.faults[0].kind: expected a fault that leaves the database alone: a disaster-recovery drill deletes the database, and gameday never destroys a server named by URL (use database: embedded), found "disaster-recovery"',
+    ]);
+  });
+
   it('refuses drill metrics without a drill', () => {
     const text = scenario('{ name: kill, kind: pod-kill, at: 5s, duration: 5s }', '    - { id: A, name: a, metric: rpo.lostWrites, target: "> 0" }\n    - { id: B, name: b, metric: rto.restore, fault: kill, target: "< 30m" }\n');
     expect(problems(text)).toEqual([
