@@ -6,6 +6,8 @@ import type { DisasterRecoveryFaultPlan } from './disaster-recovery.js';
 /** How often the platform's replicas are looked at while waiting for the service to be healthy again. */
 const HEALTH_POLL_MS = 100;
 const HEALTH_PROBE_TIMEOUT_MS = 1_000;
+/** Stopped (Ctrl-C), the drill still restores, but waits at most this long for the service to be healthy again. */
+const STOPPED_HEALTH_WAIT_MS = 10_000;
 const TARGET = 'database';
 /** A second attempt at a failed restore (in recover) gets at least this long, deadline or not. */
 const RETRY_RESTORE_MS = 60_000;
@@ -61,7 +63,7 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
     // Whatever the signal says from here on: a drill does not leave the database lost.
     await this.restore(ctx, dr);
     if (signal?.aborted) this.interrupted = 'stopped after the disaster';
-    await this.waitHealthy(ctx, disaster.atMs);
+    await this.waitHealthy(ctx, disaster.atMs, signal);
     return [record];
   }
 
@@ -104,12 +106,17 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
    * (asked directly, so a replica still marked ready from before the disaster does not count
    * until it has reached the restored database). Polled until the drill's deadline.
    */
-  private async waitHealthy(ctx: FaultContext, disasterAtMs: number): Promise<void> {
+  private async waitHealthy(ctx: FaultContext, disasterAtMs: number, signal: AbortSignal | undefined): Promise<void> {
     const { deployment, journal, clock } = ctx;
     const { name, healthPath } = this.plan;
+    let stopBy = Infinity;
+    const deadline = (): number => {
+      if (signal?.aborted && stopBy === Infinity) stopBy = clock.now() + STOPPED_HEALTH_WAIT_MS;
+      return Math.min(this.deadlineMs(), stopBy);
+    };
     const polls = Math.ceil((this.deadlineMs() - clock.now()) / HEALTH_POLL_MS) + 1;
     let why = 'no replica';
-    for (let i = 0; i < polls && clock.now() < this.deadlineMs(); i++) {
+    for (let i = 0; i < polls && clock.now() < deadline(); i++) {
       const replicas = deployment.replicas();
       const unready = replicas.filter((r) => !r.ready);
       if (replicas.length === 0) why = 'no replica';
@@ -126,7 +133,8 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
       }
       await clock.sleep(HEALTH_POLL_MS);
     }
-    journal.record({ source: 'fault', type: 'dr.not-healthy', target: TARGET, fault: name, detail: { reason: `not healthy by the drill's deadline (at + duration): ${why}` } });
+    const when = signal?.aborted ? `within ${STOPPED_HEALTH_WAIT_MS / 1000}s of being stopped` : "by the drill's deadline (at + duration)";
+    journal.record({ source: 'fault', type: 'dr.not-healthy', target: TARGET, fault: name, detail: { reason: `not healthy ${when}: ${why}` } });
   }
 
   private async answers(ctx: FaultContext, replica: string, path: string): Promise<boolean> {
