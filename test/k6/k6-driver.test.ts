@@ -78,11 +78,11 @@ function leftoverDirs(): string[] {
   return readdirSync(tmp).filter((d) => d.startsWith('gameday-k6-'));
 }
 
-describe('k6 driver on the recorded constant run (stand-in, 5× pace)', () => {
+describe('k6 driver on the recorded constant run (stand-in, 10× pace)', () => {
   let r: Replay;
   const truth = JSON.parse(readFileSync(join(SAMPLES, 'constant.truth.json'), 'utf8'));
   beforeAll(async () => {
-    r = await replay('constant', { FAKE_K6_SPEED: '5' });
+    r = await replay('constant', { FAKE_K6_SPEED: '10' });
   }, 30_000);
 
   it('keeps every request, by name, with k6 exit code 99 and its thresholds apart from the verdict', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { K6_DRIVER_CAVEAT } from '../../harness/k6/report-text.js';
 import { buildResult } from '../../harness/report/result.js';
 import { runGameDay } from '../../harness/run/gameday.js';
 import type { Plan } from '../../harness/scenario/plan.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { planFromText } from '../../harness/scenario/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -103,4 +104,55 @@ spec:
     // gameday's verdict: its own check (client RTO < 5 s) held, whatever k6's thresholds said.
     expect(result.verdict).toBe('passed');
   });
+});
+
+describe('gameday run with driver k6 through the CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gd-k6-cli-'));
+  let server: Server;
+  let url = '';
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    writeFileSync(
+      join(dir, 'scenario.yaml'),
+      `apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: k6-cli }
+spec:
+  duration: 20s
+  warmup: 1s
+  target: { url: "${url}" }
+  load: { driver: k6, script: ${join(SAMPLES, 'constant.js')} }
+`,
+    );
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('without k6: exit 2 with the precise problem, nothing started', async () => {
+    const r = await runCli(['run', join(dir, 'scenario.yaml'), '-o', join(dir, 'none')], { K6_BIN: join(dir, 'no-k6') });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`K6_BIN: expected an executable k6 file, found "${join(dir, 'no-k6')}" (no such file)`);
+    expect(existsSync(join(dir, 'none'))).toBe(false);
+  });
+
+  it('Ctrl-C stops k6 too: exit 130, k6 interrupted and gone, its exit journaled', async () => {
+    const pidFile = join(dir, 'k6.pid');
+    const run = startCli(['run', join(dir, 'scenario.yaml'), '-o', join(dir, 'out')], { K6_BIN: join(here, 'fake-k6.mjs'), FAKE_K6_FIXTURE: join(SAMPLES, 'constant'), FAKE_K6_PID_FILE: pidFile });
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await new Promise((r) => setTimeout(r, 1000));
+    run.child.kill('SIGINT');
+    const { code } = await run.exit;
+    expect(code).toBe(130);
+    expect(() => process.kill(pid, 0)).toThrow();
+    const result = JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8'));
+    const k6 = result.journal.filter((e: { type: string }) => e.type === 'k6.exited');
+    expect(k6).toHaveLength(1);
+    expect(k6[0].detail).toMatchObject({ exitCode: 105, stoppedByGameday: true });
+    expect(result.runStatus).toBe('interrupted');
+  }, 30_000);
 });
