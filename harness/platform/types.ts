@@ -109,6 +109,12 @@ export interface Deployment {
   readonly seededIds?: { min: number; max: number };
   /** The server side's view: a Prometheus scraping every replica, or why there is none. */
   readonly prometheus?: { url: string } | { skipped: string };
+  /**
+   * Resolves once that Prometheus has scraped every replica once (each counter has a first sample);
+   * rejects at the timeout or on abort. The load need not wait for it: only the first judged window
+   * (from the end of warm-up) needs that baseline.
+   */
+  waitScraped?(timeoutMs: number, signal: AbortSignal): Promise<void>;
   /** Resource sampling, when the platform can read replicas' resources. */
   readonly resources?: ReplicaResourceProbe;
   /** Direct requests to one replica, when the platform can route them. */

@@ -87,9 +87,11 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   let conformance: Awaited<ReturnType<typeof conformanceFacts>>;
   let status: RunStatus = 'completed';
   let error: Error | undefined;
+  let firstScrape: FirstScrape | undefined;
   try {
     journal.record({ source: 'harness', type: 'run.deploying', detail: { platform: plan.platform.kind } });
     const deployment = await platform.deploy(opts.signal);
+    firstScrape = watchFirstScrape(deployment, journal, opts.signal);
     // k6 fills its own pools (the script, or the exported workload's setup()).
     const pools = plan.load.k6 ? new Map<string, string[]>() : await startingPools(plan, deployment, opts.signal);
     opts.signal.throwIfAborted();
@@ -98,6 +100,10 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const workload = new Workload(plan.load.workload, plan.load.seed, pools);
     // The open model's connections are opened before the zero too, so its first arrivals leave on time.
     const warm = plan.load.model === 'closed' || plan.load.k6 ? undefined : await openConnections(deployment.serviceUrl, targetAccess(plan), plan.load.connections, plan.load.timeoutMs, opts.signal);
+    // The servers' first judged window starts at the end of warm-up and needs each replica scraped
+    // once before it; with (almost) no warm-up that must be before the zero.
+    if (firstScrape && plan.warmupMs < FIRST_SCRAPE_LEAD_MS) await firstScrape.done;
+    opts.signal.throwIfAborted();
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
     recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2, requests: workloadRequests(plan.load) });
@@ -161,6 +167,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
       if (k6) journal.record({ source: 'load', type: 'k6.exited', detail: k6JournalDetail(k6) });
     }
     lag?.stop(); // idempotent: releases its timer and histogram on every path
+    firstScrape?.stop();
     await schedule?.recoverAll().catch(() => undefined);
     await sampler?.stop().catch(() => undefined);
     await platform.teardown();
@@ -175,10 +182,41 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
       }) : undefined;
   if (analysis && server) {
     analysis.server = serverBlock(server, analysis.timeline);
-    const note = skippedNote(analysis.server);
+    const note = skippedNote(analysis.server) ?? (firstScrape && 'phases' in server ? lateScrapeNote(journal.events(), plan.warmupMs) : undefined);
     if (note) analysis.caveats = [...(analysis.caveats ?? []), note];
   }
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
+}
+
+/** Below this warm-up the first scrape is waited for before the run's zero (it usually takes 1–6 s after the replicas listen). */
+const FIRST_SCRAPE_LEAD_MS = 2000;
+/** The longest the first scrape is waited for. */
+const FIRST_SCRAPE_TIMEOUT_MS = 15_000;
+
+interface FirstScrape {
+  /** Settles when every replica has been scraped once (journal: prometheus.scraped) or not in time (prometheus.unscraped). */
+  done: Promise<void>;
+  stop(): void;
+}
+
+/** Waits in the background for the platform's Prometheus to scrape every replica once, and journals when. */
+function watchFirstScrape(deployment: Deployment, journal: Journal, signal: AbortSignal): FirstScrape | undefined {
+  if (!deployment.waitScraped) return undefined;
+  const ended = new AbortController();
+  const both = AbortSignal.any([signal, ended.signal]);
+  const done = deployment.waitScraped(FIRST_SCRAPE_TIMEOUT_MS, both).then(
+    () => void journal.record({ source: 'platform', type: 'prometheus.scraped', detail: {} }),
+    (err: Error) => void (both.aborted || journal.record({ source: 'platform', type: 'prometheus.unscraped', detail: { reason: err.message } })),
+  );
+  return { done, stop: () => ended.abort() };
+}
+
+/** The caveat when the replicas were first scraped after the warm-up (or never): the first window has no baseline. */
+export function lateScrapeNote(events: readonly JournalEvent[], warmupMs: number): string | undefined {
+  const scraped = events.find((e) => e.type === 'prometheus.scraped');
+  if (scraped && scraped.atMs <= warmupMs) return undefined;
+  const when = scraped ? `first scraped every replica at ${(scraped.atMs / 1000).toFixed(1)} s, after` : 'had not scraped every replica by the end of the run, nor by';
+  return `server side: Prometheus ${when} the end of warm-up at ${(warmupMs / 1000).toFixed(1)} s, so the first window has no baseline sample (its increase() counts from the replicas' start)`;
 }
 
 /** Who may be reached and how: the allowed hosts, and spec.target's TLS (a local platform serves plain http on loopback). */

@@ -143,24 +143,25 @@ export class LocalPlatform implements Platform {
       this.clock,
     );
     const tReplicas = this.clock.now();
+    const supervisor = this.supervisor;
+    // Each replica is a scrape target as soon as it listens (Prometheus applies new targets on its
+    // own 5 s discovery tick): the first scrape is not held until all are ready.
+    prometheusStarting.then(() => !this.tornDown && this.prometheus?.follow(() => supervisor.statuses())).catch(() => undefined);
     await this.supervisor.start(READY_TIMEOUT_MS);
     journal.record({
       source: 'platform',
       type: 'platform.ready',
       detail: { replicas: this.plan.replicas, replicasReadyMs: Math.round(this.clock.now() - tReplicas), totalMs: Math.round(this.clock.now() - t0) },
     });
-    const supervisor = this.supervisor;
     const prometheus = await prometheusStarting;
-    if (this.prometheus) {
-      this.prometheus.follow(() => supervisor.statuses());
-      // Every counter has its first sample before the run's zero: the first window starts from it.
-      await this.prometheus.waitScraped(supervisor.statuses().map((r) => r.name), READY_TIMEOUT_MS / 4, signal);
-    }
+    const server = this.prometheus;
     return {
       serviceUrl: `http://127.0.0.1:${port}`,
       ...(this.database ? { databaseUrl: this.database.url } : {}),
       ...(seeded ? { seededIds: seeded.ids, poolSize: this.plan.pool.size } : {}),
       ...(prometheus ? { prometheus } : {}),
+      // The first scrape is waited for by the run, off the path to the first request.
+      ...(server ? { waitScraped: (timeoutMs: number, sig: AbortSignal) => server.waitScraped(supervisor.statuses().map((r) => r.name), timeoutMs, sig) } : {}),
       replicas: () => supervisor.statuses(),
       resources: {
         // /proc/<pid> and the replica's /metrics on its loopback port; a replica already gone has nothing to probe.
