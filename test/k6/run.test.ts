@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -154,5 +154,30 @@ spec:
     expect(k6).toHaveLength(1);
     expect(k6[0].detail).toMatchObject({ exitCode: 105, stoppedByGameday: true });
     expect(result.runStatus).toBe('interrupted');
+  }, 30_000);
+
+  it('SIGKILL of gameday: the reaper interrupts k6 and removes its files', async () => {
+    const pidFile = join(dir, 'k6-kill.pid');
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const run = startCli(['run', join(dir, 'scenario.yaml'), '-o', join(dir, 'out-kill')], { K6_BIN: join(here, 'fake-k6.mjs'), FAKE_K6_FIXTURE: join(SAMPLES, 'constant'), FAKE_K6_PID_FILE: pidFile, TMPDIR: tmp });
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(readdirSync(tmp).filter((d) => d.startsWith('gameday-k6-'))).toHaveLength(1);
+    run.child.kill('SIGKILL');
+    await run.exit;
+    const gone = async (): Promise<boolean> => {
+      for (let i = 0; i < 200; i++) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          return true;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    };
+    expect(await gone()).toBe(true);
+    for (let i = 0; i < 100 && readdirSync(tmp).some((d) => d.startsWith('gameday-k6-')); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(tmp).filter((d) => d.startsWith('gameday-k6-'))).toEqual([]);
   }, 30_000);
 });
