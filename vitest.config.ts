@@ -1,14 +1,32 @@
 import { defineConfig } from 'vitest/config';
 
+// Files that measure nothing against the wall clock or the machine's spare CPU (pure logic, loopback
+// HTTP with generous bounds, the fake Kubernetes API server, manifests): two at a time, first.
+const PARALLEL = [
+  'test/timeline/**/*.test.ts',
+  'test/scenario/**/*.test.ts',
+  'test/verdict/**/*.test.ts',
+  'test/report/!(host-load).test.ts',
+  'test/kube/**/*.test.ts',
+  'test/conformance/**/*.test.ts',
+  'test/k6/**/*.test.ts',
+  'test/capacity/capacity-logic.test.ts',
+  'test/dr/validation.test.ts',
+  'test/task-api/{api,db-errors,seed}.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Integration tests start PostgreSQL, replicas and load on a 2-core machine: run files one at a time
-    // so their timings are not distorted by each other.
-    fileParallelism: false,
+    maxWorkers: 2,
     reporters: ['default', './test/reporters/closing-line.ts'],
     setupFiles: ['./test/setup.ts'],
+    projects: [
+      { extends: true, test: { name: 'parallel', include: PARALLEL, sequence: { groupOrder: 0 } } },
+      // Integration tests start PostgreSQL, replicas and load on a 2-core machine and judge timings:
+      // one file at a time, after the parallel group, so they are not distorted by each other.
+      { extends: true, test: { name: 'serial', include: ['test/**/*.test.ts'], exclude: PARALLEL, fileParallelism: false, sequence: { groupOrder: 1 } } },
+    ],
   },
 });
