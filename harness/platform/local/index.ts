@@ -47,6 +47,7 @@ export class LocalPlatform implements Platform {
   private reaper?: Reaper;
   private prometheus?: PrometheusServer;
   private prometheusStarting?: Promise<{ url: string } | { skipped: string } | undefined>;
+  private databaseStarting?: Promise<Database>;
   private tornDown = false;
   /** Set once an embedded database is up (an existing server named by URL is never destroyed). */
   databaseRecovery?: DatabaseRecovery;
@@ -105,20 +106,21 @@ export class LocalPlatform implements Platform {
     const servicePort = this.service.start();
     if (this.service.pid) reaper.watchGroup(this.service.pid, 'SIGKILL');
     servicePort.catch(() => undefined);
+    // The database (initdb, the slowest step) starts beside the image's build, not after it.
+    const databaseStarting = !app || app.database ? (this.databaseStarting = this.plan.database.kind === 'embedded' ? startEmbeddedPostgres(undefined, { reaping: reaper, signal }) : Promise.resolve(existingDatabase(this.plan.database.url))) : undefined;
+    databaseStarting?.catch(() => undefined);
     this.image = await imageBuilding;
     signal.throwIfAborted();
-    if (!app || app.database) {
-      this.database = this.plan.database.kind === 'embedded' ? await startEmbeddedPostgres(undefined, { reaping: reaper, signal }) : existingDatabase(this.plan.database.url);
+    if (databaseStarting) {
+      this.database = await databaseStarting;
       this.databaseRecovery = databaseRecovery(this.database);
       journal.record({ source: 'platform', type: 'database.ready', detail: { embedded: this.plan.database.kind === 'embedded', ms: Math.round(this.clock.now() - t0) } });
       signal.throwIfAborted();
     }
-    let seeded: Awaited<ReturnType<typeof seedDatabase>> | undefined;
-    if (this.image && this.database) {
-      seeded = await seedDatabase(this.image, this.database.url, this.plan.seedRows, { reaping: reaper });
-      journal.record({ source: 'platform', type: 'database.seeded', detail: { rows: seeded.rows } });
-      signal.throwIfAborted();
-    }
+    // The seed and the replicas' start run side by side: the Task API's schema lock makes a replica
+    // starting meanwhile wait in its schema check until the seed has committed.
+    const seeding = this.image && this.database ? seedDatabase(this.image, this.database.url, this.plan.seedRows, { reaping: reaper }) : undefined;
+    seeding?.then((s) => journal.record({ source: 'platform', type: 'database.seeded', detail: { rows: s.rows } })).catch(() => undefined);
 
     const replicaDatabaseUrl = this.database ? await this.replicaDatabaseUrl(this.database.url) : undefined;
     const port = await servicePort;
@@ -147,7 +149,12 @@ export class LocalPlatform implements Platform {
     // Each replica is a scrape target as soon as it listens (Prometheus applies new targets on its
     // own 5 s discovery tick): the first scrape is not held until all are ready.
     prometheusStarting.then(() => !this.tornDown && this.prometheus?.follow(() => supervisor.statuses())).catch(() => undefined);
-    await this.supervisor.start(READY_TIMEOUT_MS);
+    // Both settle before either's failure is thrown: a start is never left polling after teardown.
+    const [seededOutcome, started] = await Promise.allSettled([seeding, this.supervisor.start(READY_TIMEOUT_MS)]);
+    if (seededOutcome.status === 'rejected') throw seededOutcome.reason;
+    if (started.status === 'rejected') throw started.reason;
+    const seeded = seededOutcome.value;
+    signal.throwIfAborted();
     journal.record({
       source: 'platform',
       type: 'platform.ready',
@@ -216,7 +223,8 @@ export class LocalPlatform implements Platform {
     await this.service?.close();
     await this.supervisor?.stop();
     await this.databaseProxy?.close();
-    await this.database?.stop();
+    // A database still starting when deploy failed (the image's build, an abort) is stopped too.
+    await (this.database ?? (await this.databaseStarting?.catch(() => undefined)))?.stop();
     await this.image?.remove();
     if (this.logDir && !this.ctx.logDir) await rm(this.logDir, { recursive: true, force: true });
     await this.reaper?.release();
