@@ -12,7 +12,7 @@ import { VELERO_NAMESPACE, type VeleroObject } from './velero.js';
  * (never one named or labelled production) until it is gone. Polled, each wait bounded.
  */
 
-const TYPES: Record<VeleroObject['kind'], ResourceType> = {
+export const VELERO_TYPES: Record<VeleroObject['kind'], ResourceType> = {
   Backup: { kind: 'Backup', group: 'velero.io', version: 'v1', plural: 'backups' },
   Restore: { kind: 'Restore', group: 'velero.io', version: 'v1', plural: 'restores' },
 };
@@ -49,7 +49,7 @@ export class VeleroRunner {
 
   /** Creates the object and waits for Completed; a failed phase or the timeout is an error naming the object, the phase and Velero's reason. */
   async run(obj: VeleroObject, opts: VeleroRunOptions): Promise<PhaseSeen[]> {
-    const t = TYPES[obj.kind];
+    const t = VELERO_TYPES[obj.kind];
     const { name } = obj.metadata;
     const params = { group: t.group, version: t.version, plural: t.plural, namespace: VELERO_NAMESPACE };
     const action = (verb: KubeAction['verb']): KubeAction => ({ verb, resource: t, namespace: VELERO_NAMESPACE, name });

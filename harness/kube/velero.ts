@@ -40,6 +40,11 @@ export interface DrillVeleroOptions {
   restoreNamespace?: string;
   /** The manifests directory holding the Schedule (default: the shipped fixtures). */
   manifestsDir?: string;
+  /**
+   * Restore in place instead of into a mapped copy: only the objects with these labels and of
+   * these resources, back into `namespace` (the PostgreSQL of a run whose namespace stays).
+   */
+  inPlace?: { matchLabels: Record<string, string>; resources: string[] };
 }
 
 /** The Schedule's spec.template from the manifests (the seed's task-api-velero-schedule.yaml). */
@@ -61,7 +66,7 @@ export function drillVeleroObjects(plan: Pick<DisasterRecoveryFaultPlan, 'name'>
   ] as const) {
     if (isProductionName(ns)) throw new HarnessError(`fault ${plan.name}: the ${what} "${ns}" is production: a drill deletes and restores namespaces, never production (test restores in staging)`);
   }
-  if (restoreNamespace === namespace) throw new HarnessError(`fault ${plan.name}: the restore namespace must differ from the namespace deleted ("${namespace}")`);
+  if (!opts.inPlace && restoreNamespace === namespace) throw new HarnessError(`fault ${plan.name}: the restore namespace must differ from the namespace deleted ("${namespace}")`);
   const labels = { ...runLabels(runId), [FAULT_LABEL]: plan.name };
   const template = scheduleTemplate(opts.manifestsDir);
   // The template's own labels go on the Backup's metadata (a Backup spec has no metadata field).
@@ -80,7 +85,9 @@ export function drillVeleroObjects(plan: Pick<DisasterRecoveryFaultPlan, 'name'>
     apiVersion: VELERO_API,
     kind: 'Restore',
     metadata: { name: `${backupName.slice(0, 55)}-restore`, namespace: VELERO_NAMESPACE, labels },
-    spec: { backupName, includedNamespaces: [namespace], namespaceMapping: { [namespace]: restoreNamespace }, restorePVs: true },
+    spec: opts.inPlace
+      ? { backupName, includedNamespaces: [namespace], includedResources: opts.inPlace.resources, labelSelector: { matchLabels: opts.inPlace.matchLabels }, restorePVs: true }
+      : { backupName, includedNamespaces: [namespace], namespaceMapping: { [namespace]: restoreNamespace }, restorePVs: true },
   };
   return { backup, restore };
 }

@@ -7,9 +7,10 @@ import { faultObjects, namespaceLabelRefusal, newDatabasePassword, newRunId, pos
 import { readPoolGauges } from '../../observe/prometheus.js';
 import type { ReplicaResources } from '../../observe/replica-probe.js';
 import type { FaultPlan } from '../../scenario/plan.js';
-import type { Deployment, KillMode, Platform, PlatformContext, ReplicaControl, ReplicaRequest } from '../types.js';
+import type { DatabaseRecovery, Deployment, KillMode, Platform, PlatformContext, ReplicaControl, ReplicaRequest } from '../types.js';
 import { ChaosFault, JobFault } from './chaos-fault.js';
 import { deleteLabelled } from './cleanup.js';
+import { KubeDatabaseRecovery } from './database-recovery.js';
 import { KubeClient, selectorOf, type KubeObject } from './client.js';
 import { connect, type KubeConnection } from './config.js';
 import { KubeApiError } from './errors.js';
@@ -50,6 +51,9 @@ export class KubernetesPlatform implements Platform {
   readonly kind = 'kubernetes';
   readonly runId: string;
   readonly replicaControl: ReplicaControl;
+  /** The drill's backup, loss and restore (Velero), when the run deploys its own PostgreSQL. */
+  readonly databaseRecovery?: DatabaseRecovery;
+  private databaseUrl?: string;
   private connection?: KubeConnection;
   private client?: KubeClient;
   private tracker?: PodTracker;
@@ -74,6 +78,28 @@ export class KubernetesPlatform implements Platform {
     this.runId = options.runId ?? newRunId();
     this.password = (options.env ?? process.env)['GAMEDAY_POSTGRES_PASSWORD'] || newDatabasePassword();
     this.replicaControl = { kill: (name, mode) => this.killPod(name, mode) };
+    if (plan.workload.kind === 'deploy') {
+      const recovery = new KubeDatabaseRecovery({
+        kc: () => this.requireConnection().kc,
+        client: () => this.requireClient(),
+        namespace: plan.namespace,
+        runId: this.runId,
+        clock,
+        databaseTracker: () => this.databaseTracker,
+        databaseUrl: () => this.databaseUrl,
+        readyTimeoutMs: plan.readyTimeoutMs,
+        applied: () => {
+          this.applied = true;
+          this.faults.add(recovery);
+        },
+      });
+      this.databaseRecovery = recovery;
+    }
+  }
+
+  private requireConnection(): KubeConnection {
+    if (!this.connection) throw new Error('the Kubernetes platform is not deployed');
+    return this.connection;
   }
 
   private requireClient(): KubeClient {
@@ -138,7 +164,7 @@ export class KubernetesPlatform implements Platform {
         detail: { via: 'port-forward', service: `${target.service}:${this.plan.access.port}`, local: serviceUrl, server: conn.server, note: 'each connection forwarded through the API server to a ready pod behind the Service' },
       });
     }
-    const databaseUrl = workload.kind === 'deploy' ? await this.forwardDatabase(signal) : undefined;
+    const databaseUrl = (this.databaseUrl = workload.kind === 'deploy' ? await this.forwardDatabase(signal) : undefined);
     journal.record({ source: 'platform', type: 'platform.ready', detail: { replicas: expected, totalMs: Math.round(this.clock.now() - t0), run: this.runId } });
     const probe = (replica: string, timeoutMs: number): Promise<ReplicaResources> => this.probeResources(replica, timeoutMs);
     return {
