@@ -29,6 +29,8 @@ const dbLoss: string[] = [];
 /** The database's fate follows the PostgreSQL pod while the drill runs (not at teardown). */
 let following = false;
 const pending = new Set<Promise<unknown>>();
+/** Backups and Restores the simulated controller fails (the hook's pg_dump failing; a restore error). */
+const failing = new Set<string>();
 
 async function admin(sql: string): Promise<void> {
   const url = new URL(world.databaseUrl);
@@ -58,13 +60,14 @@ beforeAll(async () => {
   // Readiness probed every 100 ms once Ready (default 1 s): the Task API's loss of its database is seen within the disaster.
   kube.cluster.readyProbePeriodMs = 100;
   const advance = (plural: string, name: string, done?: () => void): void => {
-    ['InProgress', 'Completed'].forEach((phase, i) =>
+    const fails = failing.has(name);
+    ['InProgress', fails ? 'Failed' : 'Completed'].forEach((phase, i) =>
       setTimeout(() => {
         const r = kube.store.resource('velero.io', plural);
         const cur = kube.store.get(r, 'velero', name);
         if (!cur) return;
         if (phase === 'Completed') done?.();
-        kube.store.update(r, { ...cur, status: { phase } }, { subresource: 'status', internal: true });
+        kube.store.update(r, { ...cur, status: { phase, ...(fails ? { failureReason: `simulated failure of ${name}` } : {}) } }, { subresource: 'status', internal: true });
       }, STEP_MS * (i + 1)),
     );
   };
@@ -186,5 +189,50 @@ describe('disaster-recovery drill on the Kubernetes platform (Velero)', () => {
     const left = world.kube.store.all().filter(({ object }) => object.metadata.labels?.[RUN_LABEL] === RUN && !object.metadata.deletionTimestamp);
     expect(left.map(({ resource, object }) => `${resource.plural}/${object.metadata.name}`)).toEqual([]);
     expect(journal.events().find((e) => e.type === 'kube.left-behind')).toBeUndefined();
+  }, 90_000);
+
+  it('a failed Backup leaves the database untouched; a failed Restore is retried with a Restore of its own and the database comes back', async () => {
+    const clock = new SystemClock();
+    const journal = new Journal(clock);
+    const run = 'drk2';
+    const plan0 = deployPlan();
+    const platform = new KubernetesPlatform({ ...plan0, workload: { ...(plan0.workload as Extract<typeof plan0.workload, { kind: 'deploy' }>), replicas: 1 } }, { journal }, clock, { env: world.env, runId: run });
+    try {
+      const deployment = await platform.deploy(new AbortController().signal);
+      const ctx = { platform, deployment, journal, clock, random: Math.random };
+      const drillPlan = (name: string): DisasterRecoveryFaultPlan => ({ kind: 'disaster-recovery', name, atMs: clock.now(), durationMs: 30_000, disasterAtMs: clock.now() + 300, healthPath: '/health' });
+      const uid = world.kube.get('statefulsets', NAMESPACE, 'postgres')?.metadata.uid;
+
+      // The pre hook fails: the Backup ends Failed, the drill stops before any disaster.
+      failing.add(`gameday-${run}-dr-1`);
+      const first = new DisasterRecovery(drillPlan('dr-a'));
+      await expect(first.apply(ctx, new AbortController().signal)).rejects.toThrow(`Velero Backup velero/gameday-${run}-dr-1 ended Failed: simulated failure of gameday-${run}-dr-1`);
+      expect(world.kube.get('statefulsets', NAMESPACE, 'postgres')?.metadata.uid).toBe(uid);
+      expect(journal.events().filter((e) => e.fault === 'dr-a').map((e) => e.type)).toEqual(['dr.backup-started']);
+
+      // The second drill of the run: its own Backup; its first Restore fails, recover() restores with a second one.
+      failing.add(`gameday-${run}-dr-2-restore`);
+      following = true;
+      const second = new DisasterRecovery(drillPlan('dr-b'));
+      await expect(second.apply(ctx, new AbortController().signal)).rejects.toThrow(`ended Failed: simulated failure of gameday-${run}-dr-2-restore`);
+      expect(world.kube.get('statefulsets', NAMESPACE, 'postgres')).toBeUndefined();
+      await second.recover([], ctx);
+      following = false;
+      await Promise.all([...pending]);
+      expect(journal.events().filter((e) => e.fault === 'dr-b').map((e) => e.type)).toEqual(['dr.backup-started', 'dr.backup-completed', 'dr.disaster', 'dr.restore-started', 'dr.restore-failed', 'dr.restore-started', 'dr.restore-completed', 'dr.interrupted']);
+      expect(journal.events().find((e) => e.type === 'dr.interrupted' && e.fault === 'dr-b')?.detail).toMatchObject({ outcome: 'restored' });
+      const retried = journal.events().filter((e) => e.type === 'dr.restore-completed' && e.fault === 'dr-b')[0];
+      expect(retried?.detail).toMatchObject({ restore: `velero/gameday-${run}-dr-2-restore-2`, phases: 'New > InProgress > Completed' });
+      const sts = world.kube.get('statefulsets', NAMESPACE, 'postgres') as KubeObject;
+      expect(sts.metadata.labels?.['velero.io/restore-name']).toBe(`gameday-${run}-dr-2-restore-2`);
+      // The Task API serves again once the restored PostgreSQL is Ready.
+      expect(dbLoss.slice(-2)).toEqual(['lost', 'back']);
+    } finally {
+      following = false;
+      await Promise.all([...pending]);
+      await platform.teardown();
+    }
+    const left = world.kube.store.all().filter(({ object }) => object.metadata.labels?.[RUN_LABEL] === run && !object.metadata.deletionTimestamp);
+    expect(left.map(({ resource, object }) => `${resource.plural}/${object.metadata.name}`)).toEqual([]);
   }, 90_000);
 });

@@ -55,7 +55,7 @@ export interface KubeRecoveryDeps {
 export class KubeDatabaseRecovery implements DatabaseRecovery {
   private runner?: VeleroRunner;
   private drills = 0;
-  private current?: { backup: VeleroObject; restore: VeleroObject };
+  private current?: { backup: VeleroObject; restore: VeleroObject; attempts: number };
   private readonly created: VeleroObject[] = [];
 
   constructor(private readonly deps: KubeRecoveryDeps) {}
@@ -73,7 +73,7 @@ export class KubeDatabaseRecovery implements DatabaseRecovery {
     this.created.push(objects.backup);
     const counted = this.countRows();
     const phases = await this.velero().run(objects.backup, { clock, timeoutMs: BACKUP_TIMEOUT_MS });
-    this.current = objects;
+    this.current = { ...objects, attempts: 0 };
     const { tables, rows } = await counted;
     const inProgress = phases.find((p) => p.phase === 'InProgress')?.atMs ?? t0;
     const done = (phases.at(-1) as PhaseSeen).atMs;
@@ -117,8 +117,9 @@ export class KubeDatabaseRecovery implements DatabaseRecovery {
     const objects = this.current;
     if (!objects) throw new HarnessError('no Velero Backup of this run to restore from');
     const t0 = clock.now();
-    // A second attempt (the drill retries a failed restore) needs a Restore of its own.
-    const restore: VeleroObject = this.created.includes(objects.restore) ? { ...objects.restore, metadata: { ...objects.restore.metadata, name: `${objects.restore.metadata.name.slice(0, 60)}-${this.created.length}` } } : objects.restore;
+    // A second attempt (the drill retries a failed restore) needs a Restore of its own: <name>-2.
+    const attempt = ++objects.attempts;
+    const restore: VeleroObject = attempt === 1 ? objects.restore : { ...objects.restore, metadata: { ...objects.restore.metadata, name: `${objects.restore.metadata.name.slice(0, 60)}-${attempt}` } };
     this.created.push(restore);
     const phases = await this.velero().run(restore, { clock, timeoutMs: readyTimeoutMs * 10, ...(signal ? { signal } : {}) });
     const veleroMs = Math.round(clock.now() - t0);
