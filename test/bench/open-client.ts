@@ -7,6 +7,7 @@
 //   raw         a minimal raw-socket open-model client (reference-client.ts), latency from intended send time
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { SystemClock } from '../../harness/core/clock.js';
 import { createLoadDriver } from '../../harness/load/index.js';
 import type { LoadPlan } from '../../harness/load/types.js';
@@ -68,7 +69,9 @@ const rssTimer = ask.rssEverySecond
       if (process.env['OPEN_CLIENT_MEMORY']) {
         (globalThis as { gc?: () => void }).gc?.();
         const m = process.memoryUsage();
-        process.stderr.write(`rss ${(m.rss / 1e6).toFixed(1)} heapTotal ${(m.heapTotal / 1e6).toFixed(1)} heapUsed ${(m.heapUsed / 1e6).toFixed(1)} external ${(m.external / 1e6).toFixed(1)} arrayBuffers ${(m.arrayBuffers / 1e6).toFixed(1)}\n`);
+        // V8's spaces: the young generation (new_space) grows with the allocation rate, apart from what is live.
+        const spaces = getHeapSpaceStatistics().map((s) => `${s.space_name.replace('_space', '')} ${(s.space_size / 1e6).toFixed(1)}/${(s.space_used_size / 1e6).toFixed(1)}`).join(' ');
+        process.stderr.write(`rss ${(m.rss / 1e6).toFixed(1)} heapTotal ${(m.heapTotal / 1e6).toFixed(1)} heapUsed ${(m.heapUsed / 1e6).toFixed(1)} external ${(m.external / 1e6).toFixed(1)} arrayBuffers ${(m.arrayBuffers / 1e6).toFixed(1)} spaces(size/used) ${spaces}\n`);
       }
     }, 1000)
   : undefined;

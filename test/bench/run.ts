@@ -48,7 +48,7 @@ import { catchRepetition } from './catch.js';
 import { bareAutocannon, harnessLoad, hasPgbench, pgbenchSelect, startTargetServer } from './measure.js';
 import { proxyLoopCost, proxyOverhead, type LoopCostRow } from './proxy.js';
 import { repeatScenario } from './scenarios.js';
-import { buildCompiled, commandToFirstRequest, commandWall, compiledIsFresh, type StartMode } from './startup.js';
+import { START_STEPS, buildCompiled, commandToFirstRequest, commandToFirstRequestSteps, commandWall, compiledIsFresh, type StartMode } from './startup.js';
 import { rampFollowing } from './ramp.js';
 import { serviceVsDirect } from './service-handoff.js';
 import { bareOrdersClosed, harnessRun, spread, startOrdersTarget } from './templated.js';
@@ -297,8 +297,10 @@ async function startup(): Promise<void> {
   const goals = [
     { name: '`gameday --help`', goal: 200, n: runs, one: (m: StartMode) => commandWall(['--help'], m) },
     { name: `\`gameday validate ${scenario}\``, goal: 400, n: runs, one: (m: StartMode) => commandWall(['validate', scenario], m) },
-    { name: `\`gameday run ${scenario}\`: command → first request (embedded default)`, goal: 3000, n: firstRuns, one: (m: StartMode) => commandToFirstRequest(scenario, m) },
+    { name: `\`gameday run ${scenario}\`: command → first request (embedded default)`, goal: 3000, n: firstRuns, one: (m: StartMode) => commandToFirstRequestSteps(scenario, m).then((r) => (m === 'compiled' && steps.push(r.atMs), r.totalMs)) },
   ];
+  // The compiled runs' milestones (the first, uncounted warm-up run included), for the breakdown by step.
+  const steps: Array<Partial<Record<(typeof START_STEPS)[number], number>>> = [];
   for (const g of goals) {
     const t = await measure(g.n, g.one);
     const median = spread(t.compiled).median;
@@ -312,6 +314,17 @@ async function startup(): Promise<void> {
       met: median <= g.goal,
     });
   }
+  // Median ms from the command to each milestone, and the step before it.
+  let previous = 0;
+  const parts = START_STEPS.flatMap((step) => {
+    const at = steps.flatMap((s) => (s[step] === undefined ? [] : [s[step] as number]));
+    if (at.length === 0) return [];
+    const m = spread(at).median;
+    const line = `${step} at ${Math.round(m)} ms (+${Math.round(m - previous)})`;
+    previous = m;
+    return [line];
+  });
+  process.stdout.write(`  (l) command → first request by step, compiled, medians of ${steps.length} runs: ${parts.join(', ')}\n`);
   // The same without the server-side view (no Prometheus binary): the harness's own start-up and the platform's.
   const bare: number[] = [];
   for (let i = 0; i < firstRuns; i++) (await fresh(), bare.push(await commandToFirstRequest(scenario, 'compiled', { PROMETHEUS_BIN: '/nonexistent/prometheus' })));

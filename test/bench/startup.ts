@@ -36,8 +36,19 @@ export function commandWall(args: string[], mode: StartMode): Promise<number> {
  * result.json read back.
  */
 export function commandToFirstRequest(scenario: string, mode: StartMode, env: Record<string, string> = {}): Promise<number> {
+  return commandToFirstRequestSteps(scenario, mode, env).then((r) => r.totalMs);
+}
+
+/** The journal's milestones before the first request, in order: each step ends at its event. */
+export const START_STEPS = ['run.deploying', 'prometheus.ready', 'database.ready', 'database.seeded', 'platform.ready', 'run.started'] as const;
+
+/**
+ * As commandToFirstRequest, with the milestones: ms from the command to each event of START_STEPS
+ * the run recorded (prometheus.ready and database.seeded are absent when the run has none).
+ */
+export function commandToFirstRequestSteps(scenario: string, mode: StartMode, env: Record<string, string> = {}): Promise<{ totalMs: number; atMs: Partial<Record<(typeof START_STEPS)[number], number>> }> {
   const out = mkdtempSync(join(tmpdir(), 'gd-bench-start-'));
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<{ totalMs: number; atMs: Partial<Record<(typeof START_STEPS)[number], number>> }>((resolve, reject) => {
     const startedWall = Date.now();
     const child = spawn(process.execPath, [BIN, 'run', scenario, '--out', out, '--json'], { cwd: ROOT, env: envFor(mode, env), stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGINT'), 60_000);
@@ -56,7 +67,12 @@ export function commandToFirstRequest(scenario: string, mode: StartMode, env: Re
         const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { journal: JournalEvent[] };
         const started = result.journal.find((e) => e.type === 'run.started');
         if (!started) throw new Error('no run.started in the journal');
-        resolve(started.wallMs - startedWall);
+        const atMs: Partial<Record<(typeof START_STEPS)[number], number>> = {};
+        for (const step of START_STEPS) {
+          const e = result.journal.find((x) => x.type === step);
+          if (e) atMs[step] = e.wallMs - startedWall;
+        }
+        resolve({ totalMs: started.wallMs - startedWall, atMs });
       } catch (err) {
         reject(err as Error);
       }
