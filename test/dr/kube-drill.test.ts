@@ -5,9 +5,14 @@ import { SystemClock } from '../../harness/core/clock.js';
 import { Journal } from '../../harness/core/journal.js';
 import type { DisasterRecoveryFaultPlan } from '../../harness/faults/kinds/disaster-recovery.js';
 import { DisasterRecovery } from '../../harness/faults/kinds/disaster-recovery-injector.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubernetesPlatform } from '../../harness/platform/kubernetes/index.js';
+import { runGameDay } from '../../harness/run/gameday.js';
+import { planFromText } from '../../harness/scenario/index.js';
 import type { KubeObject } from '../kube/fake/index.js';
-import { deployPlan, NAMESPACE, startKubeWorld, type KubeWorld } from '../kube/platform-fixture.js';
+import { deployPlan, NAMESPACE, SEED_ROWS, startKubeWorld, type KubeWorld } from '../kube/platform-fixture.js';
 
 /**
  * The drill on the Kubernetes platform, against the fake API server serving the upstream Velero
@@ -234,5 +239,62 @@ describe('disaster-recovery drill on the Kubernetes platform (Velero)', () => {
     }
     const left = world.kube.store.all().filter(({ object }) => object.metadata.labels?.[RUN_LABEL] === run && !object.metadata.deletionTimestamp);
     expect(left.map(({ resource, object }) => `${resource.plural}/${object.metadata.name}`)).toEqual([]);
+  }, 90_000);
+
+  it('a Game Day with the drill under load: SC-007 (rto.restore) and the clients\' RTO measured from the cluster, nothing of Velero left', async () => {
+    const scenario = `apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: kube-dr-drill }
+spec:
+  duration: 9s
+  warmup: 1s
+  platform:
+    kubernetes:
+      namespace: ${NAMESPACE}
+      allowNamespaces: [${NAMESPACE}]
+      deploy: { replicas: 2, seedRows: ${SEED_ROWS}, pool: { size: 4 }, terminationGracePeriod: 1s }
+      readyTimeout: 30s
+  load: { model: open, rate: 20, connections: 4, mix: { get: 100, create: 0, update: 0, list: 0 } }
+  faults:
+    - { name: dr-drill, kind: disaster-recovery, at: 2s, disasterAt: 3s, duration: 6s }
+  recovery: { window: 1s, sustain: 1s }
+  checks:
+    - { id: SC-007, name: Restore within RTO, metric: rto.restore, fault: dr-drill, target: "< 30m" }
+    - { id: SC-017, name: Clients served again, metric: rto.client, fault: dr-drill, target: "< 30s" }
+`;
+    const saved = { KUBECONFIG: process.env['KUBECONFIG'], GAMEDAY_POSTGRES_PASSWORD: process.env['GAMEDAY_POSTGRES_PASSWORD'] };
+    process.env['KUBECONFIG'] = world.kube.kubeconfigPath;
+    process.env['GAMEDAY_POSTGRES_PASSWORD'] = 'gameday';
+    const out = await mkdtemp(join(tmpdir(), 'gameday-kube-dr-'));
+    try {
+      const parsed = planFromText(scenario, { env: {} });
+      if (!parsed.plan) throw new Error(JSON.stringify(parsed.problems));
+      following = true;
+      const outcome = await runGameDay(parsed.plan, { outDir: out, signal: new AbortController().signal });
+      following = false;
+      await Promise.all([...pending]);
+      if (outcome.error) throw outcome.error;
+      expect(outcome.status).toBe('completed');
+      const analysis = outcome.analysis!;
+      const dr = analysis.events.filter((e) => e.type.startsWith('dr.'));
+      expect(dr.map((e) => e.type)).toEqual(['dr.backup-started', 'dr.backup-completed', 'dr.disaster', 'dr.restore-started', 'dr.restore-completed', 'dr.service-healthy']);
+      const rtoMs = dr[5]?.detail?.['rtoMs'] as number;
+      const [restore, client] = analysis.verdict.checks;
+      expect(restore).toMatchObject({ id: 'SC-007', passed: true, actual: rtoMs });
+      // The clients lost the service with the database and had it back after the restore.
+      expect(client?.actual).not.toBeNull();
+      expect(client?.actual).toBeGreaterThan((dr[4]?.detail?.['veleroMs'] as number) - 100);
+      expect(analysis.events.filter((e) => e.type === 'replica.not-ready').length).toBeGreaterThanOrEqual(1);
+    } finally {
+      following = false;
+      await Promise.all([...pending]);
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await rm(out, { recursive: true, force: true });
+    }
+    expect([...world.kube.list('backups', 'velero'), ...world.kube.list('restores', 'velero')]).toEqual([]);
+    expect(world.kube.list('statefulsets', NAMESPACE)).toEqual([]);
   }, 90_000);
 });
