@@ -36,7 +36,7 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
     const dr = ctx.platform.databaseRecovery;
     if (!dr) {
       // Nothing is touched; the drill's checks say "not evaluated" with this reason.
-      const reason = `platform "${ctx.platform.kind}" cannot back up, lose and restore its database here (the local platform's embedded PostgreSQL can; a server named by URL is never destroyed; on Kubernetes the Velero objects are built but not run yet)`;
+      const reason = `platform "${ctx.platform.kind}" cannot back up, lose and restore its database here (the local platform's embedded PostgreSQL can, and a Kubernetes run that deploys its own PostgreSQL through Velero; a server named by URL and an existing workload's database are never destroyed)`;
       journal.record({ source: 'fault', type: 'dr.not-run', target: TARGET, fault: name, detail: { reason } });
       return [];
     }
