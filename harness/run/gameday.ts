@@ -92,6 +92,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     journal.record({ source: 'harness', type: 'run.deploying', detail: { platform: plan.platform.kind } });
     const deployment = await platform.deploy(opts.signal);
     firstScrape = watchFirstScrape(deployment, journal, opts.signal);
+    const deployedAt = performance.now();
     // k6 fills its own pools (the script, or the exported workload's setup()).
     const pools = plan.load.k6 ? new Map<string, string[]>() : await startingPools(plan, deployment, opts.signal);
     opts.signal.throwIfAborted();
@@ -101,8 +102,11 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     // The open model's connections are opened before the zero too, so its first arrivals leave on time.
     const warm = plan.load.model === 'closed' || plan.load.k6 ? undefined : await openConnections(deployment.serviceUrl, targetAccess(plan), plan.load.connections, plan.load.timeoutMs, opts.signal);
     // The servers' first judged window starts at the end of warm-up and needs each replica scraped
-    // once before it; with (almost) no warm-up that must be before the zero.
-    if (firstScrape && plan.warmupMs < FIRST_SCRAPE_LEAD_MS) await firstScrape.done;
+    // once before it. The first scrape comes at most FIRST_SCRAPE_WORST_MS after the replicas became
+    // targets: only a warm-up shorter than that waits for it before the zero, and only for the difference.
+    // With (almost) no warm-up it is waited for in full, as the first window starts at the zero.
+    if (firstScrape && plan.warmupMs < FULL_WAIT_BELOW_MS) await firstScrape.done;
+    else if (firstScrape) await firstScrape.within(FIRST_SCRAPE_WORST_MS - plan.warmupMs - (performance.now() - deployedAt));
     opts.signal.throwIfAborted();
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
@@ -188,14 +192,21 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
 }
 
-/** Below this warm-up the first scrape is waited for before the run's zero (it usually takes 1–6 s after the replicas listen). */
-const FIRST_SCRAPE_LEAD_MS = 2000;
+/**
+ * The longest from the platform's return to the first scrape of every replica: Prometheus applies
+ * new targets on its 5 s discovery tick, then scrapes within its 1 s interval, and the replicas
+ * became targets as they listened (before the platform's return).
+ */
+const FIRST_SCRAPE_WORST_MS = 5500;
+const FULL_WAIT_BELOW_MS = 2000;
 /** The longest the first scrape is waited for. */
 const FIRST_SCRAPE_TIMEOUT_MS = 15_000;
 
 interface FirstScrape {
   /** Settles when every replica has been scraped once (journal: prometheus.scraped) or not in time (prometheus.unscraped). */
   done: Promise<void>;
+  /** Waits for `done`, at most `ms` (nothing when ≤ 0). */
+  within(ms: number): Promise<void>;
   stop(): void;
 }
 
@@ -208,7 +219,13 @@ function watchFirstScrape(deployment: Deployment, journal: Journal, signal: Abor
     () => void journal.record({ source: 'platform', type: 'prometheus.scraped', detail: {} }),
     (err: Error) => void (both.aborted || journal.record({ source: 'platform', type: 'prometheus.unscraped', detail: { reason: err.message } })),
   );
-  return { done, stop: () => ended.abort() };
+  const within = async (ms: number): Promise<void> => {
+    if (!(ms > 0)) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  };
+  return { done, within, stop: () => ended.abort() };
 }
 
 /** The caveat when the replicas were first scraped after the warm-up (or never): the first window has no baseline. */
