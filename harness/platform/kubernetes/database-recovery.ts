@@ -33,6 +33,8 @@ import { byKind } from './resources.js';
 const RESTORED_RESOURCES = ['statefulsets', 'persistentvolumeclaims', 'persistentvolumes'];
 /** The Backup may wait on the pre hook's pg_dump (the Schedule allows it 120 s). */
 const BACKUP_TIMEOUT_MS = 300_000;
+/** The Restore's own bound (SC-007's 30 min); the drill's deadline, through its signal, usually ends it first. */
+const RESTORE_TIMEOUT_MS = 30 * 60_000;
 const POLL_MS = 100;
 
 export interface KubeRecoveryDeps {
@@ -121,7 +123,7 @@ export class KubeDatabaseRecovery implements DatabaseRecovery {
     const attempt = ++objects.attempts;
     const restore: VeleroObject = attempt === 1 ? objects.restore : { ...objects.restore, metadata: { ...objects.restore.metadata, name: `${objects.restore.metadata.name.slice(0, 60)}-${attempt}` } };
     this.created.push(restore);
-    const phases = await this.velero().run(restore, { clock, timeoutMs: readyTimeoutMs * 10, ...(signal ? { signal } : {}) });
+    const phases = await this.velero().run(restore, { clock, timeoutMs: RESTORE_TIMEOUT_MS, ...(signal ? { signal } : {}) });
     const veleroMs = Math.round(clock.now() - t0);
     const tracker = this.deps.databaseTracker();
     if (tracker) await tracker.waitReady(1, readyTimeoutMs, signal ?? new AbortController().signal, 'StatefulSet postgres (restored)');
