@@ -186,7 +186,7 @@ function faultContext(s: Session, outDir: string): FaultContext {
 /** Deploys `platformPlan`, fills the workload's pools, runs `body`, and always tears down. */
 async function withDeployment(plan: Plan, platformPlan: PlatformPlan, clock: SystemClock, opts: CapacityOptions, body: (s: Session) => Promise<void>): Promise<void> {
   const journal = new Journal(clock);
-  const platform = createPlatform(platformPlan, { journal, logDir: join(opts.outDir, 'logs') }, clock);
+  const platform = await createPlatform(platformPlan, { journal, logDir: join(opts.outDir, 'logs') }, clock);
   try {
     const deployment = await platform.deploy(opts.signal);
     const access: TargetAccess = { allowHosts: plan.allowHosts ?? [], ...(platformPlan.kind === 'external' && platformPlan.tls ? { tls: platformPlan.tls } : {}) };

@@ -73,7 +73,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   const journal = new Journal(clock);
   if (opts.onEvent) journal.subscribe(opts.onEvent);
   await mkdir(join(opts.outDir, 'logs'), { recursive: true });
-  const platform = createPlatform(plan.platform, { journal, logDir: join(opts.outDir, 'logs'), prometheus: wantsPrometheus(plan) }, clock);
+  const platform = await createPlatform(plan.platform, { journal, logDir: join(opts.outDir, 'logs'), prometheus: wantsPrometheus(plan) }, clock);
   let schedule: FaultSchedule | undefined;
   let recorder: TimelineRecorder | undefined;
   let load: LoadSummary | undefined;
