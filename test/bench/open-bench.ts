@@ -46,6 +46,7 @@ export interface BenchRow {
   reference: string;
   ratio: number;
   goal: string;
+  /** null: a figure printed for reference, with no goal. */
   met: boolean | null;
 }
 

@@ -52,7 +52,7 @@ import { START_STEPS, buildCompiled, commandToFirstRequest, commandToFirstReques
 import { rampFollowing } from './ramp.js';
 import { serviceVsDirect } from './service-handoff.js';
 import { bareOrdersClosed, harnessRun, spread, startOrdersTarget } from './templated.js';
-import { openClients, openCpuAndRss, openMemorySoak, openSpikes, openTruth } from './open-bench.js';
+import { openClients, openCpuAndRss, openMemorySoak, openSpikes, openTruth, type BenchRow } from './open-bench.js';
 import { readdirSync } from 'node:fs';
 
 const CLIENTS = 16;
@@ -60,15 +60,7 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 
 const platformPlan = localPlatformPlan();
 
-interface Row {
-  name: string;
-  value: string;
-  reference: string;
-  ratio: number;
-  goal: string;
-  /** null: a figure printed for reference, with no goal. */
-  met: boolean | null;
-}
+type Row = BenchRow;
 const rows: Row[] = [];
 const fmt = (n: number): string => n.toFixed(n >= 100 ? 0 : 2);
 
