@@ -53,6 +53,14 @@ export function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
 
+/**
+ * A rate (req/s) as its figure is kept (to 0.01): fmt would show 199.99 as "200", a knee that then
+ * reads as meeting a 200/s peak its own headroom says it misses by 0.01/s.
+ */
+export function rate(v: number): string {
+  return String(Math.round(v * 100) / 100);
+}
+
 export function pct(ratio: number): string {
   return `${fmt(Math.round(ratio * 10000) / 100)}%`;
 }

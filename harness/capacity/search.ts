@@ -1,4 +1,4 @@
-import { fmt } from './judge.js';
+import { rate } from './judge.js';
 import type { JudgedStep } from './judge.js';
 
 /**
@@ -94,15 +94,15 @@ export async function searchKnee(measure: (rate: number) => Promise<JudgedStep>,
 
 function describe(good: number | null, bad: number | null, limited: JudgedStep | undefined, outOfTime: boolean, aborted: boolean, cfg: SearchConfig): Knee {
   const knee = (status: KneeStatus, text: string, upper: number | null = null): Knee => ({ status, rate: good, upper, uncertainty: good !== null && upper !== null ? round(upper - good) : null, text });
-  if (aborted) return knee('interrupted', good !== null ? `at least ${fmt(good)}/s (interrupted)` : 'not measured (interrupted)');
+  if (aborted) return knee('interrupted', good !== null ? `at least ${rate(good)}/s (interrupted)` : 'not measured (interrupted)');
   if (limited) {
-    const why = `limited by the load generator at ${fmt(limited.rate)}/s (${limited.generatorLimits.join('; ')})`;
-    return knee('generator-limited', good !== null ? `at least ${fmt(good)}/s, ${why}` : `not measured: the first step was already ${why}`);
+    const why = `limited by the load generator at ${rate(limited.rate)}/s (${limited.generatorLimits.join('; ')})`;
+    return knee('generator-limited', good !== null ? `at least ${rate(good)}/s, ${why}` : `not measured: the first step was already ${why}`);
   }
-  if (bad !== null && good === null) return knee('below-start', `below ${fmt(bad)}/s (the first step, startRate, already failed: ${fmt(bad)}/s)`, bad);
-  if (bad !== null && good !== null) return knee('found', `${fmt(good)}/s (the SLO held there and failed at ${fmt(bad)}/s: the knee lies between, ±${fmt(round((bad - good) / 2))}/s)`, bad);
-  if (outOfTime) return knee('time-bound', `at least ${fmt(good ?? 0)}/s (the time bound ran out before a step failed)`);
-  return knee('above-max', `at least ${fmt(good ?? cfg.maxRate)}/s (the SLO held up to maxRate)`);
+  if (bad !== null && good === null) return knee('below-start', `below ${rate(bad)}/s (the first step, startRate, already failed: ${rate(bad)}/s)`, bad);
+  if (bad !== null && good !== null) return knee('found', `${rate(good)}/s (the SLO held there and failed at ${rate(bad)}/s: the knee lies between, ±${rate(round((bad - good) / 2))}/s)`, bad);
+  if (outOfTime) return knee('time-bound', `at least ${rate(good ?? 0)}/s (the time bound ran out before a step failed)`);
+  return knee('above-max', `at least ${rate(good ?? cfg.maxRate)}/s (the SLO held up to maxRate)`);
 }
 
 function round(v: number): number {

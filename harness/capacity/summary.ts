@@ -1,5 +1,5 @@
 import type { CapacityDocument } from './document.js';
-import { fmt, pct } from './judge.js';
+import { fmt, pct, rate } from './judge.js';
 
 const ms = (v: number | null): string => (v === null ? 'not within the watch' : `${fmt(Math.round(v) / 1000)} s`);
 
@@ -10,16 +10,16 @@ export function capacityMarkdown(doc: CapacityDocument): string {
   out.push(`SLO per step: p95 ≤ ${fmt(doc.slo.latencyP95Ms)} ms, failures ≤ ${pct(doc.slo.failureRatio)}, achieved ≥ ${pct(doc.slo.achievedRatio)} of offered; steps of ${fmt(doc.load.stepMs / 1000)} s, the first ${fmt(doc.load.settleMs / 1000)} s not judged.`, '');
   out.push('| search | replicas | knee | headroom for the peak |', '|---|---|---|---|');
   for (const s of doc.searches) {
-    const head = s.headroom ? `${s.headroom.rate >= 0 ? '+' : ''}${fmt(s.headroom.rate)}/s over ${fmt(s.headroom.peak)}/s (${fmt(s.headroom.ratio)}×)` : '—';
+    const head = s.headroom ? `${s.headroom.rate >= 0 ? '+' : ''}${rate(s.headroom.rate)}/s over ${rate(s.headroom.peak)}/s (${fmt(s.headroom.ratio)}×)` : '—';
     out.push(`| ${s.name}${s.fault ? ` (${s.fault} throughout)` : ''} | ${s.replicas ?? '—'} | ${s.knee.text} | ${head} |`);
   }
   const n = doc.searches.find((s) => s.name === 'N');
   for (const v of doc.searches.filter((s) => s.name !== 'N')) {
-    if (n?.knee.status === 'found' && n.knee.rate && v.knee.status === 'found' && v.knee.rate !== null) out.push('', `Capacity lost with ${v.name}: ${fmt(Math.round((n.knee.rate - v.knee.rate) * 100) / 100)}/s (${pct(1 - v.knee.rate / n.knee.rate)} of ${fmt(n.knee.rate)}/s).`);
+    if (n?.knee.status === 'found' && n.knee.rate && v.knee.status === 'found' && v.knee.rate !== null) out.push('', `Capacity lost with ${v.name}: ${rate(n.knee.rate - v.knee.rate)}/s (${pct(1 - v.knee.rate / n.knee.rate)} of ${rate(n.knee.rate)}/s).`);
   }
   const m = doc.massTermination;
   if (m) {
-    out.push('', `## Mass termination`, '', `${m.killed} of ${m.replicasBefore} replicas killed (${m.mode === 'all' ? 'all' : `${m.percent}%`}) under ${fmt(m.rate)}/s (${pct(m.rate / m.kneeRate)} of the knee ${fmt(m.kneeRate)}/s); one replica counted as ${fmt(m.perReplicaRate)}/s.`, '');
+    out.push('', `## Mass termination`, '', `${m.killed} of ${m.replicasBefore} replicas killed (${m.mode === 'all' ? 'all' : `${m.percent}%`}) under ${rate(m.rate)}/s (${pct(m.rate / m.kneeRate)} of the knee ${rate(m.kneeRate)}/s); one replica counted as ${rate(m.perReplicaRate)}/s.`, '');
     out.push('| figure | value |', '|---|---|');
     out.push(`| first replacement ready (platform) | ${ms(m.firstReadyMs)} |`);
     out.push(`| first request served again (clients) | ${ms(m.firstServedMs)} |`);

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { InputError } from '../../harness/core/errors.js';
 import type { CapacityDocument, CapacitySearch } from '../../harness/capacity/document.js';
 import { forecast } from '../../harness/capacity/forecast.js';
+import { capacityMarkdown } from '../../harness/capacity/summary.js';
 import { judgeStep, type JudgedStep } from '../../harness/capacity/judge.js';
 import { capacityPlanFrom } from '../../harness/capacity/plan.js';
 import { searchKnee } from '../../harness/capacity/search.js';
@@ -124,6 +125,14 @@ describe('the forecast', () => {
     expect(f.replicas).toBe(4);
     expect(f.netRateWhileRecovering).toBe(285);
     expect(f.arithmetic.join('\n')).toContain('ceil(250 / 95) = 3');
+  });
+  it('prints rates as kept (0.01/s), so a knee just under the peak never reads as the peak', () => {
+    const f = forecast({ peak: 200, knee: { replicas: 2, rate: 199.99 }, loss: 1 });
+    expect(f.arithmetic[0]).toBe('per-replica capacity c = 199.99/2 = 100 req/s');
+    const d = doc({ N: { rate: 199.99 } });
+    const n = d.searches[0] as CapacitySearch;
+    n.headroom = { peak: 200, rate: -0.01, ratio: 1 };
+    expect(capacityMarkdown(d)).toContain('| -0.01/s over 200/s (1×) |');
   });
 });
 
