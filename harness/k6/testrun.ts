@@ -28,7 +28,13 @@ export interface TestRunInput {
 
 export interface TestRunRender {
   objects: KubeObject[];
-  /** What judges the run: PromQL over the merged native histograms of every runner. */
+  /**
+   * PromQL over the merged native histograms and counters of every runner, for the whole run:
+   * `$__window` stands for the run's length (withWindow in harness/observe/prometheus-query.ts), each
+   * evaluated at the run's end. Prometheus's own reading, beside gameday's (harness/k6/prometheus-feed.ts,
+   * exact counts per push): increase() extrapolates to the window's edges and counts nothing of a
+   * series' first sample, so its figures are approximate.
+   */
   queries: { p95: string; failedRatio: string; status5xx: string; droppedIterations: string };
 }
 
@@ -62,19 +68,23 @@ export function k6TestRun(plan: Pick<Plan, 'name'>, k: KubernetesPlatformPlan, i
           { name: 'K6_PROMETHEUS_RW_SERVER_URL', value: writeUrl },
           // Native histograms: Prometheus merges every runner's buckets before taking a percentile.
           { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: 'true' },
+          // A push a second (k6's default is 5 s): the time resolution of the figures read back.
+          { name: 'K6_PROMETHEUS_RW_PUSH_INTERVAL', value: '1s' },
           { name: 'K6_NO_USAGE_REPORT', value: 'true' },
         ],
       },
     },
   };
-  const sel = `testid="${input.runId}"`;
+  // The load only: setup() and teardown() requests are tagged with their group.
+  const sel = `testid="${input.runId}",group!~"::setup.*|::teardown.*"`;
+  const win = '[$__window]';
   return {
     objects: [configMap, testRun],
     queries: {
-      p95: `histogram_quantile(0.95, sum(rate(k6_http_req_duration_seconds{${sel}}[1m])))`,
-      failedRatio: `sum(k6_http_reqs_total{${sel},expected_response="false"}) / sum(k6_http_reqs_total{${sel}})`,
-      status5xx: `sum(k6_http_reqs_total{${sel},status=~"5.."})`,
-      droppedIterations: `sum(k6_dropped_iterations_total{${sel}})`,
+      p95: `histogram_quantile(0.95, sum(increase(k6_http_req_duration_seconds{${sel}}${win})))`,
+      failedRatio: `sum(increase(k6_http_reqs_total{${sel},expected_response="false"}${win})) / sum(increase(k6_http_reqs_total{${sel}}${win}))`,
+      status5xx: `sum(increase(k6_http_reqs_total{${sel},status=~"5.."}${win}))`,
+      droppedIterations: `sum(increase(k6_dropped_iterations_total{testid="${input.runId}"}${win}))`,
     },
   };
 }

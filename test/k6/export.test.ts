@@ -200,12 +200,13 @@ describe('gameday export k6 --parallelism: a k6 operator TestRun', () => {
       { name: 'BASE_URL', value: 'http://task-api.staging.svc.cluster.local:8000' },
       { name: 'K6_PROMETHEUS_RW_SERVER_URL', value: 'http://prometheus.monitoring.svc:9090/api/v1/write' },
       { name: 'K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM', value: 'true' },
+      { name: 'K6_PROMETHEUS_RW_PUSH_INTERVAL', value: '1s' },
       { name: 'K6_NO_USAGE_REPORT', value: 'true' },
     ]);
     const text = written.join('');
     expect(text).toContain('4 runner(s)');
     expect(text).toContain('the verdict is global');
-    expect(text).toContain('histogram_quantile(0.95, sum(rate(k6_http_req_duration_seconds{testid="abc123"}[1m])))');
+    expect(text).toContain('histogram_quantile(0.95, sum(increase(k6_http_req_duration_seconds{testid="abc123",group!~"::setup.*|::teardown.*"}[$__window])))');
   });
 
   it('refuses a local platform and a missing Prometheus (exit 2)', async () => {

@@ -86,7 +86,16 @@ export function fileSdTargets(targets: ScrapeTarget[]): string {
  * own process group (registered the instant it is spawned), listening on a free loopback port.
  * Resolves once /-/ready answers 200; on any failure everything is stopped and removed.
  */
-export async function startPrometheus(binary: string, opts: { reaping?: Reaping; signal?: AbortSignal; targets?: ScrapeTarget[] } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(
+  binary: string,
+  opts: {
+    reaping?: Reaping;
+    signal?: AbortSignal;
+    targets?: ScrapeTarget[];
+    /** Added to the command line, e.g. `--web.enable-remote-write-receiver`, `--enable-feature=native-histograms`. */
+    flags?: readonly string[];
+  } = {},
+): Promise<PrometheusServer> {
   const { reaping, signal } = opts;
   const dir = join(tmpdir(), `gameday-prom-${randomBytes(6).toString('hex')}`);
   reaping?.watchPath(dir);
@@ -129,6 +138,7 @@ export async function startPrometheus(binary: string, opts: { reaping?: Reaping;
         `--web.listen-address=127.0.0.1:${port}`,
         '--storage.tsdb.retention.time=1d',
         '--log.level=warn',
+        ...(opts.flags ?? []),
       ],
       { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
     );
