@@ -132,6 +132,15 @@ export function histogramIncrement(prev: NativeHistogramSample | undefined, cur:
   return { buckets: out, reset: false };
 }
 
+function seriesKey(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The start of the interval a sample's increment covers: its previous sample, at most one push interval back. */
+function intervalStart(prevTs: number, ts: number, intervalMs: number): number {
+  return Number.isFinite(prevTs) ? Math.max(prevTs, ts - intervalMs) : ts - intervalMs;
+}
+
 function bucketKey(b: NativeBucket): string {
   return `${b.rule}|${b.lower}|${b.upper}`;
 }
@@ -222,13 +231,14 @@ export class K6PrometheusFeed {
   ingest(raw: readonly RawK6Series[]): K6PollResult {
     const before = { outcomes: this.counts.outcomes, dropped: this.counts.dropped };
     const pending: Pending[] = [];
+    const interval = this.learnInterval(raw);
     let histogramSeries = 0;
     let reqsSeries = 0;
     for (const s of raw) {
       const name = s.labels.__name__;
       const runner = s.labels.instance_id ?? s.labels.job_name;
       if (runner !== undefined) this.runnerIds.add(runner);
-      const key = JSON.stringify(Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      const key = seriesKey(s.labels);
       let state = this.series.get(key);
       if (!state) {
         state = { lastTs: -Infinity };
@@ -240,7 +250,7 @@ export class K6PrometheusFeed {
           if (ts <= state.lastTs) continue;
           const inc = histogramIncrement(state.lastHistogram, h);
           if (inc.reset) this.counts.resets++;
-          const a = this.intervalStart(state.lastTs, ts);
+          const a = intervalStart(state.lastTs, ts, interval);
           pending.push({ ts, emit: () => this.outcomes(s.labels, inc.buckets, a, ts) });
           state.lastTs = ts;
           state.lastHistogram = h;
@@ -254,7 +264,7 @@ export class K6PrometheusFeed {
           if (reset) this.counts.resets++;
           const inc = Math.round(prev === undefined || reset ? v : v - prev);
           if (name === DROPPED_METRIC && inc > 0) {
-            const a = this.intervalStart(state.lastTs, ts);
+            const a = intervalStart(state.lastTs, ts, interval);
             pending.push({ ts, emit: () => this.drops(inc, a, ts) });
           } else if (name === REQS_METRIC) this.counts.httpReqs += inc;
           state.lastTs = ts;
@@ -286,14 +296,22 @@ export class K6PrometheusFeed {
     );
   }
 
-  /** The start of the interval a sample's increment covers: its previous sample, at most one push interval back. */
-  private intervalStart(prevTs: number, ts: number): number {
-    const interval = this.intervalMs();
-    if (Number.isFinite(prevTs)) {
-      this.spacings[this.spacingsAt++ % SPACINGS_KEPT] = ts - prevTs;
-      return Math.max(prevTs, ts - interval);
+  /**
+   * Keeps the spacings of the new samples of the histograms and drop counters (a push each) and
+   * returns the push interval to spread them with: the median spacing, else the configured one.
+   */
+  private learnInterval(raw: readonly RawK6Series[]): number {
+    for (const s of raw) {
+      const samples = s.histograms ?? (s.labels.__name__ === DROPPED_METRIC ? s.values : undefined);
+      if (!samples) continue;
+      let prev = this.series.get(seriesKey(s.labels))?.lastTs ?? -Infinity;
+      for (const [ts] of samples) {
+        if (ts <= prev) continue;
+        if (Number.isFinite(prev)) this.spacings[this.spacingsAt++ % SPACINGS_KEPT] = ts - prev;
+        prev = ts;
+      }
     }
-    return ts - interval;
+    return this.intervalMs();
   }
 
   private intervalMs(): number {
