@@ -1,5 +1,13 @@
-import { JsHistogram, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import type { Histogram } from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type { Histogram, JsHistogram as JsHistogramType, decodeFromCompressedBase64 as Decode, encodeIntoCompressedBase64 as Encode } from 'hdr-histogram-js';
+
+// The package's parts, not its main entry: that one also loads the WebAssembly build and an Intl
+// formatter, and the encoding loads pako (together ~15 MB of RSS). A run imports this module at
+// start (result.ts), so the encoding is required at its first use, once the load is over.
+const require = createRequire(import.meta.url);
+const JsHistogram = (require('hdr-histogram-js/dist/JsHistogram.js') as { default: typeof JsHistogramType }).default;
+let encoding: { decodeFromCompressedBase64: typeof Decode; encodeIntoCompressedBase64: typeof Encode } | undefined;
+const codec = (): NonNullable<typeof encoding> => (encoding ??= require('hdr-histogram-js/dist/encoding.js') as NonNullable<typeof encoding>);
 
 /**
  * Histograms travel inside result.json in HdrHistogram's own compressed V2 encoding (zlib-deflated,
@@ -13,11 +21,11 @@ export const HDR_ENCODING = 'HdrHistogram V2 compressed, base64';
 const BIT_BUCKET_SIZE = 32;
 
 export function encodeHistogram(h: Histogram): string {
-  return encodeIntoCompressedBase64(h);
+  return codec().encodeIntoCompressedBase64(h);
 }
 
 export function decodeHistogram(encoded: string): Histogram {
-  return decodeFromCompressedBase64(encoded, BIT_BUCKET_SIZE, false);
+  return codec().decodeFromCompressedBase64(encoded, BIT_BUCKET_SIZE, false);
 }
 
 /** Every distinct recorded value (the top of its bucket, as getValueAtPercentile reports) and its count. */

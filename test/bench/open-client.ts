@@ -58,7 +58,12 @@ function threadTimes(): string {
 
 /** Diagnostics (OPEN_CLIENT_MEMORY): RSS and max RSS at a stage of the run. */
 function stage(name: string): void {
-  if (process.env['OPEN_CLIENT_MEMORY']) process.stderr.write(`${name}: rss ${(process.memoryUsage.rss() / 1e6).toFixed(1)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB\n`);
+  if (!process.env['OPEN_CLIENT_MEMORY']) return;
+  const m = process.memoryUsage();
+  // RSS split as the kernel counts it: anonymous (heap, malloc, stacks) and file-backed (node's binary, its ICU data).
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (k: string): string => ((Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN)) / 1024).toFixed(1);
+  process.stderr.write(`${name}: rss ${(m.rss / 1e6).toFixed(1)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB (anon ${kb('RssAnon')}, file ${kb('RssFile')} MiB), heapTotal ${(m.heapTotal / 1e6).toFixed(1)} heapUsed ${(m.heapUsed / 1e6).toFixed(1)} external ${(m.external / 1e6).toFixed(1)} MB\n`);
 }
 
 const ask = JSON.parse(process.argv[2] ?? '{}') as Ask;

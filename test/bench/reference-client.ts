@@ -6,7 +6,6 @@
 // arrival's intended send time (coordinated omission corrected). Nothing else: no templates, no
 // recorder, one HDR histogram. GET /tasks/:id, a random seeded id.
 import { connect, type Socket } from 'node:net';
-import { build } from 'hdr-histogram-js';
 
 interface Ask {
   url: string;
@@ -58,6 +57,9 @@ class Conn {
 
 export async function runReference(ask: Ask): Promise<{ completed: number; failed: number; p50Ms: number; p99Ms: number }> {
   const url = new URL(ask.url);
+  // Loaded here, not at the top: bundled into open-client.mjs, a top-level import would load the
+  // package's main entry (its WebAssembly build, pako, an Intl formatter: ~7 MB of RSS) into every side.
+  const { build } = await import('hdr-histogram-js');
   const histogram = build({ numberOfSignificantValueDigits: 3, lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, bitBucketSize: 32, useWebAssembly: false });
   let completed = 0;
   let failed = 0;
