@@ -1,4 +1,3 @@
-import { Pool } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { LoadDriver, LoadObserver, LoadPlan, LoadRun, LoadSummary, LoadTarget, ResponseSink } from './types.js';
 import { OpenRequest, type OpenRequestOwner } from './open-request.js';
@@ -7,25 +6,24 @@ import { kindOfError } from './transport-errors.js';
 import { SKIPPED, Workload } from './workload.js';
 import { assertAllowedTarget, guardedConnector } from './loopback.js';
 import { DRAIN_MARGIN_MS } from './limits.js';
-import type { WarmConnections } from './warm.js';
+import { connectOptions, type WarmConnections } from './warm.js';
+import { Http1Pool } from './http1.js';
 
 /** Constant (open) or ramping rate: the same driver, only the arrival schedule differs. */
 type OpenPlan = Extract<LoadPlan, { model: 'open' | 'ramping' }>;
 
 /** How often outstanding requests are checked against their deadline. */
 export const DEADLINE_SWEEP_MS = 5;
-/** undici's own (coarse) timeouts are set this much later than the client's deadline: a backstop only. */
-const BACKSTOP_MS = 2_000;
 
 /**
- * Open model: a constant arrival rate over an undici Pool, latency measured from each arrival's
- * intended send time (coordinated omission corrected). An arrival that finds `maxInFlight`
- * requests outstanding is not sent: it is reported through `sink.dropped` and counted.
+ * Open model: a constant arrival rate over the lean HTTP/1.1 client (http1.ts: `connections`
+ * keep-alive sockets, one request on the wire each, a FIFO for the rest), latency measured from
+ * each arrival's intended send time (coordinated omission corrected). An arrival that finds
+ * `maxInFlight` requests outstanding is not sent: it is reported through `sink.dropped` and counted.
  * The timeout is the client's own deadline, `timeoutMs` after the intended send time, wherever
- * the request waits (in the pool's queue for a connection, or on one), enforced to within
- * DEADLINE_SWEEP_MS: a timed-out request is reported at its deadline and aborted. (undici's own
- * timers are coarse, up to a second late, and start only once a request is on a connection;
- * they remain as a backstop.) There are no retries.
+ * the request waits (in the FIFO for a connection, or on one), enforced to within
+ * DEADLINE_SWEEP_MS: a timed-out request is reported at its deadline and aborted (on a connection,
+ * that connection is closed and a fresh one opened). There are no retries.
  */
 export function createOpenDriver(plan: OpenPlan, clock: Clock, observer?: LoadObserver): LoadDriver {
   return { start: (target, sink, signal) => new OpenRun(plan, clock, target, sink, signal, observer) };
@@ -34,7 +32,7 @@ export function createOpenDriver(plan: OpenPlan, clock: Clock, observer?: LoadOb
 class OpenRun implements LoadRun, OpenRequestOwner {
   readonly done: Promise<LoadSummary>;
   private readonly workload: Workload;
-  private readonly pool: Pool;
+  private readonly pool: Http1Pool;
   private readonly stopper = new AbortController();
   private readonly all: OpenRequest[] = [];
   private readonly free: OpenRequest[] = [];
@@ -56,27 +54,13 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     signal: AbortSignal,
     private readonly observer?: LoadObserver,
   ) {
-    const origin = assertAllowedTarget(target.url, target).origin;
+    const url = assertAllowedTarget(target.url, target);
     this.workload = target.workload ?? new Workload(plan.workload, plan.seed, target.pools);
     if (target.onPoolEmpty) this.workload.onPoolEmpty(target.onPoolEmpty);
+    this.warm = target.warm;
     // The host policy again at every socket, with the target's TLS; the connect timeout is the client's.
-    const connect = guardedConnector(target, plan.timeoutMs);
-    const warm = target.warm;
-    this.warm = warm;
-    this.pool = new Pool(origin, {
-      connections: plan.connections,
-      pipelining: 1,
-      headersTimeout: plan.timeoutMs + BACKSTOP_MS,
-      bodyTimeout: plan.timeoutMs + BACKSTOP_MS,
-      // Connections opened before the run's zero first (same connector), then new ones.
-      connect: warm
-        ? (opts, callback) => {
-            const socket = warm.take();
-            if (socket) process.nextTick(callback, null, socket);
-            else connect(opts, callback);
-          }
-        : connect,
-    });
+    // Connections opened before the run's zero (same connector) are used first.
+    this.pool = new Http1Pool({ connections: plan.connections, host: url.host, connect: guardedConnector(target, plan.timeoutMs), connectOptions: connectOptions(url), warm: target.warm });
     this.done = this.run(signal);
   }
 
@@ -101,7 +85,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
       await sweeper;
       signal.removeEventListener('abort', onAbort);
       this.warm?.close();
-      await this.pool.destroy();
+      this.pool.destroy();
     }
     const { sent, completedCount: completed, dropped } = this;
     return { sent, completed, dropped, acknowledgedWrites: this.workload.writes, skipped: this.workload.emptied() };
@@ -127,7 +111,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     this.inFlight++;
     this.sent++;
     this.outstanding.push(request);
-    this.pool.dispatch(request.spec, request);
+    this.pool.dispatch(request);
   };
 
   /** Reports and aborts every outstanding request whose deadline has passed. */
@@ -141,7 +125,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
       if (r.settled) continue;
       this.sink.transportError(r.op, now, now - r.intendedMs, 'timeout');
       this.settle(r);
-      r.expire();
+      this.pool.abort(r);
     }
     // Compact now and then, so the queue does not grow with the run.
     if (this.head > 1024 && this.head * 2 > q.length) {
@@ -177,7 +161,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
   }
 
   /**
-   * undici is done with the request. When its outcome was already reported (it expired), it is
+   * The client is done with the request. When its outcome was already reported (it expired), it is
    * only now free for reuse, and true is returned: nothing more to report.
    */
   private released(request: OpenRequest): boolean {
@@ -187,7 +171,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     return true;
   }
 
-  /** Its outcome is reported: it no longer counts as in flight (reused once undici lets go of it). */
+  /** Its outcome is reported: it no longer counts as in flight (reused once the client lets go of it). */
   private settle(request: OpenRequest): void {
     request.settled = true;
     this.inFlight--;
@@ -209,7 +193,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
       if (request.settled) continue;
       this.sink.transportError(request.op, endMs, endMs - request.intendedMs, 'timeout');
       this.settle(request);
-      request.expire();
+      this.pool.abort(request);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { Http1Handler } from './http1.js';
 import type { HttpRequestSpec } from './workload.js';
 
 export interface OpenRequestOwner {
@@ -8,13 +9,14 @@ export interface OpenRequestOwner {
 }
 
 /**
- * One outstanding request of the open model and its undici dispatch handler (the classic
- * onConnect/onHeaders/onData/onComplete/onError interface, which undici uses without a wrapper).
- * Instances are pooled and reused, so the hot path allocates nothing of its own.
+ * One outstanding request of the open model and its handler in the lean HTTP/1.1 client
+ * (http1.ts). Instances are pooled and reused, so the hot path allocates nothing of its own.
  */
-export class OpenRequest {
-  /** Passed to `dispatch` as its options; refilled in place for every use. */
+export class OpenRequest implements Http1Handler {
+  /** Refilled in place by the workload for every use. */
   readonly spec: HttpRequestSpec = { method: 'GET', path: '/', body: undefined, headers: {} };
+  /** Where the client holds it (its FIFO or a connection), null when it does not. */
+  slot: object | null = null;
   op = 0;
   /** The pool value the request's path picked first (its entity), or null. */
   picked: string | null = null;
@@ -22,12 +24,8 @@ export class OpenRequest {
   status = 0;
   /** True once its outcome was reported (late callbacks after a forced timeout are ignored). */
   settled = true;
-  /** True while undici holds it (dispatched, no onComplete/onError yet): it cannot be reused then. */
+  /** True while the client holds it (dispatched, no onComplete/onError yet): it cannot be reused then. */
   dispatched = false;
-  /** Its deadline passed and it was reported as a timeout; undici is told to abort it. */
-  expired = false;
-  private abortFn: ((err?: Error) => void) | undefined;
-  private keepBody = false;
   private readonly chunks: Buffer[] = [];
 
   constructor(private readonly owner: OpenRequestOwner) {}
@@ -40,35 +38,16 @@ export class OpenRequest {
     this.status = 0;
     this.settled = false;
     this.dispatched = true;
-    this.expired = false;
-    this.abortFn = undefined;
-    this.keepBody = false;
     this.chunks.length = 0;
-  }
-
-  /** Called by undici when the request is written to a connection (it may wait in the pool's queue before). */
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.expired) abort();
-    else this.abortFn = abort;
-  }
-
-  /** Gives up on the request: undici errors it at once if it is on a connection, or when it reaches one. */
-  expire(): void {
-    this.expired = true;
-    const abort = this.abortFn;
-    this.abortFn = undefined;
-    abort?.();
   }
 
   onHeaders(statusCode: number): boolean {
     this.status = statusCode;
-    this.keepBody = this.owner.keepsBody(this);
-    return true;
+    return this.owner.keepsBody(this);
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.keepBody) this.chunks.push(chunk);
-    return true;
+  onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
   }
 
   onComplete(): void {
@@ -81,7 +60,7 @@ export class OpenRequest {
 
   /** The kept response body (only for requests whose body was kept). */
   bodyText(): string {
-    const text = Buffer.concat(this.chunks).toString('utf8');
+    const text = this.chunks.length === 1 ? (this.chunks[0] as Buffer).toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
     this.chunks.length = 0;
     return text;
   }

@@ -1,12 +1,11 @@
-import { createRequire } from 'node:module';
-import { createServer, isIPv6, type AddressInfo, type Socket } from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 import { assertAllowedTarget, guardedConnector, type TargetAccess } from './loopback.js';
 
 /** How long a run waits for its connections before its clock's zero; later ones still join. */
 export const WARM_WAIT_MS = 1_000;
 
 /**
- * Connections opened before a run's zero, handed to the open model's pool as it asks for sockets,
+ * Connections opened before a run's zero, handed to the open model's client as it asks for sockets,
  * so its first arrivals go out on time instead of waiting behind connection set-up (and then
  * leaving as one burst of overdue requests). Each socket comes through the same connector as any
  * other (host policy, TLS, connect timeout). Idle sockets do not keep the process alive; whatever
@@ -16,15 +15,11 @@ export class WarmConnections {
   private readonly ready: Socket[] = [];
   private closed = false;
 
-  /** An open socket, or undefined when none is left (the pool then connects as usual). */
+  /** An open socket, or undefined when none is left (the client then connects as usual). */
   take(): Socket | undefined {
     for (let s = this.ready.pop(); s; s = this.ready.pop()) {
       s.removeListener('error', ignore);
-      if (!s.destroyed && s.readyState === 'open') {
-        // Back to paused mode: undici reads it through 'readable'.
-        s.pause();
-        return s;
-      }
+      if (!s.destroyed && s.readyState === 'open') return s;
       s.destroy();
     }
     return undefined;
@@ -63,11 +58,7 @@ export async function openConnections(url: string, access: TargetAccess, count: 
   const parsed = assertAllowedTarget(url, access);
   const connect = guardedConnector(access, timeoutMs);
   const warm = new WarmConnections();
-  const https = parsed.protocol === 'https:';
-  // As undici passes them: a bracketed IPv6 literal without its brackets.
-  const hostname = parsed.hostname.startsWith('[') && isIPv6(parsed.hostname.slice(1, -1)) ? parsed.hostname.slice(1, -1) : parsed.hostname;
-  const opts = { host: parsed.host, hostname, protocol: parsed.protocol, port: parsed.port || (https ? '443' : '80'), servername: null } as unknown as Parameters<typeof connect>[0];
-  await warmClientCode();
+  const opts = connectOptions(parsed);
   let pending = count;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, maxWaitMs);
@@ -91,35 +82,9 @@ export async function openConnections(url: string, access: TargetAccess, count: 
   return warm;
 }
 
-let clientCodeWarm: Promise<void> | undefined;
-
-/**
- * undici compiles its HTTP parser (WebAssembly, synchronously: tens of ms, more on a busy machine)
- * when its first connection opens, which would stall the first arrivals of a run. One request to a
- * throwaway server of this process on loopback, once per process, does that before the run (and
- * warms the request path). Nothing reaches the target. Failures are ignored: it is only an optimisation.
- */
-export function warmClientCode(): Promise<void> {
-  clientCodeWarm ??= (async () => {
-    const server = createServer((s) => {
-      s.on('error', () => undefined);
-      s.once('data', () => s.end('HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n'));
-    });
-    try {
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-      const { Client } = createRequire(import.meta.url)('undici') as typeof import('undici');
-      const client = new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { headersTimeout: 2_000, bodyTimeout: 2_000 });
-      try {
-        const res = await client.request({ method: 'GET', path: '/' });
-        await res.body.dump();
-      } finally {
-        await client.destroy();
-      }
-    } catch {
-      // not warmed: the first connection of the run pays for it, as without warm-up
-    } finally {
-      server.close();
-    }
-  })();
-  return clientCodeWarm;
+/** The connector's options for a target URL, as undici passes them (a bracketed IPv6 literal without its brackets). */
+export function connectOptions(parsed: URL): Parameters<ReturnType<typeof guardedConnector>>[0] {
+  const https = parsed.protocol === 'https:';
+  const hostname = parsed.hostname.startsWith('[') && isIPv6(parsed.hostname.slice(1, -1)) ? parsed.hostname.slice(1, -1) : parsed.hostname;
+  return { host: parsed.host, hostname, protocol: parsed.protocol, port: parsed.port || (https ? '443' : '80'), servername: null } as unknown as Parameters<ReturnType<typeof guardedConnector>>[0];
 }
