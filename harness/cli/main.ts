@@ -25,6 +25,7 @@ function allowHost(value: string, previous: string[] = []): string[] {
   }
   return [...previous, value];
 }
+const PARALLELISM_HELP = 'k6 operator: run spec.load.driver k6 on the cluster with this many runner pods, judged from Prometheus (overrides spec.load.parallelism)';
 const ALLOW_HOST_HELP = 'let traffic go to this non-loopback host too (exact match; repeatable), as spec.target.allowHosts does';
 
 function stepSummary(): { stepSummary?: string } {
@@ -54,13 +55,14 @@ async function main(argv: string[]): Promise<number> {
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
     .option('--prometheus <url>', "read the servers' view from this existing Prometheus (overrides spec.observe.prometheus.url)")
     .option('--prometheus-token-env <name>', 'send the bearer token held in this environment variable to it (overrides spec.observe.prometheus.bearerTokenEnv)')
-    .action(async (file: string, o: KubeFlags & { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number; allowHost?: string[]; prometheus?: string; prometheusTokenEnv?: string }) => {
+    .option('--parallelism <n>', PARALLELISM_HELP, positiveInt)
+    .action(async (file: string, o: KubeFlags & { out: string; quiet?: boolean; json?: boolean; baseline?: string; repeat: number; allowHost?: string[]; prometheus?: string; prometheusTokenEnv?: string; parallelism?: number }) => {
       const [{ choosePrinter }, { runCommand }] = await Promise.all([import('./printer.js'), import('./run-command.js')]);
       const printer = choosePrinter({ quiet: o.quiet, json: o.json }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
       const allowHosts = o.allowHost ? { allowHosts: o.allowHost } : {};
       const prometheus = o.prometheus || o.prometheusTokenEnv ? { prometheus: { ...(o.prometheus ? { url: o.prometheus } : {}), ...(o.prometheusTokenEnv ? { bearerTokenEnv: o.prometheusTokenEnv } : {}) } } : {};
       const kubernetes = kubeOverride(o);
-      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...allowHosts, ...prometheus, ...(kubernetes ? { kubernetes } : {}), ...stepSummary() }, printer);
+      code = await runCommand(file, { out: o.out, argv, repeat: o.repeat, ...(o.baseline ? { baseline: o.baseline } : {}), ...allowHosts, ...prometheus, ...(kubernetes ? { kubernetes } : {}), ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}), ...stepSummary() }, printer);
     });
 
   program
@@ -88,9 +90,10 @@ async function main(argv: string[]): Promise<number> {
     .description('validate scenario files; starts nothing')
     .argument('<scenarios...>', 'scenario files (YAML)')
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
-    .action(async (files: string[], o: KubeFlags & { allowHost?: string[] }) => {
+    .option('--parallelism <n>', PARALLELISM_HELP, positiveInt)
+    .action(async (files: string[], o: KubeFlags & { allowHost?: string[]; parallelism?: number }) => {
       const [{ consoleOutput }, { validateCommand }] = await Promise.all([import('./output.js'), import('./validate-command.js')]);
-      code = await validateCommand(files, consoleOutput(), o.allowHost ?? [], kubeOverride(o));
+      code = await validateCommand(files, consoleOutput(), o.allowHost ?? [], kubeOverride(o), o.parallelism);
     });
 
   addKubeFlags(program.command('render'))

@@ -27,6 +27,8 @@ export interface RunCommandOptions {
   prometheus?: PrometheusOverride;
   /** --platform, --namespace, --context, --image, --allow-namespace, --allow-production, --allow-mode-all. */
   kubernetes?: KubernetesOverride;
+  /** --parallelism: k6 operator runner pods (over spec.load.parallelism). */
+  parallelism?: number;
 }
 
 /** The worst of several exit codes: interrupted > harness error > spec failed / regressed > passed. */
@@ -36,7 +38,7 @@ function worst(codes: ExitCode[]): ExitCode {
 }
 
 export async function runCommand(file: string, opts: RunCommandOptions, printer: RunPrinter): Promise<ExitCode> {
-  const plan = await loadPlan(file, process.env, { allowHosts: opts.allowHosts ?? [], ...(opts.prometheus ? { prometheus: opts.prometheus } : {}), ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}) });
+  const plan = await loadPlan(file, process.env, { allowHosts: opts.allowHosts ?? [], ...(opts.prometheus ? { prometheus: opts.prometheus } : {}), ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}), ...(opts.parallelism !== undefined ? { k6Parallelism: opts.parallelism } : {}) });
   // Every input is checked before anything starts: a bad baseline is exit 2 with nothing run.
   const baseline = opts.baseline ? await loadSide(opts.baseline) : undefined;
   const repeat = opts.repeat ?? 1;

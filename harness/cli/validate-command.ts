@@ -9,13 +9,13 @@ import type { KubernetesOverride } from '../kube/from-scenario.js';
  * the validator itself is reported as a harness failure (exit 3), and the files after it are still
  * checked.
  */
-export async function validateCommand(files: string[], out: Output, allowHosts: readonly string[] = [], kubernetes?: KubernetesOverride): Promise<ExitCode> {
+export async function validateCommand(files: string[], out: Output, allowHosts: readonly string[] = [], kubernetes?: KubernetesOverride, parallelism?: number): Promise<ExitCode> {
   let bad = 0;
   let broken = 0;
   for (const file of files) {
     let result: PlanResult;
     try {
-      result = await planFromFile(file, process.env, { allowHosts, secretsRequired: false, ...(kubernetes ? { kubernetes } : {}) });
+      result = await planFromFile(file, process.env, { allowHosts, secretsRequired: false, ...(kubernetes ? { kubernetes } : {}), ...(parallelism !== undefined ? { k6Parallelism: parallelism } : {}) });
     } catch (err) {
       broken++;
       out.error(`${file}: validation failed: ${(err as Error).stack ?? String(err)}`);

@@ -14,14 +14,23 @@ type Report = (path: string, expected: string, found: string) => void;
  * nothing is started; `gameday validate` (secrets not required) does not ask for it. The script is
  * relative to the scenario file; without one the workload must be exportable (export.ts).
  */
-export function withK6(load: LoadPlan, doc: ScenarioDocument, ctx: { file?: string; env: Readonly<Record<string, string | undefined>>; secretsRequired?: boolean }, problem: Report): LoadPlan {
+export function withK6(
+  load: LoadPlan,
+  doc: ScenarioDocument,
+  ctx: { file?: string; env: Readonly<Record<string, string | undefined>>; secretsRequired?: boolean; k6Parallelism?: number },
+  problem: Report,
+): LoadPlan {
   const { driver, script } = doc.spec.load;
+  const parallelism = ctx.k6Parallelism ?? doc.spec.load.parallelism;
+  const parallelismPath = ctx.k6Parallelism !== undefined ? '--parallelism' : 'spec.load.parallelism';
   if (driver !== 'k6') {
     if (script !== undefined) problem('spec.load.script', 'no script unless spec.load.driver is k6', JSON.stringify(script));
+    if (parallelism !== undefined) problem(parallelismPath, 'runners of the k6 operator only with spec.load.driver: k6', `spec.load.driver ${driver ?? 'gameday'} (parallelism ${parallelism})`);
     return load;
   }
   let bin = 'k6';
-  if (ctx.secretsRequired !== false) {
+  // The k6 operator's runners run k6 on the cluster: no executable is needed here.
+  if (ctx.secretsRequired !== false && parallelism === undefined) {
     const found = findK6(ctx.env);
     if ('problem' in found) {
       const [where, rest] = found.problem.split(/: (.*)/s) as [string, string];
@@ -30,7 +39,7 @@ export function withK6(load: LoadPlan, doc: ScenarioDocument, ctx: { file?: stri
     } else bin = found.bin;
   }
   const durationMs = parseDurationMs(doc.spec.duration) ?? 0;
-  const common = { bin, name: doc.metadata.name, durationMs };
+  const common = { bin, name: doc.metadata.name, durationMs, ...(parallelism !== undefined ? { operator: { parallelism } } : {}) };
   if (script !== undefined) {
     const path = resolve(ctx.file ? dirname(resolve(ctx.file)) : process.cwd(), script);
     if (!existsSync(path) || !statSync(path).isFile()) problem('spec.load.script', 'a k6 script file (relative to the scenario file)', `${JSON.stringify(script)} (no such file: ${path})`);
@@ -39,4 +48,19 @@ export function withK6(load: LoadPlan, doc: ScenarioDocument, ctx: { file?: stri
   const exported = exportK6Script({ name: doc.metadata.name, durationMs, load, checks: [], phases: [] });
   for (const p of exported.problems) problem(p.path, p.expected, `${p.found}${p.message ? ` (${p.message})` : ''}`);
   return { ...load, k6: common };
+}
+
+/**
+ * A k6 operator run (spec.load.parallelism or --parallelism) needs the Kubernetes platform and a
+ * Prometheus: the runners remote-write to it and the verdict is read from it (the runners' merged
+ * histograms); nothing else sees the runners' samples.
+ */
+export function k6OperatorProblems(load: LoadPlan, platformKind: string, prometheusUrl: string | undefined, fromFlag: boolean, problem: Report): void {
+  const parallelism = load.k6?.operator?.parallelism;
+  if (parallelism === undefined) return;
+  const where = fromFlag ? '--parallelism' : 'spec.load.parallelism';
+  if (platformKind !== 'kubernetes') problem(where, 'the kubernetes platform for k6 operator runners (spec.platform.kubernetes, or --platform kubernetes)', `the ${platformKind} platform (parallelism ${parallelism})`);
+  if (prometheusUrl === undefined) {
+    problem('spec.observe.prometheus.url', `the cluster's Prometheus with its remote-write receiver and native histograms (or --prometheus <url>): the ${parallelism} runners write to it and the run is judged from it`, 'nothing');
+  }
 }

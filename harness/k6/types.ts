@@ -12,6 +12,22 @@ export interface K6RunResult {
   /** Lines of the JSON output that could not be read, and the first of them. */
   badLines: number;
   firstBadLine?: string;
+  /** A k6 operator run: the runner pods asked for and seen, and what Prometheus held of them. */
+  operator?: K6OperatorResult;
+}
+
+/** What a k6 operator run reports (journal k6.operator.totals, the report's caveat). */
+export interface K6OperatorResult {
+  testRun: string;
+  parallelism: number;
+  /** Runner pods the operator created. */
+  runnerPods: number;
+  /** Runners whose samples reached Prometheus (distinct instance_id). */
+  runnersReporting: number;
+  /** The runners' remote-write push interval: the time resolution of the judged timeline. */
+  pushIntervalMs: number;
+  /** The TestRun's last stage (finished, or where it was when gameday deleted it). */
+  lastStage: string;
 }
 
 /** How a scenario runs k6 (spec.load.driver: k6). */
@@ -23,4 +39,10 @@ export interface K6Plan {
   /** For the exported workload: the scenario's name and duration (k6's scenario lasts as long). */
   name: string;
   durationMs: number;
+  /**
+   * spec.load.parallelism / --parallelism: k6 runs on the cluster through the k6 operator (a TestRun
+   * with this many runner pods, harness/load/k6-operator-driver.ts), judged from Prometheus; no local
+   * k6 executable is needed then (`bin` is unused).
+   */
+  operator?: { parallelism: number };
 }

@@ -1,3 +1,4 @@
+import type { K6OperatorSite } from '../load/k6-operator-driver.js';
 import type { EventSink } from '../core/journal.js';
 import type { FaultInjector } from '../faults/types.js';
 import type { ReplicaResources } from '../observe/replica-probe.js';
@@ -135,6 +136,8 @@ export interface Platform {
    * Chaos Mesh objects); undefined lets the fault registry's injector act through the controls above.
    */
   injectorFor?(plan: FaultPlan): FaultInjector | undefined;
+  /** Kubernetes: where k6 operator runners are applied (spec.load.parallelism); absent elsewhere. */
+  k6OperatorSite?(): K6OperatorSite;
   /** Stops everything the platform started. Idempotent; safe to call at any point, even mid-deploy. */
   teardown(): Promise<void>;
 }

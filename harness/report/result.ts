@@ -10,7 +10,7 @@ import type { ResourceSeries } from '../observe/series.js';
 import { rtoOf, type CheckResult, type FaultResources, type FaultRto, type Verdict } from '../verdict/index.js';
 import { hdrBlock, latencyDistributions, type HdrBlock, type PhaseDistribution } from './hdr-block.js';
 import { requestsByName, type RequestFigures } from './requests.js';
-import { K6_DRIVER_CAVEAT } from '../k6/report-text.js';
+import { K6_DRIVER_CAVEAT, k6OperatorCaveat } from '../k6/report-text.js';
 import type { ServerBlock } from '../observe/server-compare.js';
 
 /** What the analysis of a run hands to the reports. */
@@ -117,9 +117,10 @@ export const CLOSED_MODEL_CAVEAT =
   'closed model: latency is measured from the actual send, so a stalled service delays the requests that would have met the stall ' +
   'and percentiles understate it (coordinated omission). Use the open model (load.model: open, a rate) to measure from the intended send time.';
 
-function caveats(plan: Plan, a: RunAnalysis): string[] {
+function caveats(plan: Plan, a: RunAnalysis, load?: LoadSummary): string[] {
   const out: string[] = [];
-  if (plan.load.k6) out.push(K6_DRIVER_CAVEAT);
+  if (plan.load.k6?.operator) out.push(k6OperatorCaveat(plan.load.k6.operator.parallelism, load?.k6?.operator));
+  else if (plan.load.k6) out.push(K6_DRIVER_CAVEAT);
   else if (plan.load.model === 'closed') out.push(CLOSED_MODEL_CAVEAT);
   out.push(...(a.caveats ?? []));
   return out;
@@ -157,7 +158,7 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
       over: LATENCY_OVER[plan.load.model],
       served: { p50Ms: all.served.p50Ms, p95Ms: all.served.p95Ms, p99Ms: all.served.p99Ms, maxMs: all.served.maxMs },
     },
-    caveats: caveats(plan, a),
+    caveats: caveats(plan, a, load),
     ...(a.harnessLag ? { harnessLag: a.harnessLag } : {}),
     slo: { latencyP95Ms: plan.slo.latencyP95Ms },
     phases: a.timeline.phases.map(({ histogram: _h, ...rest }) => rest),

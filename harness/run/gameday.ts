@@ -11,7 +11,7 @@ import { poolsPickedBy, Workload } from '../load/workload.js';
 import { openConnections } from '../load/warm.js';
 import type { TargetAccess } from '../load/loopback.js';
 import type { LoadSummary } from '../load/types.js';
-import { createPlatform, type Deployment } from '../platform/index.js';
+import { createPlatform, type Deployment, type Platform } from '../platform/index.js';
 import type { Plan } from '../scenario/plan.js';
 import { TimelineRecorder } from '../timeline/recorder.js';
 import { workloadRequests } from '../scenario/request-names.js';
@@ -28,6 +28,7 @@ import { LagMonitor } from './lag-monitor.js';
 import { evaluatePromql, readServerSide, serverBlock, skippedNote, wantsPrometheus, type PromqlValues } from './server-side.js';
 import { k6JournalDetail } from '../k6/report-text.js';
 import type { ServerView } from '../observe/prometheus-query.js';
+import { createK6OperatorDriver, type K6FeedFactory, type K6OperatorDriver } from '../load/k6-operator-driver.js';
 
 export type RunStatus = 'completed' | 'aborted' | 'interrupted' | 'error';
 
@@ -41,6 +42,8 @@ export interface RunOptions {
   clock?: SystemClock;
   /** Each journal event as it is recorded (the CLI prints the cluster context before anything is applied). */
   onEvent?: (event: JournalEvent) => void;
+  /** k6 operator runs: the feed of the runners' outcomes from Prometheus (default K6PrometheusFeed; tests pass their own). */
+  k6Feed?: K6FeedFactory;
 }
 
 export interface ProgressTick {
@@ -88,6 +91,8 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   let status: RunStatus = 'completed';
   let error: Error | undefined;
   let firstScrape: FirstScrape | undefined;
+  /** spec.load.parallelism: k6 runners on the cluster (a k6 operator TestRun), released on every path. */
+  let operator: K6OperatorDriver | undefined;
   try {
     journal.record({ source: 'harness', type: 'run.deploying', detail: { platform: plan.platform.kind } });
     const deployment = await platform.deploy(opts.signal);
@@ -108,6 +113,11 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     if (firstScrape && plan.warmupMs < FULL_WAIT_BELOW_MS) await firstScrape.done;
     else if (firstScrape) await firstScrape.within(FIRST_SCRAPE_WORST_MS - plan.warmupMs - (performance.now() - deployedAt));
     opts.signal.throwIfAborted();
+    if (plan.load.k6?.operator) {
+      // The runners are applied and followed until the TestRun is started: the run's zero is then.
+      operator = k6OperatorDriver(plan, platform.k6OperatorSite?.(), clock, journal, opts.k6Feed);
+      await operator.prepare(opts.signal);
+    }
     journal.shift(clock.restart());
     journal.record({ source: 'harness', type: 'run.started', detail: { durationMs: plan.durationMs } });
     recorder = new TimelineRecorder({ phases: plan.phases, sloLatencyMs: plan.slo.latencyP95Ms, maxLatencyMs: plan.load.timeoutMs * 2, requests: workloadRequests(plan.load) });
@@ -123,7 +133,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     const live = new LiveStats(recorder);
     lag = new LagMonitor(clock);
     lag.start();
-    const loadRun = createLoadDriver(plan.load, clock, lag).start(
+    const loadRun = (operator ?? createLoadDriver(plan.load, clock, lag)).start(
       { url: deployment.serviceUrl, ...targetAccess(plan), pools, workload, ...(warm ? { warm } : {}), onPoolEmpty: (pool) => journal.record({ source: 'load', type: 'pool.empty', detail: { pool } }) },
       recorder,
       opts.signal,
@@ -140,7 +150,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     }
     loadRun.stop();
     const summary = await loadRun.done;
-    if (summary.k6) journal.record({ source: 'load', type: 'k6.exited', detail: k6JournalDetail(summary.k6) });
+    if (summary.k6 && !summary.k6.operator) journal.record({ source: 'load', type: 'k6.exited', detail: k6JournalDetail(summary.k6) });
     lag.stop();
     load = summary;
     const endedAtMs = clock.now();
@@ -168,8 +178,9 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     if (k6Run && load === undefined) {
       k6Run.stop();
       const k6 = (await k6Run.done.catch(() => undefined))?.k6;
-      if (k6) journal.record({ source: 'load', type: 'k6.exited', detail: k6JournalDetail(k6) });
+      if (k6 && !k6.operator) journal.record({ source: 'load', type: 'k6.exited', detail: k6JournalDetail(k6) });
     }
+    await operator?.release();
     lag?.stop(); // idempotent: releases its timer and histogram on every path
     firstScrape?.stop();
     await schedule?.recoverAll().catch(() => undefined);
@@ -190,6 +201,16 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     if (note) analysis.caveats = [...(analysis.caveats ?? []), note];
   }
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
+}
+
+/** The k6 operator driver on the platform's cluster, judged from the scenario's Prometheus. */
+function k6OperatorDriver(plan: Plan, site: ReturnType<NonNullable<Platform['k6OperatorSite']>> | undefined, clock: SystemClock, journal: Journal, feed?: K6FeedFactory): K6OperatorDriver {
+  const k6 = plan.load.k6;
+  if (!site || !k6 || !plan.prometheus) throw new HarnessError(`spec.load.parallelism: k6 operator runners need the kubernetes platform and spec.observe.prometheus (the ${plan.platform.kind} platform has no cluster)`);
+  const p = plan.prometheus;
+  const token = p.bearerTokenEnv ? process.env[p.bearerTokenEnv] : undefined;
+  const prometheus = { url: p.url, ...(token && p.bearerTokenEnv ? { bearerToken: token, tokenEnv: p.bearerTokenEnv } : {}) };
+  return createK6OperatorDriver(plan.load, k6, clock, { site, prometheus, journal, ...(feed ? { feed } : {}) });
 }
 
 /**

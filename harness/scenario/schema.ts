@@ -107,6 +107,8 @@ function buildSchema(obj: ObjectFactory) {
     driver: z.enum(['gameday', 'k6']).optional(),
     /** driver k6: the team's k6 script, relative to the scenario file (absent: the workload exported as a script). */
     script: z.string().min(1).max(4096).optional(),
+    /** driver k6 on the Kubernetes platform: this many k6 operator runner pods (a TestRun); --parallelism overrides it. */
+    parallelism: positiveInt.max(1000).optional(),
   });
 
   /** A bare word usable in templates ({{pick orderIds}}). */

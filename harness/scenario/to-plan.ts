@@ -18,7 +18,7 @@ import { METRIC_UNITS, parseTarget } from './target.js';
 import { regressionPlan } from './regression.js';
 import { workloadRequestNames } from './request-names.js';
 import { RampCurve } from '../load/arrivals.js';
-import { withK6 } from '../k6/plan.js';
+import { k6OperatorProblems, withK6 } from '../k6/plan.js';
 import { prometheusPlan, type PrometheusOverride } from './prometheus-plan.js';
 import { conformancePlan } from '../conformance/from-scenario.js';
 import { kubernetesFaults, kubernetesFaultShape, kubernetesPlan, type KubernetesOverride } from '../kube/from-scenario.js';
@@ -35,6 +35,8 @@ export interface PlanContext {
   secretsRequired?: boolean;
   /** --platform, --namespace, --context, --image and the cluster guardrails' opt-ins. */
   kubernetes?: KubernetesOverride;
+  /** --parallelism: k6 operator runners (over spec.load.parallelism). */
+  k6Parallelism?: number;
 }
 
 /** The seed's resilience criteria, used when a scenario lists no checks of its own. */
@@ -74,6 +76,7 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   // Writes read back over HTTP (write.read) make durability.lostWrites measurable for any service.
   const readBack = load.workload.requests.some((r) => r.write?.read !== undefined);
   const prometheus = prometheusPlan(doc, ctx.prometheus, ctx.env, allowHosts, problem, ctx.secretsRequired ?? true);
+  k6OperatorProblems(load, platform.kind, prometheus?.url, ctx.k6Parallelism !== undefined, problem);
   const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem, readBack, prometheus !== undefined));
   checks.forEach((c, i) => {
     if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);

@@ -109,6 +109,15 @@ export function translateApiError(err: unknown, action: KubeAction, server?: str
           { cause: err, notFound: 'type' },
         );
       }
+      if (typeMissing && action.resource.group === 'k6.io') {
+        return new KubeApiError(
+          `the API server does not serve ${action.resource.kind} (${rbacName}/${action.resource.version}): is the k6 operator installed? (kubectl get crd ${rbacName})${said}`,
+          code,
+          reason,
+          false,
+          { cause: err, notFound: 'type' },
+        );
+      }
       if (typeMissing) return new KubeApiError(`the API server does not serve ${rbacName}/${action.resource.version} (needed to ${action.verb} ${what(action)})${said}`, code, reason, false, { cause: err, notFound: 'type' });
       return new KubeApiError(`${action.resource.kind} ${action.name ?? status?.details?.name} not found in namespace ${action.namespace}${said}`, code, reason, false, { cause: err, notFound: 'object' });
     }

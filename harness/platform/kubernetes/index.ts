@@ -7,6 +7,7 @@ import { faultObjects, namespaceLabelRefusal, newDatabasePassword, newRunId, pos
 import { readPoolGauges } from '../../observe/prometheus.js';
 import type { ReplicaResources } from '../../observe/replica-probe.js';
 import type { FaultPlan } from '../../scenario/plan.js';
+import type { K6OperatorSite } from '../../load/k6-operator-driver.js';
 import type { DatabaseRecovery, Deployment, KillMode, Platform, PlatformContext, ReplicaControl, ReplicaRequest } from '../types.js';
 import { ChaosFault, JobFault } from './chaos-fault.js';
 import { deleteLabelled } from './cleanup.js';
@@ -347,6 +348,18 @@ export class KubernetesPlatform implements Platform {
       }
       return undefined;
     }
+  }
+
+  /** The client, plan and run the k6 operator driver applies its TestRun with; its objects are swept at teardown. */
+  k6OperatorSite(): K6OperatorSite {
+    return {
+      client: this.requireClient(),
+      kube: this.plan,
+      runId: this.runId,
+      applied: () => {
+        this.applied = true;
+      },
+    };
   }
 
   /** pod-kill through the API (when no Chaos Mesh injector is used): delete with grace 0, or the given grace. */

@@ -25,11 +25,12 @@ const TYPES: readonly ResourceType[] = [
   { kind: 'PodChaos', group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'podchaos' },
   { kind: 'NetworkChaos', group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'networkchaos' },
   { kind: 'StressChaos', group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'stresschaos' },
+  { kind: 'TestRun', group: 'k6.io', version: 'v1alpha1', plural: 'testruns' },
   { kind: 'PodMetrics', group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods' },
 ];
 
-/** Kinds gameday may leave behind if it dies: what the cleanup lists, chaos objects first. */
-export const CLEANUP_KINDS: readonly string[] = ['PodChaos', 'NetworkChaos', 'StressChaos', 'Job', 'Deployment', 'StatefulSet', 'Service', 'Secret', 'ConfigMap', 'PersistentVolumeClaim', 'Pod'];
+/** Kinds gameday may leave behind if it dies: what the cleanup lists, chaos objects first, then k6 operator TestRuns (their runners stop with them). */
+export const CLEANUP_KINDS: readonly string[] = ['PodChaos', 'NetworkChaos', 'StressChaos', 'TestRun', 'Job', 'Deployment', 'StatefulSet', 'Service', 'Secret', 'ConfigMap', 'PersistentVolumeClaim', 'Pod'];
 
 export function resourceType(apiVersion: string | undefined, kind: string): ResourceType {
   const found = TYPES.find((t) => t.kind === kind && (apiVersion === undefined || apiVersionOf(t) === apiVersion));

@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { makeTestPki, type TestPki } from '../../helpers/tls-certs.js';
 import { stringify } from 'yaml';
 import { admitChaos, ChaosMesh } from './chaos.js';
+import { K6Operator, TESTRUN_RESOURCE, type K6OperatorOptions } from './k6-operator.js';
 import { BUILTIN_RESOURCES, DEFAULT_CRD_DIR, loadCrds, type ResourceDef } from './resources.js';
 import { FakeApiServer, type LoggedRequest, type RequestMatch } from './server.js';
 import { Store, type KubeObject } from './store.js';
@@ -20,6 +21,7 @@ import { Cluster, type BackingFactory, type PodBehaviour, type PodMatch, type Po
 export type { KubeObject } from './store.js';
 export type { BackingFactory, PodBacking, PodBehaviour, PodMatch, PodTiming } from './workloads.js';
 export type { ChaosAction } from './chaos.js';
+export type { K6OperatorOptions, K6RunnerStart } from './k6-operator.js';
 export type { LoggedRequest, RequestMatch } from './server.js';
 export { CHAOS_FINALIZER } from './chaos.js';
 
@@ -50,6 +52,8 @@ export interface FakeKubeOptions {
   metricsApi?: boolean;
   /** HTTPS with a throwaway CA in the kubeconfig (default true); false: plain HTTP, insecure-skip-tls-verify. */
   tls?: boolean;
+  /** Serve the TestRun kind (k6.io/v1alpha1) and run a simulated k6 operator (k6-operator.ts); default: absent (404). */
+  k6Operator?: K6OperatorOptions | true;
 }
 
 export interface FakeKube {
@@ -65,6 +69,8 @@ export interface FakeKube {
   server: FakeApiServer;
   cluster: Cluster;
   chaos: ChaosMesh;
+  /** The simulated k6 operator (started with `k6Operator`). */
+  k6?: K6Operator;
   /** Every request received, in order. */
   requests: LoggedRequest[];
   /** The writes (create/update/patch/delete) received, in order. */
@@ -142,7 +148,7 @@ function resourceByName(all: ResourceDef[], name: string): ResourceDef {
 
 export async function startFakeKube(options: FakeKubeOptions = {}): Promise<FakeKube> {
   const crds = loadCrds(options.crdDir ?? DEFAULT_CRD_DIR);
-  const resources = [...BUILTIN_RESOURCES, ...crds];
+  const resources = [...BUILTIN_RESOURCES, ...crds, ...(options.k6Operator ? [TESTRUN_RESOURCE] : [])];
   const store = new Store(resources, options.historyLimit ?? 10_000);
   const token = randomBytes(16).toString('hex');
   const pki = options.tls === false ? undefined : acquirePki();
@@ -157,6 +163,12 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const cluster = new Cluster(store);
   if (options.timing !== undefined) Object.assign(cluster.timing, options.timing);
   cluster.backing = options.backing;
+  const k6 = options.k6Operator ? new K6Operator(store, options.k6Operator === true ? {} : options.k6Operator) : undefined;
+  if (k6) {
+    // Runner pods are the operator's processes; every other pod is the test's.
+    const own = options.backing;
+    cluster.backing = async (pod) => (k6.owns(pod) ? k6.backing(pod) : own?.(pod));
+  }
   server.kubelet = cluster;
   const chaos = new ChaosMesh(store);
   server.admit = (r, obj) => {
@@ -165,6 +177,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
   const nsRes = store.resource('', 'namespaces');
   const crdRes = store.resource('apiextensions.k8s.io', 'customresourcedefinitions');
   for (const c of crds) store.create(crdRes, structuredClone(c.crd) as unknown as KubeObject);
+  if (k6) store.create(crdRes, structuredClone(TESTRUN_RESOURCE.crd) as unknown as KubeObject);
   if (options.metricsApi !== true) server.disabledGroups.add('metrics.k8s.io');
   if (options.chaosMesh === false) {
     server.disabledGroups.add('chaos-mesh.org');
@@ -226,6 +239,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
     server,
     cluster,
     chaos,
+    ...(k6 ? { k6 } : {}),
     requests: server.requests,
     dir,
     inCluster: { env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: new URL(url).port }, pathPrefix: join(dir, 'in-cluster') },
@@ -271,6 +285,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       if (closed) return;
       closed = true;
       chaos.close();
+      k6?.close();
       await server.close();
       await cluster.close();
       store.close();

@@ -1,0 +1,197 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../harness/core/clock.js';
+import { Journal, type JournalEvent } from '../../harness/core/journal.js';
+import { createK6OperatorDriver, type K6FeedFactory } from '../../harness/load/k6-operator-driver.js';
+import { KubeClient } from '../../harness/platform/kubernetes/client.js';
+import { buildResult } from '../../harness/report/result.js';
+import { runGameDay } from '../../harness/run/gameday.js';
+import { planFromText } from '../../harness/scenario/index.js';
+import type { Plan } from '../../harness/scenario/plan.js';
+import { runCli } from '../helpers/cli.js';
+import { startFakeKube, type FakeKube, type KubeObject } from './fake/index.js';
+
+/**
+ * k6 through the k6 operator on the Kubernetes platform, against the fake API server with its
+ * simulated operator: runner pods are real processes (a short node program that records what it
+ * was given and lives as long as the test says). The runners' outcomes come from a stand-in feed
+ * here (the Prometheus feed has its own tests); what is tested is the run path on the cluster.
+ */
+
+const NS = 'gameday-k6';
+const RUN_LABEL = 'gameday.dev/run';
+
+let kube: FakeKube;
+let dir = '';
+let target: Server;
+let targetUrl = '';
+/** Each runner pod's creation as the store saw it. */
+const runnerPods: KubeObject[] = [];
+
+/** How long each runner process lives (ms), read by the runner at its start. */
+let runnerMs = 1500;
+
+/** A feed that reports one outcome per poll and remembers what it was given. */
+function standInFeed(record: { zeroWallMs?: number; testId?: string; polls: number }, runners: number): K6FeedFactory {
+  return (sink, o) => {
+    record.zeroWallMs = o.zeroWallMs;
+    record.testId = o.testId;
+    return {
+      poll: async (until) => {
+        record.polls++;
+        sink.response(0, until - o.zeroWallMs, 5, 200);
+      },
+      totals: () => ({ runners, outcomes: record.polls, dropped: 0, unnamed: {}, pushIntervalMs: 200 }),
+    };
+  };
+}
+
+function scenario(extra = '', load = 'driver: k6, parallelism: 3'): string {
+  return `apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: k6-operator }
+spec:
+  duration: 3s
+  warmup: 1s
+  platform:
+    kubernetes:
+      namespace: ${NS}
+      workload: { selector: { app: svc } }
+      url: ${targetUrl}
+      readyTimeout: 20s
+  observe: { prometheus: { url: "http://127.0.0.1:9" } }
+  load: { model: open, rate: 20, ${load} }
+  workload:
+    requests:
+      - { name: get-item, weight: 1, path: /items/1 }
+  checks: [{ id: P95, name: p95, metric: latency.p95, target: "< 1s" }]
+${extra}`;
+}
+
+function labelled(resource: string, run?: string): KubeObject[] {
+  return kube.list(resource, NS).filter((o) => (run ? o.metadata.labels?.[RUN_LABEL] === run : o.metadata.labels?.[RUN_LABEL] !== undefined));
+}
+
+async function waitFor(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gd-k6-operator-'));
+  target = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+  // The runner: writes what it was given to <dir>/<pod>.json, then lives RUNNER_MS.
+  const runner = join(dir, 'runner.mjs');
+  writeFileSync(
+    runner,
+    `import { writeFileSync } from 'node:fs';
+writeFileSync(process.env.OUT_DIR + '/' + process.env.POD + '.json', JSON.stringify({ argv: process.argv.slice(2), env: process.env }));
+setTimeout(() => process.exit(Number(process.env.EXIT_CODE || 0)), Number(process.env.RUNNER_MS));
+`,
+  );
+  kube = await startFakeKube({
+    namespaces: ['default', { name: NS, labels: { environment: 'staging' } }],
+    timing: { scheduleMs: 5, createMs: 10, readyMs: 10, terminateMs: 10 },
+    k6Operator: {
+      stepMs: 20,
+      runner: (s) => ({ command: process.execPath, args: [runner, ...s.args], env: { OUT_DIR: dir, POD: s.pod.metadata.name, RUNNER_MS: String(runnerMs) } }),
+    },
+  });
+  kube.store.subscribe((e) => {
+    if (e.type === 'ADDED' && e.resource.plural === 'pods' && e.object.metadata.labels?.['k6_cr']) runnerPods.push(structuredClone(e.object));
+  });
+  // The existing workload: one pod the platform finds by its selector.
+  kube.create('pods', { metadata: { name: 'svc-0', namespace: NS, labels: { app: 'svc' } }, spec: { containers: [{ name: 'svc', image: 'svc:1' }] } });
+  process.env['KUBECONFIG'] = kube.kubeconfigPath;
+}, 30_000);
+
+afterAll(async () => {
+  delete process.env['KUBECONFIG'];
+  await kube?.close();
+  await new Promise((r) => target?.close(r));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function plan(text = scenario()): Plan {
+  const p = planFromText(text, { env: process.env });
+  expect(p.problems).toBeUndefined();
+  return p.plan!;
+}
+
+describe('a Game Day with k6 operator runners', () => {
+  let events: JournalEvent[] = [];
+  let outcome: Awaited<ReturnType<typeof runGameDay>>;
+  const feed = { polls: 0 } as { zeroWallMs?: number; testId?: string; polls: number };
+  let clock: SystemClock;
+  let p: Plan;
+  let run = '';
+
+  beforeAll(async () => {
+    runnerMs = 2500;
+    p = plan();
+    clock = new SystemClock();
+    // The journal's own event objects (shifted with the zero like the journal's).
+    outcome = await runGameDay(p, { outDir: join(dir, 'out'), signal: new AbortController().signal, clock, k6Feed: standInFeed(feed, 3), onEvent: (e) => events.push(e) });
+  }, 30_000);
+
+  it('applies ConfigMap and TestRun, journals every stage in order, and takes the zero at started', () => {
+    expect(outcome.error?.message).toBeUndefined();
+    expect(outcome.status).toBe('completed');
+    const stages = events.filter((e) => e.type === 'k6.stage').map((e) => e.detail?.['stage']);
+    expect(stages).toEqual(['initialization', 'initialized', 'created', 'started', 'finished']);
+    run = String(events.find((e) => e.type === 'kube.context')?.detail?.['run']);
+    const applied = events.filter((e) => e.type === 'k6.applied').map((e) => e.target);
+    expect(applied).toEqual([`ConfigMap/k6-${run}`, `TestRun/k6-${run}`]);
+    const started = events.find((e) => e.type === 'k6.stage' && e.detail?.['stage'] === 'started')!;
+    const zero = events.find((e) => e.type === 'run.started')!;
+    // The zero is taken as the watch reports started: not before, and not a step later (bounded loosely for a busy machine).
+    expect(zero.atMs).toBeGreaterThanOrEqual(0);
+    expect(zero.atMs).toBeLessThan(20);
+    expect(started.atMs).toBeLessThanOrEqual(0);
+    expect(started.atMs).toBeGreaterThan(-1000);
+    expect(feed.zeroWallMs).toBe(clock.wallMs(0));
+    expect(feed.testId).toBe(run);
+    expect(feed.polls).toBeGreaterThanOrEqual(3);
+  });
+
+  it('runs N runner pods labelled with the run and the operator, each a process given the runner env and its tags', () => {
+    const pods = runnerPods.filter((o) => o.metadata.labels?.[RUN_LABEL] === run);
+    expect(pods.map((o) => o.metadata.name).sort()).toEqual([1, 2, 3].map((i) => `k6-${run}-${i}`));
+    for (const pod of pods) expect(pod.metadata.labels).toMatchObject({ app: 'k6', k6_cr: `k6-${run}`, runner: 'true', [RUN_LABEL]: run });
+    const runners = events.find((e) => e.type === 'k6.runners')!;
+    expect(runners.detail).toMatchObject({ count: 3, pods: pods.map((o) => o.metadata.name).sort().join(',') });
+    for (const i of [1, 2, 3]) {
+      const seen = JSON.parse(readFileSync(join(dir, `k6-${run}-${i}.json`), 'utf8')) as { argv: string[]; env: Record<string, string> };
+      expect(seen.env).toMatchObject({ BASE_URL: targetUrl, K6_PROMETHEUS_RW_SERVER_URL: 'http://127.0.0.1:9/api/v1/write', K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM: 'true' });
+      expect(seen.argv.join(' ')).toContain(`--tag instance_id=${i} --tag job_name=k6-${run}-${i}`);
+      expect(seen.argv.join(' ')).toContain(`--tag testid=${run}`);
+    }
+  });
+
+  it('deletes TestRun and ConfigMap (runner pods with them) and says runners and a global verdict in the report', () => {
+    const deleted = events.find((e) => e.type === 'k6.deleted')!;
+    expect(deleted.detail).toMatchObject({ objects: `TestRun/k6-${run},ConfigMap/k6-${run}`, leftovers: '' });
+    expect(labelled('testruns', run)).toEqual([]);
+    expect(labelled('configmaps', run)).toEqual([]);
+    expect(labelled('pods', run)).toEqual([]);
+    expect(kube.k6!.processes.size).toBe(0);
+    const totals = events.find((e) => e.type === 'k6.operator.totals')!;
+    expect(totals.detail).toMatchObject({ parallelism: 3, runnerPods: 3, runnersReporting: 3, lastStage: 'finished' });
+    const result = buildResult(p, outcome.analysis!, outcome.status, {}, outcome.load);
+    const caveat = result.caveats.find((c) => c.includes('k6 operator'))!;
+    expect(caveat).toContain('3 runner pod(s) of 3 asked for');
+    expect(caveat).toContain('3 of them had samples in Prometheus');
+    expect(caveat).toContain('The verdict is global');
+    expect(caveat).toContain('push interval (0.2 s)');
+    expect(result.caveats.some((c) => c.includes('k6.exited'))).toBe(false);
+  });
+});
