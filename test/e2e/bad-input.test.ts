@@ -12,7 +12,7 @@ import { privateTmp } from '../helpers/leftovers.js';
  * file given to `validate` checked, nothing started, and no input can make it hang.
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'gd-bad-input-'));
+let dir = '';
 let socket: Server | undefined;
 
 const HEAD = 'apiVersion: gameday.dev/v1alpha1\nkind: Scenario\n';
@@ -28,13 +28,14 @@ const file = (name: string, text: string | Buffer): string => {
 };
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gd-bad-input-'));
   execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
   socket = createServer();
   await new Promise<void>((resolve) => socket!.listen(join(dir, 'socket.yaml'), resolve));
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => (socket ? socket.close(() => resolve()) : resolve()));
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Runs the CLI; a run that has not ended after `limitMs` is killed (and the test fails on its exit). */

@@ -1,12 +1,11 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 import { runCli } from '../helpers/cli.js';
 import { privateTmp } from '../helpers/leftovers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gd-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = lazyTempDir('gd-cli-');
 
 const BAD = `apiVersion: gameday.dev/v1alpha1
 kind: Scenario
@@ -33,7 +32,7 @@ describe('the gameday command', () => {
     const ok = await runCli(['validate', 'scenarios/pod-kill.yaml']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('scenarios/pod-kill.yaml: valid');
-    const file = join(dir, 'bad.yaml');
+    const file = join(tempDir(), 'bad.yaml');
     writeFileSync(file, BAD);
     const bad = await runCli(['validate', 'scenarios/pod-kill.yaml', file]);
     expect(bad.code).toBe(2);
@@ -43,10 +42,10 @@ describe('the gameday command', () => {
   });
 
   it('run: an invalid scenario exits 2 and starts nothing (no output directory, no temp files)', async () => {
-    const file = join(dir, 'bad-run.yaml');
+    const file = join(tempDir(), 'bad-run.yaml');
     writeFileSync(file, BAD);
     const tmp = privateTmp();
-    const out = join(dir, 'never');
+    const out = join(tempDir(), 'never');
     const r = await runCli(['run', file, '--out', out], { TMPDIR: tmp.dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('spec.colour');
@@ -55,14 +54,14 @@ describe('the gameday command', () => {
   });
 
   it('run: a missing file exits 2 naming it', async () => {
-    const r = await runCli(['run', join(dir, 'nope.yaml'), '--out', join(dir, 'never2')]);
+    const r = await runCli(['run', join(tempDir(), 'nope.yaml'), '--out', join(tempDir(), 'never2')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('nope.yaml: (root): expected a readable scenario file, found ENOENT');
   });
 
   it('run: an unreachable database is a harness/environment failure, exit 3, with cleanup', async () => {
     const tmp = privateTmp();
-    const r = await runCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', join(dir, 'envfail')], { DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/postgres', TMPDIR: tmp.dir });
+    const r = await runCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', join(tempDir(), 'envfail')], { DATABASE_URL: 'postgres://postgres:x@127.0.0.1:1/postgres', TMPDIR: tmp.dir });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/seeding the database failed/);
     expect(tmp.entries()).toEqual([]);

@@ -9,7 +9,7 @@ import { browserSkipReason, launchChromium, visitReport } from '../report/browse
 import { syntheticResult } from '../report/fixture.js';
 
 const skip = browserSkipReason();
-const dir = mkdtempSync(join(tmpdir(), 'gd-html-'));
+let dir = '';
 /** Set GAMEDAY_KEEP_SCREENSHOT=1 to keep the temp dir and look at the screenshots. */
 const keep = Boolean(process.env['GAMEDAY_KEEP_SCREENSHOT']);
 let browser: Browser | undefined;
@@ -28,12 +28,13 @@ const resources: ResourcesBlock = {
 };
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gd-html-'));
   if (!skip) browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
   if (keep) process.stderr.write(`report-browser: screenshots kept in ${dir}\n`);
-  else rmSync(dir, { recursive: true, force: true });
+  else if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(skip !== undefined)(`report.html in headless Chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 import { parseAllDocuments } from 'yaml';
 import { formatProblem } from '../../harness/core/errors.js';
 import { exportK6Script } from '../../harness/k6/export.js';
@@ -58,19 +58,18 @@ function plan(text: string): Plan {
   return r.plan;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'gameday-k6-export-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = lazyTempDir('gameday-k6-export-test-');
 
 /** tsc over the files with a tiny tsconfig: JavaScript checked against @types/k6 (strict), nothing emitted. */
 function typeCheck(files: string[]): { status: number | null; out: string } {
   writeFileSync(
-    join(dir, 'tsconfig.json'),
+    join(tempDir(), 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: { allowJs: true, checkJs: true, noEmit: true, strict: true, target: 'es2020', module: 'es2020', moduleResolution: 'node', lib: ['es2020'], types: ['k6'], typeRoots: [join(ROOT, 'node_modules/@types')], skipLibCheck: true },
       files,
     }),
   );
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(tempDir(), 'tsconfig.json')], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -86,9 +85,9 @@ describe('gameday export k6', () => {
     const kv = await planFromFile(join(ROOT, 'scenarios/kv-api.yaml'), {}, { secretsRequired: false });
     if (kv.problems) throw new Error(kv.problems.map(formatProblem).join('\n'));
     scripts['kv-api'] = exportK6Script(kv.plan).script;
-    for (const [name, text] of Object.entries(scripts)) writeFileSync(join(dir, `${name}.js`), text);
+    for (const [name, text] of Object.entries(scripts)) writeFileSync(join(tempDir(), `${name}.js`), text);
     // A control: a script misusing k6's API must fail the same check.
-    writeFileSync(join(dir, 'bad.js'), "import http from 'k6/http';\nexport default function () { http.get(42, { tags: 'x' }); }\n");
+    writeFileSync(join(tempDir(), 'bad.js'), "import http from 'k6/http';\nexport default function () { http.get(42, { tags: 'x' }); }\n");
     // One tsc run (about 3 s) over every script and the control.
     checked = typeCheck([...Object.keys(scripts).map((n) => `${n}.js`), 'bad.js']);
   }, 90_000);
@@ -169,12 +168,12 @@ describe('gameday export k6', () => {
     const written: string[] = [];
     const io = { info: () => {}, error: (l: string) => errors.push(l) };
     const opts = { write: (t: string) => written.push(t) };
-    expect(await exportCommand('k6', join(dir, 'none.yaml'), opts, io)).toBe(2);
-    expect(errors.join('\n')).toContain(join(dir, 'none.yaml'));
+    expect(await exportCommand('k6', join(tempDir(), 'none.yaml'), opts, io)).toBe(2);
+    expect(errors.join('\n')).toContain(join(tempDir(), 'none.yaml'));
     expect(await exportCommand('jmeter', join(ROOT, 'scenarios/pod-kill.yaml'), opts, io)).toBe(2);
     expect(errors.at(-1)).toBe('export: expected a format: k6, found "jmeter"');
     expect(written).toEqual([]);
-    const out = join(dir, 'pod-kill.out.js');
+    const out = join(tempDir(), 'pod-kill.out.js');
     expect(await exportCommand('k6', join(ROOT, 'scenarios/pod-kill.yaml'), { ...opts, outFile: out }, io)).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(scripts['pod-kill']);
   }, 60_000);
@@ -224,18 +223,18 @@ describe('gameday export k6 --parallelism: a k6 operator TestRun', () => {
 });
 
 describe('spec.load.driver: k6', () => {
-  const k6Scenario = (load: string, env: Record<string, string>) => planFromText(`${head}spec:\n  duration: 10s\n  load: ${load}\n`, { file: join(dir, 'x.yaml'), env });
+  const k6Scenario = (load: string, env: Record<string, string>) => planFromText(`${head}spec:\n  duration: 10s\n  load: ${load}\n`, { file: join(tempDir(), 'x.yaml'), env });
 
   it('needs a k6 executable and an existing script; nothing else', () => {
-    const noK6 = k6Scenario('{ driver: k6, script: ./load.js }', { PATH: dir });
+    const noK6 = k6Scenario('{ driver: k6, script: ./load.js }', { PATH: tempDir() });
     expect(noK6.problems?.map(formatProblem)).toEqual([
-      `${join(dir, 'x.yaml')}: spec.load.driver: expected a k6 executable (set K6_BIN or put k6 on PATH; https://grafana.com/docs/k6/latest/set-up/install-k6/), found none`,
-      `${join(dir, 'x.yaml')}: spec.load.script: expected a k6 script file (relative to the scenario file), found "./load.js" (no such file: ${join(dir, 'load.js')})`,
+      `${join(tempDir(), 'x.yaml')}: spec.load.driver: expected a k6 executable (set K6_BIN or put k6 on PATH; https://grafana.com/docs/k6/latest/set-up/install-k6/), found none`,
+      `${join(tempDir(), 'x.yaml')}: spec.load.script: expected a k6 script file (relative to the scenario file), found "./load.js" (no such file: ${join(tempDir(), 'load.js')})`,
     ]);
-    writeFileSync(join(dir, 'load.js'), '');
+    writeFileSync(join(tempDir(), 'load.js'), '');
     const ok = k6Scenario('{ driver: k6, script: ./load.js }', { K6_BIN: FAKE_K6 });
-    expect(ok.plan?.load.k6).toEqual({ bin: FAKE_K6, script: join(dir, 'load.js'), name: 'shop', durationMs: 10_000 });
-    expect(k6Scenario('{ script: ./load.js }', {}).problems?.map(formatProblem)).toEqual([`${join(dir, 'x.yaml')}: spec.load.script: expected no script unless spec.load.driver is k6, found "./load.js"`]);
+    expect(ok.plan?.load.k6).toEqual({ bin: FAKE_K6, script: join(tempDir(), 'load.js'), name: 'shop', durationMs: 10_000 });
+    expect(k6Scenario('{ script: ./load.js }', {}).problems?.map(formatProblem)).toEqual([`${join(tempDir(), 'x.yaml')}: spec.load.script: expected no script unless spec.load.driver is k6, found "./load.js"`]);
     // Validation (no secrets required) does not ask for the binary.
     expect(planFromText(`${head}spec:\n  duration: 10s\n  load: { driver: k6 }\n`, { env: {}, secretsRequired: false }).plan?.load.k6).toEqual({ bin: 'k6', name: 'shop', durationMs: 10_000 });
   });

@@ -33,13 +33,17 @@ interface Replay {
 }
 
 // The driver's temp dirs go under this file's own TMPDIR, so that the leftover check sees only them.
-const tmp = mkdtempSync(join(tmpdir(), 'gameday-k6-test-'));
+// Made before the first test (not at import: a file whose tests are all filtered out runs no hook).
+let tmp = '';
 const savedTmpdir = process.env['TMPDIR'];
-process.env['TMPDIR'] = tmp;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'gameday-k6-test-'));
+  process.env['TMPDIR'] = tmp;
+});
 afterAll(() => {
   if (savedTmpdir === undefined) delete process.env['TMPDIR'];
   else process.env['TMPDIR'] = savedTmpdir;
-  rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 /** Runs the stand-in replaying `fixture` through the k6 driver into a recorder. */

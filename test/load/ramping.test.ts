@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 import { SystemClock } from '../../harness/core/clock.js';
 import { formatProblem } from '../../harness/core/errors.js';
 import { RampCurve } from '../../harness/load/arrivals.js';
@@ -15,8 +15,7 @@ import { RecordingSink, delay, taskIds } from './recording-sink.js';
 import { startTaskServer, type TaskServer } from './task-server.js';
 import { SwitchServer } from '../fixtures-switch/switch-server.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gd-ramping-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = lazyTempDir('gd-ramping-');
 let server: TaskServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -91,7 +90,7 @@ describe('ramping load in a scenario', () => {
   });
 
   it('gameday validate: exit 2 with the problem, nothing started', async () => {
-    const file = join(dir, 'bad-ramp.yaml');
+    const file = join(tempDir(), 'bad-ramp.yaml');
     writeFileSync(file, scenario('  target: { url: "http://127.0.0.1:9" }\n  load: { model: ramping, stages: [{ to: 100, over: 40s }] }\n'));
     const r = await runCli(['validate', file]);
     expect(r.code).toBe(2);
@@ -173,7 +172,7 @@ describe('a ramping Game Day', () => {
 `;
     const r = planFromText(text, { env: {} });
     expect(r.problems).toBeUndefined();
-    const out = mkdtempSync(join(dir, 'run-'));
+    const out = mkdtempSync(join(tempDir(), 'run-'));
     const ticks: ProgressTick[] = [];
     const outcome = await runGameDay(r.plan!, { outDir: out, signal: new AbortController().signal, clock, onTick: (t) => ticks.push(t) });
     expect(outcome.error).toBeUndefined();

@@ -1,14 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 import { formatDuration, parseDurationMs } from '../../harness/core/duration.js';
 import { formatProblem } from '../../harness/core/errors.js';
 import { planFromFile, planFromText } from '../../harness/scenario/index.js';
 import { readScenarioText } from '../../harness/scenario/read.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gd-bounds-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = lazyTempDir('gd-bounds-');
 
 const head = 'apiVersion: gameday.dev/v1alpha1\nkind: Scenario\nmetadata: { name: x }\n';
 const scenario = (spec: string): string => `${head}spec:\n${spec}`;
@@ -173,22 +172,22 @@ describe('hostile YAML', () => {
 
 describe('reading a scenario file', () => {
   it('refuses what is not a regular file, or too large, without reading it', async () => {
-    const big = join(dir, 'big.yaml');
+    const big = join(tempDir(), 'big.yaml');
     writeFileSync(big, Buffer.alloc(20 * 1024 * 1024, 'a'));
-    const sub = join(dir, 'sub');
+    const sub = join(tempDir(), 'sub');
     mkdirSync(sub);
     const cases: Array<[string, string]> = [
       [big, 'expected a scenario file of at most 64 KiB (65536 bytes), found 20971520 bytes'],
       [sub, 'expected a regular file (a scenario in YAML), found a directory'],
       ['/dev/zero', 'expected a regular file (a scenario in YAML), found a character device'],
-      [join(dir, 'missing.yaml'), 'expected a readable scenario file, found ENOENT'],
+      [join(tempDir(), 'missing.yaml'), 'expected a readable scenario file, found ENOENT'],
     ];
     for (const [file, message] of cases) {
       const { value, ms } = await timed(() => readScenarioText(file));
       expect(value.problem && formatProblem(value.problem)).toBe(`${file}: (root): ${message}`);
       expect(ms).toBeLessThan(1000);
     }
-    const binary = join(dir, 'binary.yaml');
+    const binary = join(tempDir(), 'binary.yaml');
     writeFileSync(binary, Buffer.from([0x6b, 0x3a, 0x20, 0xff, 0xfe, 0x0a]));
     expect((await readScenarioText(binary)).problem).toMatchObject({ expected: 'UTF-8 text', found: 'bytes that are not UTF-8' });
   });

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { lazyTempDir } from '../helpers/temp-dir.js';
 import { planFromText } from '../../harness/scenario/index.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gd-workload-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = lazyTempDir('gd-workload-');
 
 const scenario = (workload: string, extra = ''): string => `
 apiVersion: gameday.dev/v1alpha1
@@ -24,7 +23,7 @@ ${workload
   checks: [{ id: P95, name: p95, metric: latency.p95, target: "< 500ms" }]
 `;
 
-const plan = (text: string, env: Record<string, string> = {}) => planFromText(text, { env, file: join(dir, 'scenario.yaml') });
+const plan = (text: string, env: Record<string, string> = {}) => planFromText(text, { env, file: join(tempDir(), 'scenario.yaml') });
 const problemsOf = (text: string, env: Record<string, string> = {}) => (plan(text, env).problems ?? []).map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`);
 
 const ORDERS = `
@@ -64,8 +63,8 @@ describe('a workload of named requests', () => {
   });
 
   it('reads pool values from CSV and JSON data files next to the scenario', () => {
-    writeFileSync(join(dir, 'customers.csv'), 'id,name\n1,Ada\n2,"Grace, H."\n');
-    writeFileSync(join(dir, 'skus.json'), JSON.stringify([{ sku: 'a' }, { sku: 'b' }, { sku: 7 }]));
+    writeFileSync(join(tempDir(), 'customers.csv'), 'id,name\n1,Ada\n2,"Grace, H."\n');
+    writeFileSync(join(tempDir(), 'skus.json'), JSON.stringify([{ sku: 'a' }, { sku: 'b' }, { sku: 7 }]));
     const text = scenario(`
 pools:
   customers: { file: customers.csv, column: name }
@@ -81,7 +80,7 @@ requests:
   });
 
   it('reports every workload problem with its path, what was expected and what was found', () => {
-    writeFileSync(join(dir, 'broken.json'), '{"not": "an array"');
+    writeFileSync(join(tempDir(), 'broken.json'), '{"not": "an array"');
     const text = scenario(`
 pools:
   lonely: { capacity: 10 }
