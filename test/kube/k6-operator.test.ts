@@ -10,6 +10,7 @@ import { createK6OperatorDriver, type K6FeedFactory } from '../../harness/load/k
 import { KubeClient } from '../../harness/platform/kubernetes/client.js';
 import { buildResult } from '../../harness/report/result.js';
 import { runGameDay } from '../../harness/run/gameday.js';
+import { validateCommand } from '../../harness/cli/validate-command.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import type { Plan } from '../../harness/scenario/plan.js';
 import { runCli } from '../helpers/cli.js';
@@ -194,4 +195,119 @@ describe('a Game Day with k6 operator runners', () => {
     expect(caveat).toContain('push interval (0.2 s)');
     expect(result.caveats.some((c) => c.includes('k6.exited'))).toBe(false);
   });
+});
+
+describe('stopping, crashing, a cluster without the operator', () => {
+  it('Ctrl-C during the run deletes the TestRun (its runner processes killed) and the ConfigMap', async () => {
+    runnerMs = 60_000;
+    const events: JournalEvent[] = [];
+    const abort = new AbortController();
+    const p = plan();
+    const outcome = await runGameDay(p, {
+      outDir: join(dir, 'out-stop'),
+      signal: abort.signal,
+      k6Feed: standInFeed({ polls: 0 }, 3),
+      onEvent: (e) => {
+        events.push(e);
+        // Once every runner process is up, as a person would press Ctrl-C mid-run.
+        if (e.type === 'run.started') void waitFor('3 runner processes', () => kube.k6!.processes.size === 3).then(() => abort.abort());
+      },
+    });
+    expect(outcome.status).toBe('interrupted');
+    const run = String(events.find((e) => e.type === 'kube.context')?.detail?.['run']);
+    expect(events.filter((e) => e.type === 'k6.stage').map((e) => e.detail?.['stage'])).toEqual(['initialization', 'initialized', 'created', 'started']);
+    expect(events.find((e) => e.type === 'k6.deleted')?.detail).toMatchObject({ objects: `TestRun/k6-${run},ConfigMap/k6-${run}`, leftovers: '' });
+    expect([...labelled('testruns', run), ...labelled('configmaps', run), ...labelled('pods', run)]).toEqual([]);
+    await waitFor('runner processes to exit', () => kube.k6!.processes.size === 0, 5_000);
+  }, 30_000);
+
+  it('leftovers of a harness that died are found by gameday cleanup --run (TestRun, ConfigMap, runner pods)', async () => {
+    runnerMs = 60_000;
+    // A harness that applied its runners and died: nothing deleted them.
+    const clock = new SystemClock();
+    const journal = new Journal(clock);
+    const p = plan();
+    const site = { client: new KubeClient(kube.kubeConfig, NS), kube: p.platform as Extract<Plan['platform'], { kind: 'kubernetes' }>, runId: 'crashed1', applied: () => undefined };
+    const driver = createK6OperatorDriver(p.load, p.load.k6!, clock, { site, prometheus: { url: 'http://127.0.0.1:9' }, journal });
+    await driver.prepare(new AbortController().signal);
+    await waitFor('3 runner processes', () => kube.k6!.processes.size === 3);
+    expect(labelled('testruns', 'crashed1')).toHaveLength(1);
+    expect(labelled('pods', 'crashed1')).toHaveLength(3);
+    const r = await runCli(['cleanup', '--run', 'crashed1', '--namespace', NS, '--timeout', '20'], { KUBECONFIG: kube.kubeconfigPath });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('TestRun/k6-crashed1');
+    expect(r.stdout).toContain('ConfigMap/k6-crashed1');
+    expect([...labelled('testruns', 'crashed1'), ...labelled('configmaps', 'crashed1'), ...labelled('pods', 'crashed1')]).toEqual([]);
+    await waitFor('runner processes to exit', () => kube.k6!.processes.size === 0, 5_000);
+    await driver.release(); // already gone: nothing to do, nothing thrown
+  }, 30_000);
+
+  it('a cluster without the k6 operator: exit 3 naming the CRD, nothing left behind', async () => {
+    const bare = await startFakeKube({ namespaces: ['default', { name: NS, labels: { environment: 'staging' } }], timing: { scheduleMs: 5, createMs: 10, readyMs: 10, terminateMs: 10 } });
+    try {
+      bare.create('pods', { metadata: { name: 'svc-0', namespace: NS, labels: { app: 'svc' } }, spec: { containers: [{ name: 'svc', image: 'svc:1' }] } });
+      const file = join(dir, 'bare.yaml');
+      writeFileSync(file, scenario());
+      const r = await runCli(['run', file, '--out', join(dir, 'out-bare'), '--quiet'], { KUBECONFIG: bare.kubeconfigPath });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('the API server does not serve TestRun (testruns.k6.io/v1alpha1): is the k6 operator installed? (kubectl get crd testruns.k6.io)');
+      expect(bare.list('configmaps', NS)).toEqual([]);
+      expect(bare.writes().filter((w) => w.info?.verb === 'create')).toEqual([]);
+    } finally {
+      await bare.close();
+    }
+  }, 30_000);
+
+  it('bad input is exit 2 with path, expected and found, before anything is contacted', async () => {
+    const cases: [string, string[], string][] = [
+      [scenario('', 'driver: gameday, parallelism: 3'), [], 'spec.load.parallelism: expected runners of the k6 operator only with spec.load.driver: k6, found spec.load.driver gameday (parallelism 3)'],
+      [scenario('', 'driver: k6'), ['--parallelism', '2', '--platform', 'local'], '--parallelism: expected the kubernetes platform for k6 operator runners'],
+      [scenario().replace('  observe: { prometheus: { url: "http://127.0.0.1:9" } }\n', ''), [], 'spec.observe.prometheus.url: expected the cluster\'s Prometheus with its remote-write receiver and native histograms (or --prometheus <url>): the 3 runners write to it and the run is judged from it, found nothing'],
+      [scenario('', 'driver: k6, parallelism: 0'), [], 'spec.load.parallelism'],
+    ];
+    for (const [i, [text, flags, message]] of cases.entries()) {
+      const file = join(dir, `bad-${i}.yaml`);
+      writeFileSync(file, text);
+      const errors: string[] = [];
+      const parallelism = flags.includes('--parallelism') ? 2 : undefined;
+      const code = await validateCommand([file], { info: () => undefined, error: (l) => errors.push(l) }, [], flags.includes('local') ? { platform: 'local' } : undefined, parallelism);
+      expect(code, errors.join('\n')).toBe(2);
+      expect(errors.join('\n')).toContain(message);
+    }
+    // `run` refuses the same through the CLI (the flag too) before contacting the cluster.
+    const before = kube.requests.length;
+    const r = await runCli(['run', join(dir, 'bad-1.yaml'), '--parallelism', '2', '--platform', 'local', '--out', join(dir, 'out-bad')], { KUBECONFIG: kube.kubeconfigPath });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--parallelism: expected the kubernetes platform for k6 operator runners');
+    expect(kube.requests.length).toBe(before);
+  }, 30_000);
+});
+
+describe('the fake k6 operator', () => {
+  const client = (): KubeClient => new KubeClient(kube.kubeConfig, NS);
+  const testRun = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name, namespace: NS }, spec } as KubeObject);
+
+  it('validates TestRun strictly: unknown fields refused, parallelism and script required', async () => {
+    await expect(client().create(testRun('bad-field', { parallelism: 1, script: { configMap: { name: 'x' } }, runners: 2 }))).rejects.toThrow('unknown field "spec.runners"');
+    await expect(client().create(testRun('no-script', { parallelism: 1 }))).rejects.toThrow('spec.script: Required value');
+    await expect(client().create(testRun('bad-type', { parallelism: '2', script: { configMap: { name: 'x' } } }))).rejects.toThrow('spec.parallelism');
+  });
+
+  it('a TestRun whose ConfigMap is missing ends in stage error; a failing runner ends its TestRun in error', async () => {
+    await client().create(testRun('no-cm', { parallelism: 1, script: { configMap: { name: 'absent', file: 'a.js' } } }));
+    await waitFor('stage error', () => (kube.get('testruns', NS, 'no-cm')?.status as { stage?: string } | undefined)?.stage === 'error');
+    expect(kube.k6!.stages.filter((s) => s.startsWith(`${NS}/no-cm:`))).toEqual([`${NS}/no-cm: initialization`, `${NS}/no-cm: error`]);
+    expect(kube.list('pods', NS).filter((p) => p.metadata.labels?.['k6_cr'] === 'no-cm')).toEqual([]);
+    await client().delete({ kind: 'TestRun', group: 'k6.io', version: 'v1alpha1', plural: 'testruns' }, 'no-cm');
+
+    runnerMs = 100;
+    await client().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fails', namespace: NS }, data: { 'a.js': 'export default function () {}' } } as KubeObject);
+    await client().create(testRun('fails', { parallelism: 2, script: { configMap: { name: 'fails', file: 'a.js' } }, runner: { env: [{ name: 'EXIT_CODE', value: '1' }] } }));
+    await waitFor('stage error', () => (kube.get('testruns', NS, 'fails')?.status as { stage?: string } | undefined)?.stage === 'error');
+    expect(kube.k6!.stages.filter((s) => s.startsWith(`${NS}/fails:`)).map((s) => s.split(': ')[1])).toEqual(['initialization', 'initialized', 'created', 'started', 'error']);
+    await client().delete({ kind: 'TestRun', group: 'k6.io', version: 'v1alpha1', plural: 'testruns' }, 'fails');
+    await client().delete({ kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps' }, 'fails');
+    await waitFor('its runner pods gone', () => kube.list('pods', NS).every((p) => p.metadata.labels?.['k6_cr'] !== 'fails'));
+  }, 20_000);
 });
