@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../harness/core/clock.js';
 import { Journal, type JournalEvent } from '../../harness/core/journal.js';
 import { createK6OperatorDriver, type K6FeedFactory } from '../../harness/load/k6-operator-driver.js';
-import { KubeClient } from '../../harness/platform/kubernetes/client.js';
+import { KubeClient, type KubeObject as ApiObject } from '../../harness/platform/kubernetes/client.js';
 import { buildResult } from '../../harness/report/result.js';
 import { runGameDay } from '../../harness/run/gameday.js';
 import { validateCommand } from '../../harness/cli/validate-command.js';
@@ -286,7 +286,7 @@ describe('stopping, crashing, a cluster without the operator', () => {
 
 describe('the fake k6 operator', () => {
   const client = (): KubeClient => new KubeClient(kube.kubeConfig, NS);
-  const testRun = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name, namespace: NS }, spec } as KubeObject);
+  const testRun = (name: string, spec: Record<string, unknown>): ApiObject => ({ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name, namespace: NS }, spec });
 
   it('validates TestRun strictly: unknown fields refused, parallelism and script required', async () => {
     await expect(client().create(testRun('bad-field', { parallelism: 1, script: { configMap: { name: 'x' } }, runners: 2 }))).rejects.toThrow('unknown field "spec.runners"');
@@ -302,7 +302,7 @@ describe('the fake k6 operator', () => {
     await client().delete({ kind: 'TestRun', group: 'k6.io', version: 'v1alpha1', plural: 'testruns' }, 'no-cm');
 
     runnerMs = 100;
-    await client().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fails', namespace: NS }, data: { 'a.js': 'export default function () {}' } } as KubeObject);
+    await client().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fails', namespace: NS }, data: { 'a.js': 'export default function () {}' } });
     await client().create(testRun('fails', { parallelism: 2, script: { configMap: { name: 'fails', file: 'a.js' } }, runner: { env: [{ name: 'EXIT_CODE', value: '1' }] } }));
     await waitFor('stage error', () => (kube.get('testruns', NS, 'fails')?.status as { stage?: string } | undefined)?.stage === 'error');
     expect(kube.k6!.stages.filter((s) => s.startsWith(`${NS}/fails:`)).map((s) => s.split(': ')[1])).toEqual(['initialization', 'initialized', 'created', 'started', 'error']);
