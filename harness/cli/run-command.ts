@@ -1,6 +1,7 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode } from '../core/exit-codes.js';
+import { COMPILED } from '../core/paths.js';
 import type { LoadedResult } from '../report/gate/compare-results.js';
 import type { Comparison } from '../report/gate/types.js';
 import { loadPlan } from '../scenario/index.js';
@@ -44,15 +45,19 @@ export async function runCommand(file: string, opts: RunCommandOptions, printer:
   const repeat = opts.repeat ?? 1;
   const outDir = resolve(opts.out);
   await mkdir(outDir, { recursive: true });
-  // The modules used after the runs (the report's, ECharts alone ~0.5 s; the gate's) load while the
-  // first run deploys, its platform starting processes: not before the first request, and not at the
-  // end either, when a Ctrl-C to the terminal's process group has also stopped tsx's compiler (from
-  // the sources) and an edited source would no longer match the run's code. Later imports hit the cache.
-  const postRun = Promise.all([
-    import('../report/outputs.js'),
-    ...(baseline || repeat > 1 ? [import('../report/gate/compare-results.js'), import('../report/compare-markdown.js'), import('../report/repeat-summary.js')] : []),
-  ]);
-  postRun.catch(() => undefined); // a failure surfaces where a module is used
+  // The modules used after the runs: the report's (ECharts alone ~0.6 s of CPU) and the gate's.
+  // Compiled, they load once the load is over (run-once.ts): an import's evaluation holds the event
+  // loop, and during the deploy it held up the steps that start the platform's processes (initdb
+  // started ~0.5 s late). From the sources they load while the first run deploys, as at the end a
+  // Ctrl-C to the terminal's process group has also stopped tsx's compiler and an edited source
+  // would no longer match the run's code. Later imports hit the cache.
+  if (!COMPILED) {
+    const postRun = Promise.all([
+      import('../report/outputs.js'),
+      ...(baseline || repeat > 1 ? [import('../report/gate/compare-results.js'), import('../report/compare-markdown.js'), import('../report/repeat-summary.js')] : []),
+    ]);
+    postRun.catch(() => undefined); // a failure surfaces where a module is used
+  }
   // An existing Prometheus that does not answer now is said at once; it is asked again after the load.
   if (plan.prometheus) {
     void import('../run/server-side.js')

@@ -30,6 +30,8 @@ export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter
   };
   // Where a cluster run acts, said before anything is applied there.
   const onEvent = (e: JournalEvent): void => {
+    // The load is over and judged: the report's modules load now, beside the teardown (see runCommand).
+    if (e.type === 'run.finished') import('../report/outputs.js').catch(() => undefined);
     if (e.type === 'kube.context') printer.info(`kubernetes: context ${e.detail?.['context']}, namespace ${e.detail?.['namespace']} (${e.detail?.['server']}), run ${e.detail?.['run']}`);
     if (e.type === 'kube.left-behind') printer.error(`gameday: left in the cluster: ${e.detail?.['objects']} (remove with: ${e.detail?.['cleanup']})`);
   };
@@ -39,7 +41,7 @@ export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter
     const host = hostLoad.result();
     const meta = { ...(await runMeta(plan, startedAt, opts.argv)), ...(host ? { hostLoad: host } : {}) };
     result = buildResult(plan, outcome.analysis, outcome.status, meta, outcome.load);
-    // Loaded while the platform deployed (see runCommand): this import hits the cache.
+    // Loaded while the platform deployed (from the sources) or tore down (compiled; see runCommand).
     const { writeOutputs } = await import('../report/outputs.js');
     printer.result(result, await writeOutputs(opts.outDir, result));
   }

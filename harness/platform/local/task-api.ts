@@ -11,8 +11,9 @@ import type { ReplicaTemplate } from './replica.js';
 /** The reference Task API under fixtures/, bundled from its sources whether the harness runs compiled or not. */
 const ENTRY = `${PROJECT_ROOT}fixtures/task-api/main.ts`;
 
-/** The Task API built into one ES module: what a container image is to a pod. */
+/** The Task API built into ES modules: what a container image is to a pod. */
 export interface TaskApiImage {
+  /** The entry module (`node <file> serve|seed`); the commands' own modules lie beside it. */
   file: string;
   remove(): Promise<void>;
 }
@@ -20,17 +21,30 @@ export interface TaskApiImage {
 /**
  * Bundles the Task API once per deployment, so a replica (and a replacement after a kill)
  * starts plain `node` on prebuilt code instead of compiling TypeScript at every start.
- * Dependencies stay external and resolve from the project's node_modules. The bundle is built in
- * memory (so it may run while the reaper starts) and written only once `reaping` is known, its
- * file registered before it exists.
+ * Dependencies stay external and resolve from the project's node_modules. Split by command: the
+ * seed does not load the HTTP server's modules. The bundle is built in memory (so it may run while
+ * the reaper starts) and written only once `reaping` is known, its directory registered before it exists.
  */
 export async function buildTaskApiImage(reaping?: Promise<Reaping | undefined>): Promise<TaskApiImage> {
-  let code: Uint8Array;
+  const dir = join(PROJECT_ROOT, 'node_modules', '.cache', 'gameday', `task-api-${process.pid}-${Date.now()}`);
+  let files: Array<{ path: string; contents: Uint8Array }>;
   try {
-    const out = await build({ entryPoints: [ENTRY], bundle: true, write: false, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' });
-    const first = out.outputFiles[0];
-    if (!first) throw new Error('esbuild produced no output');
-    code = first.contents;
+    const out = await build({
+      entryPoints: { main: ENTRY },
+      bundle: true,
+      splitting: true,
+      outdir: dir,
+      // .mjs: no package.json above node_modules/.cache says these are ES modules.
+      outExtension: { '.js': '.mjs' },
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    files = out.outputFiles;
+    if (!files.some((f) => f.path === join(dir, 'main.mjs'))) throw new Error('esbuild produced no main.mjs');
   } catch (err) {
     throw new HarnessError(`building the Task API failed: ${(err as Error).message}`, { cause: err });
   } finally {
@@ -38,21 +52,19 @@ export async function buildTaskApiImage(reaping?: Promise<Reaping | undefined>):
     await stopEsbuild();
   }
   const reaper = await reaping;
-  const dir = join(PROJECT_ROOT, 'node_modules', '.cache', 'gameday');
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, `task-api-${process.pid}-${Date.now()}.mjs`);
-  reaper?.watchPath(file);
+  reaper?.watchPath(dir);
   const remove = async (): Promise<void> => {
-    await rm(file, { force: true });
-    reaper?.forget({ path: file });
+    await rm(dir, { recursive: true, force: true });
+    reaper?.forget({ path: dir });
   };
   try {
-    await writeFile(file, code);
+    await mkdir(dir, { recursive: true });
+    await Promise.all(files.map((f) => writeFile(f.path, f.contents)));
   } catch (err) {
     await remove();
-    throw new HarnessError(`writing the Task API bundle to ${file} failed: ${(err as Error).message}`, { cause: err });
+    throw new HarnessError(`writing the Task API bundle to ${dir} failed: ${(err as Error).message}`, { cause: err });
   }
-  return { file, remove };
+  return { file: join(dir, 'main.mjs'), remove };
 }
 
 function baseEnv(databaseUrl: string): Record<string, string> {
