@@ -33,8 +33,9 @@ let targetUrl = '';
 /** Each runner pod's creation as the store saw it. */
 const runnerPods: KubeObject[] = [];
 
-/** How long each runner process lives (ms), read by the runner at its start. */
+/** How long each runner process lives (ms), and its exit code, read by the runner at its start. */
 let runnerMs = 1500;
+let runnerExit = 0;
 
 /** A feed that reports one outcome per poll and remembers what it was given. */
 function standInFeed(record: { zeroWallMs?: number; testId?: string; polls: number }, runners: number): K6FeedFactory {
@@ -104,7 +105,7 @@ setTimeout(() => process.exit(Number(process.env.EXIT_CODE || 0)), Number(proces
     timing: { scheduleMs: 5, createMs: 10, readyMs: 10, terminateMs: 10 },
     k6Operator: {
       stepMs: 20,
-      runner: (s) => ({ command: process.execPath, args: [runner, ...s.args], env: { OUT_DIR: dir, POD: s.pod.metadata.name, RUNNER_MS: String(runnerMs) } }),
+      runner: (s) => ({ command: process.execPath, args: [runner, ...s.args], env: { OUT_DIR: dir, POD: s.pod.metadata.name, RUNNER_MS: String(runnerMs), EXIT_CODE: String(runnerExit) } }),
     },
   });
   kube.store.subscribe((e) => {
@@ -221,6 +222,22 @@ describe('stopping, crashing, a cluster without the operator', () => {
     await waitFor('runner processes to exit', () => kube.k6!.processes.size === 0, 5_000);
   }, 30_000);
 
+  it('a runner that fails ends the TestRun in stage error: the run fails (exit 3) naming it, and nothing is left', async () => {
+    runnerMs = 800;
+    runnerExit = 1;
+    const events: JournalEvent[] = [];
+    try {
+      const outcome = await runGameDay(plan(), { outDir: join(dir, 'out-fail'), signal: new AbortController().signal, k6Feed: standInFeed({ polls: 0 }, 3), onEvent: (e) => events.push(e) });
+      const run = String(events.find((e) => e.type === 'kube.context')?.detail?.['run']);
+      expect(outcome.status).toBe('error');
+      expect(outcome.error?.message).toContain(`TestRun k6-${run} ended in stage error (a runner failed)`);
+      expect(events.filter((e) => e.type === 'k6.stage').map((e) => e.detail?.['stage'])).toEqual(['initialization', 'initialized', 'created', 'started', 'error']);
+      expect([...labelled('testruns', run), ...labelled('configmaps', run), ...labelled('pods', run)]).toEqual([]);
+    } finally {
+      runnerExit = 0;
+    }
+  }, 30_000);
+
   it('leftovers of a harness that died are found by gameday cleanup --run (TestRun, ConfigMap, runner pods)', async () => {
     runnerMs = 60_000;
     // A harness that applied its runners and died: nothing deleted them.
@@ -302,9 +319,10 @@ describe('the fake k6 operator', () => {
     await client().delete({ kind: 'TestRun', group: 'k6.io', version: 'v1alpha1', plural: 'testruns' }, 'no-cm');
 
     runnerMs = 100;
+    runnerExit = 1;
     await client().create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fails', namespace: NS }, data: { 'a.js': 'export default function () {}' } });
-    await client().create(testRun('fails', { parallelism: 2, script: { configMap: { name: 'fails', file: 'a.js' } }, runner: { env: [{ name: 'EXIT_CODE', value: '1' }] } }));
-    await waitFor('stage error', () => (kube.get('testruns', NS, 'fails')?.status as { stage?: string } | undefined)?.stage === 'error');
+    await client().create(testRun('fails', { parallelism: 2, script: { configMap: { name: 'fails', file: 'a.js' } }, runner: { env: [{ name: 'SOME', value: 'x' }] } }));
+    await waitFor('stage error', () => (kube.get('testruns', NS, 'fails')?.status as { stage?: string } | undefined)?.stage === 'error').finally(() => (runnerExit = 0));
     expect(kube.k6!.stages.filter((s) => s.startsWith(`${NS}/fails:`)).map((s) => s.split(': ')[1])).toEqual(['initialization', 'initialized', 'created', 'started', 'error']);
     await client().delete({ kind: 'TestRun', group: 'k6.io', version: 'v1alpha1', plural: 'testruns' }, 'fails');
     await client().delete({ kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps' }, 'fails');
