@@ -39,6 +39,8 @@ declare module '../core/journal.js' {
     'k6.runners': { source: 'load'; target: string; detail: { count: number; pods: string } };
     /** TestRun and ConfigMap deleted (verified), or what is left. */
     'k6.deleted': { source: 'load'; target: string; detail: { objects: string; leftovers: string } };
+    /** A read of the runners' samples from Prometheus failed while they ran (said once per run of failures; retried). */
+    'k6.poll-failed': { source: 'load'; target: string; detail: { error: string } };
     /** What Prometheus held of the runners at the end (the feed's totals). */
     'k6.operator.totals': { source: 'load'; target: string; detail: { parallelism: number; runnerPods: number; runnersReporting: number; outcomes: number; dropped: number; unnamed: string; pushIntervalMs: number; lastStage: string } };
   }
@@ -77,7 +79,8 @@ export interface K6OperatorDriver extends LoadDriver {
   release(): Promise<void>;
 }
 
-const STAGES = ['initialization', 'initialized', 'created', 'started', 'stopped', 'finished', 'error'] as const;
+/** The k6 operator's stages in which its runners have ended. */
+const ENDED = new Set(['stopped', 'finished', 'error']);
 const POLL_MS = 1_000;
 /** The push interval the TestRun sets (K6_PROMETHEUS_RW_PUSH_INTERVAL), until the feed has measured it. */
 const RENDERED_PUSH_MS = 1_000;
@@ -97,6 +100,9 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
   let released: Promise<void> | undefined;
 
   const stage = (): string | undefined => stages.at(-1);
+  /** Run-clock time the TestRun was seen finished (or failed, or stopped). */
+  let endedAtMs: number | undefined;
+  const ended = (): boolean => endedAtMs !== undefined;
   const wake = (): void => {
     for (const w of [...waiters]) w();
   };
@@ -132,6 +138,7 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
     const s = (obj.status as { stage?: string } | undefined)?.stage;
     if (s === undefined || s === stage()) return;
     stages.push(s);
+    if (ENDED.has(s)) endedAtMs ??= clock.now();
     journal.record({ source: 'load', type: 'k6.stage', target, detail: { stage: s } });
     if (s === 'created' || s === 'started') void noteRunners();
     wake();
@@ -175,7 +182,7 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
       await site.client.create(obj as KubeObject);
       journal.record({ source: 'load', type: 'k6.applied', target: `${obj.kind}/${obj.metadata.name}`, detail: { kind: obj.kind, name: obj.metadata.name, parallelism } });
     }
-    const started = (): boolean => watchError !== undefined || stages.some((s) => s === 'started' || s === 'finished' || s === 'stopped' || s === 'error');
+    const started = (): boolean => watchError !== undefined || stages.includes('started') || ended();
     const ok = await until(started, site.kube.readyTimeoutMs, signal);
     signal.throwIfAborted();
     if (watchError) throw watchError;
@@ -200,7 +207,7 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
       let stoppedByGameday = false;
       const stop = (): void => {
         if (stopped.signal.aborted) return;
-        stoppedByGameday = !STAGES.slice(5).some((s) => stages.includes(s));
+        stoppedByGameday = !ended();
         stopped.abort();
       };
       const onAbort = (): void => stop();
@@ -216,9 +223,15 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
           };
           const feed = options.feed ? options.feed(sink, feedOptions) : new K6PrometheusFeed(sink, feedOptions);
           const pollMs = options.pollMs ?? POLL_MS;
-          const ended = (): boolean => stages.includes('finished') || stages.includes('error') || stages.includes('stopped');
+          let failedPolls = 0;
           while (!stopped.signal.aborted && !signal.aborted) {
-            await feed.poll(clock.wallMs(clock.now()));
+            // A poll that fails while the runners run is said and retried; the last one must succeed.
+            await feed.poll(clock.wallMs(clock.now())).then(
+              () => (failedPolls = 0),
+              (err: Error) => {
+                if (failedPolls++ === 0) journal.record({ source: 'load', type: 'k6.poll-failed', target, detail: { error: err.message } });
+              },
+            );
             await until(() => stopped.signal.aborted, pollMs, signal);
           }
           const pushMs = feed.totals().pushIntervalMs ?? RENDERED_PUSH_MS;
@@ -226,8 +239,8 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
           // gracefulStop): waited for, bounded. The abort guard or Ctrl-C stops them now.
           const early = signal.aborted || clock.now() < k6.durationMs - pollMs;
           if (!early) await until(ended, plan.timeoutMs + 2 * pushMs + 5_000, signal);
-          // The last pushes land within a push interval of the runners' end: two are waited for.
-          if (!signal.aborted && ended()) await until(() => false, 2 * pushMs, signal);
+          // The last pushes land within a push interval of the runners' end: up to two after it are waited for.
+          if (!signal.aborted && endedAtMs !== undefined) await until(() => false, endedAtMs + 2 * pushMs - clock.now(), signal);
           if (!signal.aborted) await feed.poll(clock.wallMs(clock.now()));
           const t = feed.totals();
           const result: K6OperatorResult = { testRun: name, parallelism, runnerPods: runnerNames.length, runnersReporting: t.runners, pushIntervalMs: pushMs, lastStage: stage() ?? 'none' };
