@@ -5,6 +5,7 @@ import type { LoadPlan } from '../load/types.js';
 import type { ScenarioDocument } from '../scenario/schema.js';
 import { findK6 } from './binary.js';
 import { exportK6Script } from './export.js';
+import { CONFIGMAP_MAX_BYTES } from './testrun.js';
 
 type Report = (path: string, expected: string, found: string) => void;
 
@@ -43,11 +44,18 @@ export function withK6(
   if (script !== undefined) {
     const path = resolve(ctx.file ? dirname(resolve(ctx.file)) : process.cwd(), script);
     if (!existsSync(path) || !statSync(path).isFile()) problem('spec.load.script', 'a k6 script file (relative to the scenario file)', `${JSON.stringify(script)} (no such file: ${path})`);
+    else if (parallelism !== undefined) configMapFits('spec.load.script', statSync(path).size, problem);
     return { ...load, k6: { ...common, script: path } };
   }
   const exported = exportK6Script({ name: doc.metadata.name, durationMs, load, checks: [], phases: [] });
   for (const p of exported.problems) problem(p.path, p.expected, `${p.found}${p.message ? ` (${p.message})` : ''}`);
+  if (parallelism !== undefined) configMapFits('spec.workload', Buffer.byteLength(exported.script), problem);
   return { ...load, k6: common };
+}
+
+/** The k6 operator's runners read the script from a ConfigMap, which holds at most 1 MiB. */
+function configMapFits(path: string, bytes: number, problem: Report): void {
+  if (bytes > CONFIGMAP_MAX_BYTES) problem(path, 'a k6 script of at most 1 MiB for the runners\' ConfigMap (inline pool values: use discover instead)', `${bytes} bytes`);
 }
 
 /**

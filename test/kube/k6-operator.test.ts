@@ -282,7 +282,9 @@ describe('stopping, crashing, a cluster without the operator', () => {
       [scenario('', 'driver: k6'), ['--parallelism', '2', '--platform', 'local'], '--parallelism: expected the kubernetes platform for k6 operator runners'],
       [scenario().replace('  observe: { prometheus: { url: "http://127.0.0.1:9" } }\n', ''), [], 'spec.observe.prometheus.url: expected the cluster\'s Prometheus with its remote-write receiver and native histograms (or --prometheus <url>): the 3 runners write to it and the run is judged from it, found nothing'],
       [scenario('', 'driver: k6, parallelism: 0'), [], 'spec.load.parallelism'],
+      [scenario('', `driver: k6, parallelism: 3, script: ${join(dir, 'big.js')}`), [], 'spec.load.script: expected a k6 script of at most 1 MiB for the runners\' ConfigMap (inline pool values: use discover instead), found 1100000 bytes'],
     ];
+    writeFileSync(join(dir, 'big.js'), `// ${'x'.repeat(1_100_000 - 4)}\n`);
     for (const [i, [text, flags, message]] of cases.entries()) {
       const file = join(dir, `bad-${i}.yaml`);
       writeFileSync(file, text);
