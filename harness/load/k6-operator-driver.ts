@@ -96,6 +96,8 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
   let watch: ResilientWatch | undefined;
   let watchError: Error | undefined;
   let runnerNames: string[] = [];
+  /** The TestRun as last seen: its conditions say why a stage is error. */
+  let lastSeen: KubeObject | undefined;
   let created = false;
   let released: Promise<void> | undefined;
 
@@ -135,6 +137,7 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
 
   const onTestRun = (_type: string, obj: KubeObject): void => {
     if (obj.metadata?.name !== name) return;
+    lastSeen = obj;
     const s = (obj.status as { stage?: string } | undefined)?.stage;
     if (s === undefined || s === stage()) return;
     stages.push(s);
@@ -191,10 +194,16 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
     // The runner pods are listed in the background (the started stage asked for them): the zero is now.
   };
 
+  /** Why the runners are not running: the TestRun's conditions, then each runner pod's state. */
   const podProblems = async (): Promise<string> => {
-    const pods = await runnerPods().catch(() => [] as PodView[]);
-    if (pods.length === 0) return 'no runner pod';
-    return pods.map((p) => problemOf(p) ?? `pod ${p.metadata?.name ?? '?'} is ${p.status?.phase ?? 'Pending'}`).join('; ');
+    const conditions = ((lastSeen?.status as { conditions?: { type?: string; status?: string; message?: string }[] } | undefined)?.conditions ?? [])
+      .map((c) => `${c.type}=${c.status}${c.message ? ` (${c.message})` : ''}`)
+      .join(', ');
+    const all = await runnerPods().catch(() => [] as PodView[]);
+    // Runners that ended well say nothing about a failure.
+    const pods = all.some((p) => p.status?.phase !== 'Succeeded') ? all.filter((p) => p.status?.phase !== 'Succeeded') : all;
+    const state = pods.length === 0 ? 'no runner pod' : pods.map((p) => problemOf(p) ?? `pod ${p.metadata?.name ?? '?'} is ${p.status?.phase ?? 'Pending'}`).join('; ');
+    return conditions ? `conditions ${conditions}; ${state}` : state;
   };
 
   return {
@@ -242,6 +251,7 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
           // The last pushes land within a push interval of the runners' end: up to two after it are waited for.
           if (!signal.aborted && endedAtMs !== undefined) await until(() => false, endedAtMs + 2 * pushMs - clock.now(), signal);
           if (!signal.aborted) await feed.poll(clock.wallMs(clock.now()));
+          await noteRunners();
           const t = feed.totals();
           const result: K6OperatorResult = { testRun: name, parallelism, runnerPods: runnerNames.length, runnersReporting: t.runners, pushIntervalMs: pushMs, lastStage: stage() ?? 'none' };
           const unnamed = t.unnamed;
@@ -252,8 +262,9 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
             detail: { parallelism, runnerPods: result.runnerPods, runnersReporting: t.runners, outcomes: t.outcomes, dropped: t.dropped, unnamed: Object.entries(unnamed).map(([k, v]) => `${k}=${v}`).join(', '), pushIntervalMs: pushMs, lastStage: result.lastStage },
           });
           const failed = stage() === 'error';
+          const failure = failed ? await podProblems() : '';
           await release();
-          if (failed) throw new HarnessError(`TestRun ${name} ended in stage error (a runner failed): ${runnerNames.join(', ') || 'no runner pod'}`);
+          if (failed) throw new HarnessError(`TestRun ${name} ended in stage error (a runner failed): ${failure}`);
           const k6Result: K6RunResult = { exitCode: null, signal: null, stoppedByGameday, thresholds: {}, unnamed, badLines: 0, operator: result };
           return { sent: t.outcomes, completed: t.outcomes, dropped: t.dropped, acknowledgedWrites: [], skipped: {}, k6: k6Result };
         } finally {

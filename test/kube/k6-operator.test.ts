@@ -230,7 +230,7 @@ describe('stopping, crashing, a cluster without the operator', () => {
       const outcome = await runGameDay(plan(), { outDir: join(dir, 'out-fail'), signal: new AbortController().signal, k6Feed: standInFeed({ polls: 0 }, 3), onEvent: (e) => events.push(e) });
       const run = String(events.find((e) => e.type === 'kube.context')?.detail?.['run']);
       expect(outcome.status).toBe('error');
-      expect(outcome.error?.message).toContain(`TestRun k6-${run} ended in stage error (a runner failed)`);
+      expect(outcome.error?.message).toContain(`TestRun k6-${run} ended in stage error (a runner failed): pod k6-${run}-1: container k6 terminated (Error code 1)`);
       expect(events.filter((e) => e.type === 'k6.stage').map((e) => e.detail?.['stage'])).toEqual(['initialization', 'initialized', 'created', 'started', 'error']);
       expect([...labelled('testruns', run), ...labelled('configmaps', run), ...labelled('pods', run)]).toEqual([]);
     } finally {
