@@ -1,6 +1,8 @@
-import type { Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { HTTPParser } from 'http-parser-js';
 import type { buildConnector } from 'undici';
+import { isHostAllowed, notAllowed, type TargetAccess } from './loopback.js';
 import type { HttpRequestSpec } from './workload.js';
 import type { WarmConnections } from './warm.js';
 
@@ -47,8 +49,66 @@ export class ResponseParseError extends Error {
   readonly code = 'HPE_INVALID';
 }
 
-type Connector = buildConnector.connector;
-type ConnectOptions = Parameters<Connector>[0];
+/** undici's connector shape, so either connector fits the pool and the warm connections. */
+export type Connector = buildConnector.connector;
+export type ConnectOptions = Parameters<Connector>[0];
+
+/** The connect timeout passed: transport kind 'timeout' (undici's code for it). */
+export class ConnectTimeoutError extends Error {
+  readonly code = 'UND_ERR_CONNECT_TIMEOUT';
+}
+
+/** Where a plain socket's reads go: set by the connection that takes it; ignored before. */
+type Reader = (n: number, buf: Buffer) => void;
+const readers = new WeakMap<Socket, { read: Reader }>();
+const ignoreRead: Reader = () => undefined;
+/** One read buffer for every plain socket of the process: reads are consumed synchronously. */
+let readBuffer: Buffer | undefined;
+
+/**
+ * The open model's connector: the host policy at every socket (as guardedConnector), the
+ * target's TLS, `timeoutMs` to connect, keep-alive probes and no Nagle delay, as undici's.
+ * Plain TCP sockets read into one reused buffer (net's `onread`) instead of a stream of fresh
+ * Buffers; TLS sockets are read as streams. TLS sessions are not resumed across connections.
+ */
+export function leanConnector(access: TargetAccess, timeoutMs: number): Connector {
+  const tls = access.tls;
+  const allowHosts = access.allowHosts ?? [];
+  return ({ hostname, protocol, port }, callback) => {
+    if (!isHostAllowed(hostname, allowHosts)) return callback(notAllowed('connection', hostname), null);
+    let socket: Socket;
+    if (protocol === 'https:') {
+      socket = tlsConnect({
+        host: hostname,
+        port: Number(port) || 443,
+        ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
+        ...(tls?.cert !== undefined ? { cert: tls.cert } : {}),
+        ...(tls?.key !== undefined ? { key: tls.key.reveal() } : {}),
+        // SNI and the name checked: tls.serverName, else the host unless it is an address.
+        ...(tls?.serverName !== undefined ? { servername: tls.serverName } : isIP(hostname) ? {} : { servername: hostname }),
+        ALPNProtocols: ['http/1.1'],
+      });
+    } else {
+      const slot = { read: ignoreRead };
+      readBuffer ??= Buffer.allocUnsafe(64 * 1024);
+      socket = netConnect({ host: hostname, port: Number(port) || 80, onread: { buffer: readBuffer, callback: (n, buf) => (slot.read(n, buf as Buffer), true) } });
+      readers.set(socket, slot);
+    }
+    socket.setKeepAlive(true, 60_000).setNoDelay(true);
+    const timer = setTimeout(() => socket.destroy(new ConnectTimeoutError(`connect timeout after ${timeoutMs} ms`)), timeoutMs);
+    let pending = true;
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      if (pending) (pending = false), callback(err, null);
+    };
+    socket.once(protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      if (pending) (pending = false), callback(null, socket);
+    });
+    socket.on('error', onError);
+  };
+}
 
 /** Where a waiting request is: in the FIFO. */
 const QUEUED = Object.freeze({ queued: true });
@@ -173,6 +233,8 @@ class Conn {
   /** An interim (1xx) response is being read: not the request's answer. */
   private interim = false;
   private closed = false;
+  /** Body chunks are views of a buffer reused at the next read: they are copied for the handler. */
+  private copyBody = false;
 
   constructor(
     private readonly pool: Http1Pool,
@@ -181,14 +243,17 @@ class Conn {
     const p = this.parser;
     p[HTTPParser.kOnHeadersComplete] = (info) => this.onHeaders(info.statusCode, info.shouldKeepAlive, info.headers);
     p[HTTPParser.kOnBody] = (chunk, offset, length) => {
-      if (this.wantsBody && this.handler) this.handler.onData(chunk.subarray(offset, offset + length));
+      if (this.wantsBody && this.handler) this.handler.onData(this.copyBody ? Buffer.from(chunk.subarray(offset, offset + length)) : chunk.subarray(offset, offset + length));
     };
     p[HTTPParser.kOnMessageComplete] = () => this.onMessageComplete();
   }
 
   attach(socket: Socket): void {
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const reader = readers.get(socket);
+    // The shared read buffer is reused at the next read: parsed at once, kept bodies copied.
+    if (reader) (reader.read = (n, buf) => this.onData(buf.subarray(0, n))), (this.copyBody = true);
+    else socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.resume();
     socket.on('end', () => this.onEnd());
     socket.on('error', (err: Error) => this.close(afterHandshake(err)));

@@ -51,7 +51,7 @@ export class HostNotAllowedError extends Error {
   readonly code = 'GAMEDAY_HOST_NOT_ALLOWED';
 }
 
-function notAllowed(what: string, host: string): HostNotAllowedError {
+export function notAllowed(what: string, host: string): HostNotAllowedError {
   return new HostNotAllowedError(
     `${what} is not loopback and not an allowed host: only 127.0.0.0/8, [::1], localhost, or a host listed in spec.target.allowHosts / --allow-host may receive traffic, found host ${host}`,
   );

@@ -4,10 +4,10 @@ import { OpenRequest, type OpenRequestOwner } from './open-request.js';
 import { runArrivals, runRampingArrivals } from './arrivals.js';
 import { kindOfError } from './transport-errors.js';
 import { SKIPPED, Workload } from './workload.js';
-import { assertAllowedTarget, guardedConnector } from './loopback.js';
+import { assertAllowedTarget } from './loopback.js';
 import { DRAIN_MARGIN_MS } from './limits.js';
 import { connectOptions, type WarmConnections } from './warm.js';
-import { Http1Pool } from './http1.js';
+import { Http1Pool, leanConnector } from './http1.js';
 
 /** Constant (open) or ramping rate: the same driver, only the arrival schedule differs. */
 type OpenPlan = Extract<LoadPlan, { model: 'open' | 'ramping' }>;
@@ -60,7 +60,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     this.warm = target.warm;
     // The host policy again at every socket, with the target's TLS; the connect timeout is the client's.
     // Connections opened before the run's zero (same connector) are used first.
-    this.pool = new Http1Pool({ connections: plan.connections, host: url.host, connect: guardedConnector(target, plan.timeoutMs), connectOptions: connectOptions(url), warm: target.warm });
+    this.pool = new Http1Pool({ connections: plan.connections, host: url.host, connect: leanConnector(target, plan.timeoutMs), connectOptions: connectOptions(url), warm: target.warm });
     this.done = this.run(signal);
   }
 

@@ -1,5 +1,6 @@
 import { isIPv6, type Socket } from 'node:net';
-import { assertAllowedTarget, guardedConnector, type TargetAccess } from './loopback.js';
+import { assertAllowedTarget, type TargetAccess } from './loopback.js';
+import { leanConnector, type ConnectOptions } from './http1.js';
 
 /** How long a run waits for its connections before its clock's zero; later ones still join. */
 export const WARM_WAIT_MS = 1_000;
@@ -50,13 +51,14 @@ export class WarmConnections {
 function ignore(): void {}
 
 /**
- * Opens `count` connections to `url` through the guarded connector, in parallel; resolves once all
+ * Opens `count` connections to `url` through the open model's connector (http1.ts leanConnector: the
+ * host policy at the socket, TLS, connect timeout), in parallel; resolves once all
  * are open or failed, or after `maxWaitMs` (the rest join as they open). A refused or failed
  * connection is left to the run, which reports its requests' errors as it would without warm-up.
  */
 export async function openConnections(url: string, access: TargetAccess, count: number, timeoutMs: number, signal?: AbortSignal, maxWaitMs = WARM_WAIT_MS): Promise<WarmConnections> {
   const parsed = assertAllowedTarget(url, access);
-  const connect = guardedConnector(access, timeoutMs);
+  const connect = leanConnector(access, timeoutMs);
   const warm = new WarmConnections();
   const opts = connectOptions(parsed);
   let pending = count;
@@ -83,8 +85,8 @@ export async function openConnections(url: string, access: TargetAccess, count: 
 }
 
 /** The connector's options for a target URL, as undici passes them (a bracketed IPv6 literal without its brackets). */
-export function connectOptions(parsed: URL): Parameters<ReturnType<typeof guardedConnector>>[0] {
+export function connectOptions(parsed: URL): ConnectOptions {
   const https = parsed.protocol === 'https:';
   const hostname = parsed.hostname.startsWith('[') && isIPv6(parsed.hostname.slice(1, -1)) ? parsed.hostname.slice(1, -1) : parsed.hostname;
-  return { host: parsed.host, hostname, protocol: parsed.protocol, port: parsed.port || (https ? '443' : '80'), servername: null } as unknown as Parameters<ReturnType<typeof guardedConnector>>[0];
+  return { host: parsed.host, hostname, protocol: parsed.protocol, port: parsed.port || (https ? '443' : '80'), servername: null } as unknown as ConnectOptions;
 }
