@@ -33,6 +33,9 @@ export async function runOnce(plan: Plan, opts: OnceOptions, printer: RunPrinter
     // The load is over and judged: the report's modules load now, beside the teardown (see runCommand).
     if (e.type === 'run.finished') import('../report/outputs.js').catch(() => undefined);
     if (e.type === 'kube.context') printer.info(`kubernetes: context ${e.detail?.['context']}, namespace ${e.detail?.['namespace']} (${e.detail?.['server']}), run ${e.detail?.['run']}`);
+    // A TestRun's stages come before the zero and may take a while on a cluster (pulling k6's image).
+    if (e.type === 'k6.stage') printer.info(`k6 operator: ${e.target} ${e.detail?.['stage']}`);
+    if (e.type === 'k6.deleted' && e.detail?.['leftovers']) printer.error(`gameday: left in the cluster: ${e.detail['leftovers']}`);
     if (e.type === 'kube.left-behind') printer.error(`gameday: left in the cluster: ${e.detail?.['objects']} (remove with: ${e.detail?.['cleanup']})`);
   };
   const outcome = await runGameDay(plan, { outDir: opts.outDir, signal: opts.signal, onTick, onEvent });
