@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withDb } from './db-helpers.js';
 import { startTestPostgres, type TestPostgres } from './pg.js';
@@ -85,6 +86,47 @@ describe('seed', () => {
     const results = await Promise.all([seed(url), seed(url)]);
     expect(results.map((r) => r.inserted).sort((x, y) => x - y)).toEqual([0, ROWS]);
     expect(await dump(url)).toHaveLength(ROWS);
+  });
+});
+
+/** `seed` with DATABASE_URL=-: `stdin` is written once it started, then closed; its exit code and output. */
+function seedFromStdin(stdin: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'fixtures/task-api/main.ts', 'seed'], {
+    env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: '-', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  child.stdin.on('error', () => undefined);
+  // Written once the process runs: it has loaded and is generating rows while it waits.
+  child.once('spawn', () => setTimeout(() => child.stdin.end(stdin), 200));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) => child.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
+}
+
+describe('seed with DATABASE_URL=- (started before its database exists)', () => {
+  it('reads the URL from stdin and writes the same rows as with the URL given, over several batches', async () => {
+    const [given, late] = (await Promise.all(['seed_given', 'seed_stdin'].map((name) => postgres.createDatabase(name)))) as [string, string];
+    const env = { SEED: '9', SEED_ROWS: '1234' };
+    expect(await seed(given, env)).toMatchObject({ rows: 1234, inserted: 1234 });
+    const r = await seedFromStdin(`${late}\n`, env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual({ event: 'seeded', rows: 1234, ids: { min: 1, max: 1234 }, inserted: 1234 });
+    const rows = await dump(late);
+    expect(rows).toHaveLength(1234);
+    expect(rows).toEqual(await dump(given));
+  });
+
+  it('exits 2 when stdin ends before the URL, or holds no postgres URL (its shape said, not its value)', async () => {
+    const ended = await seedFromStdin('', {});
+    expect(ended.code).toBe(2);
+    expect(ended.stderr).toContain('DATABASE_URL=-: stdin ended before the URL line');
+    const bad = await seedFromStdin('http://user:secret@127.0.0.1/db\n', {});
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected a postgres:// or postgresql:// URL on stdin\'s first line, found a value of 31 characters');
+    expect(bad.stderr).not.toContain('secret');
   });
 });
 

@@ -17,7 +17,7 @@ import { HandoffService } from './service-handoff.js';
 import { ServiceProcess } from './service-process.js';
 import { Supervisor, type LocalReplicaStatus } from './supervisor.js';
 import type { ReplicaTemplate } from './replica.js';
-import { buildTaskApiImage, seedDatabase, taskApiTemplate, type TaskApiImage } from './task-api.js';
+import { buildTaskApiImage, startSeed, taskApiTemplate, type StartedSeed, type TaskApiImage } from './task-api.js';
 
 const READY_TIMEOUT_MS = 60_000;
 
@@ -44,6 +44,7 @@ export class LocalPlatform implements Platform {
   private service?: FrontService;
   private logDir?: string;
   private image?: TaskApiImage;
+  private seed?: StartedSeed;
   private reaper?: Reaper;
   private prometheus?: PrometheusServer;
   private prometheusStarting?: Promise<{ url: string } | { skipped: string } | undefined>;
@@ -111,6 +112,8 @@ export class LocalPlatform implements Platform {
     databaseStarting?.catch(() => undefined);
     this.image = await imageBuilding;
     signal.throwIfAborted();
+    // The seed starts beside initdb too: it loads and generates rows until the database is ready.
+    const seed = (this.seed = this.image && databaseStarting ? startSeed(this.image, this.plan.seedRows, { reaping: reaper }) : undefined);
     if (databaseStarting) {
       this.database = await databaseStarting;
       this.databaseRecovery = databaseRecovery(this.database);
@@ -119,7 +122,7 @@ export class LocalPlatform implements Platform {
     }
     // The seed and the replicas' start run side by side: the Task API's schema lock makes a replica
     // starting meanwhile wait in its schema check until the seed has committed.
-    const seeding = this.image && this.database ? seedDatabase(this.image, this.database.url, this.plan.seedRows, { reaping: reaper }) : undefined;
+    const seeding = seed && this.database ? seed.seed(this.database.url) : undefined;
     seeding?.then((s) => journal.record({ source: 'platform', type: 'database.seeded', detail: { rows: s.rows } })).catch(() => undefined);
 
     const replicaDatabaseUrl = this.database ? await this.replicaDatabaseUrl(this.database.url) : undefined;
@@ -222,6 +225,7 @@ export class LocalPlatform implements Platform {
     await this.prometheus?.stop();
     await this.service?.close();
     await this.supervisor?.stop();
+    this.seed?.stop();
     await this.databaseProxy?.close();
     // A database still starting when deploy failed (the image's build, an abort) is stopped too.
     await (this.database ?? (await this.databaseStarting?.catch(() => undefined)))?.stop();

@@ -96,25 +96,45 @@ export interface SeedResult {
   ids: { min: number; max: number };
 }
 
+/** A seed started before its database exists (an init Job whose pod starts beside the database's). */
+export interface StartedSeed {
+  /** Gives the seed its database; resolves once its rows are committed. */
+  seed(databaseUrl: string): Promise<SeedResult>;
+  /** Ends a seed that will not be given its database (the deploy failed first); nothing once it exited. */
+  stop(): void;
+}
+
 /**
- * Creates the schema and the deterministic seed rows once, before any replica starts (an init
- * Job). Its own process group, known to the reaper from the moment it is spawned.
+ * Starts the Task API's `seed` (the schema and the deterministic rows, before any replica starts)
+ * ahead of its database: with DATABASE_URL=- it loads and generates rows while initdb runs, and
+ * reads the URL from stdin when `seed()` gives it. Its own process group, known to the reaper from
+ * the moment it is spawned; should the harness die, its stdin ends and it exits by itself too.
  */
-export function seedDatabase(image: TaskApiImage, databaseUrl: string, rows: number, opts: { timeoutMs?: number; reaping?: Reaping } = {}): Promise<SeedResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [image.file, 'seed'], {
-      cwd: PROJECT_ROOT,
-      env: { ...baseEnv(databaseUrl), SEED_ROWS: String(rows) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    const pid = child.pid;
-    if (pid) opts.reaping?.watchGroup(pid, 'SIGKILL');
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-2000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+export function startSeed(image: TaskApiImage, rows: number, opts: { timeoutMs?: number; reaping?: Reaping } = {}): StartedSeed {
+  const child = spawn(process.execPath, [image.file, 'seed'], {
+    cwd: PROJECT_ROOT,
+    env: { ...baseEnv('-'), SEED_ROWS: String(rows) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const pid = child.pid;
+  if (pid) opts.reaping?.watchGroup(pid, 'SIGKILL');
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-2000)));
+  // A seed that died before its URL came: the write fails (EPIPE) and its exit says why.
+  child.stdin.on('error', () => undefined);
+  const kill = (): void => {
+    if (child.exitCode !== null || child.signalCode !== null || !pid) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(kill, opts.timeoutMs ?? 60_000);
+  const result = new Promise<SeedResult>((resolve, reject) => {
     child.once('error', (e) => {
       clearTimeout(timer);
       reject(new HarnessError(`seeding the database failed: ${e.message}`, { cause: e }));
@@ -128,4 +148,13 @@ export function seedDatabase(image: TaskApiImage, databaseUrl: string, rows: num
       resolve({ rows: msg.rows, ids: msg.ids });
     });
   });
+  result.catch(() => undefined); // a seed stopped before seed() was called: nobody awaits it
+  return {
+    seed: (databaseUrl) => {
+      child.stdin.end(`${databaseUrl}\n`);
+      return result;
+    },
+    stop: kill,
+  };
 }
+
