@@ -2,7 +2,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem } from '../core/errors.js';
 import type { KubernetesOverride } from '../kube/from-scenario.js';
 import { isRunId, newDatabasePassword, newRunId } from '../kube/labels.js';
-import { renderKubernetesYaml } from '../kube/render.js';
+import { objectsToYaml, renderKubernetesYaml } from '../kube/render.js';
 import { planFromFile } from '../scenario/index.js';
 import type { Output } from './output.js';
 
@@ -46,6 +46,17 @@ export async function renderCommand(file: string, opts: RenderOptions, out: Outp
   if (w.kind === 'existing' && !w.selector) {
     return bad(`${file}: spec.platform.kubernetes.workload names Deployment ${w.deployment}, whose pod selector is known only on the cluster: give workload.selector to render without one`);
   }
-  opts.write(renderKubernetesYaml(plan, { runId: opts.runId ?? newRunId(), databasePassword: opts.databasePassword ?? newDatabasePassword() }));
+  const runId = opts.runId ?? newRunId();
+  let text = renderKubernetesYaml(plan, { runId, databasePassword: opts.databasePassword ?? newDatabasePassword() });
+  const operator = plan.load.k6?.operator;
+  if (operator && plan.load.k6 && plan.prometheus) {
+    // k6 operator runners (spec.load.parallelism): applied once the workload is ready, as the run does.
+    const { k6OperatorScript } = await import('../k6/plan.js');
+    const { k6TestRun } = await import('../k6/testrun.js');
+    const { objects } = k6TestRun(plan, plan.platform, { runId, parallelism: operator.parallelism, prometheusUrl: plan.prometheus.url, script: k6OperatorScript(plan.load, plan.load.k6) });
+    const comment = `k6 operator: ${operator.parallelism} runner pod(s) once the workload is ready; the run's zero when the TestRun is started; both deleted at the end`;
+    text = `${text.replace(/# nothing to apply\n$/, '')}${objectsToYaml(objects.map((object, i) => ({ object, ...(i === 0 ? { comment } : {}) })))}`;
+  }
+  opts.write(text);
   return ExitCode.Passed;
 }

@@ -1,7 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDurationMs } from '../core/duration.js';
 import type { LoadPlan } from '../load/types.js';
+import type { K6Plan } from './types.js';
 import type { ScenarioDocument } from '../scenario/schema.js';
 import { findK6 } from './binary.js';
 import { exportK6Script } from './export.js';
@@ -71,4 +72,9 @@ export function k6OperatorProblems(load: LoadPlan, platformKind: string, prometh
   if (prometheusUrl === undefined) {
     problem('spec.observe.prometheus.url', `the cluster's Prometheus with its remote-write receiver and native histograms (or --prometheus <url>): the ${parallelism} runners write to it and the run is judged from it`, 'nothing');
   }
+}
+
+/** The script the k6 operator's runners run: the team's file, or the workload exported (its checks are gameday's to judge). */
+export function k6OperatorScript(load: LoadPlan, k6: K6Plan): string {
+  return k6.script !== undefined ? readFileSync(k6.script, 'utf8') : exportK6Script({ name: k6.name, durationMs: k6.durationMs, load, checks: [], phases: [] }).script;
 }

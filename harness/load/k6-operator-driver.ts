@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import { HarnessError } from '../core/errors.js';
 import type { EventSink } from '../core/journal.js';
-import { exportK6Script } from '../k6/export.js';
+import { k6OperatorScript } from '../k6/plan.js';
 import { K6PrometheusFeed, type K6PrometheusFeedOptions, type K6PrometheusFeedTotals } from '../k6/prometheus-feed.js';
 import { CONFIGMAP_MAX_BYTES, k6TestRun } from '../k6/testrun.js';
 import type { K6OperatorResult, K6Plan, K6RunResult } from '../k6/types.js';
@@ -163,7 +162,7 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
     })());
 
   const prepare = async (signal: AbortSignal): Promise<void> => {
-    const script = k6.script !== undefined ? readFileSync(k6.script, 'utf8') : exportK6Script({ name: k6.name, durationMs: k6.durationMs, load: plan, checks: [], phases: [] }).script;
+    const script = k6OperatorScript(plan, k6);
     const bytes = Buffer.byteLength(script);
     if (bytes > CONFIGMAP_MAX_BYTES) throw new HarnessError(`the k6 script is ${bytes} bytes: a ConfigMap holds at most 1 MiB (use discover instead of inline pool values)`);
     const rendered = k6TestRun({ name: k6.name }, site.kube, { runId: site.runId, parallelism, prometheusUrl: options.prometheus.url, script });

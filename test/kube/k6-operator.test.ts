@@ -303,6 +303,24 @@ describe('stopping, crashing, a cluster without the operator', () => {
   }, 30_000);
 });
 
+describe('gameday render', () => {
+  it('prints the ConfigMap and TestRun a run applies, which the API server (strict TestRun schema) accepts', async () => {
+    const file = join(dir, 'render.yaml');
+    writeFileSync(file, scenario());
+    const r = await runCli(['render', file, '--run-id', 'render1'], { KUBECONFIG: kube.kubeconfigPath });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('# k6 operator: 3 runner pod(s) once the workload is ready');
+    expect(r.stdout).toMatch(/kind: TestRun\nmetadata:\n {2}name: k6-render1\n/);
+    expect(r.stdout).toContain('parallelism: 3');
+    const dry = await kube.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: r.stdout });
+    expect(dry.stderr).toBe('');
+    expect(dry.stdout).toContain('configmap/k6-render1 created (server dry run)');
+    expect(dry.stdout).toContain('testrun.k6.io/k6-render1 created (server dry run)');
+    expect(labelled('testruns', 'render1')).toEqual([]);
+  }, 30_000);
+});
+
 describe('the fake k6 operator', () => {
   const client = (): KubeClient => new KubeClient(kube.kubeConfig, NS);
   const testRun = (name: string, spec: Record<string, unknown>): ApiObject => ({ apiVersion: 'k6.io/v1alpha1', kind: 'TestRun', metadata: { name, namespace: NS }, spec });
