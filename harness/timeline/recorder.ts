@@ -52,7 +52,8 @@ export interface TimelineRecorderOptions {
  * Seconds older than the longest latency are compacted (see compactBefore): a run's timeline costs
  * about 14 KB a second at 5,000 requests a second (50 MB for an hour), plus the fine ticks (12 bytes
  * per 10 ms tick) and 32 bytes a second per named request.
- * The hot path allocates only when a new second starts, when the tick arrays double, or when an
+ * The hot path allocates only when a new second starts, when an open second's histogram grows its
+ * range (see histogram.ts: a few times a second at most), when the tick arrays double, or when an
  * outcome lands in a second already handed out by a snapshot (copy on write).
  */
 export class TimelineRecorder implements ResponseSink {
@@ -190,8 +191,8 @@ export class TimelineRecorder implements ResponseSink {
 
   /**
    * Compacts the windows below `limit` (see compactHistogram): no outcome can reach them short of a
-   * latency beyond the maximum, and one that does finds them shared and copies them back to full
-   * range first. So a second costs about 14 KB instead of 64 KB once it is sealed.
+   * latency beyond the maximum, and one that does finds them shared and copies them back to an
+   * open second's histogram first. So a second costs about 14 KB instead of 24 KB (1–30 ms) once sealed.
    */
   private compactBefore(limit: number): void {
     for (let j = this.compactedBelow; j < limit; j++) {

@@ -165,7 +165,7 @@ export class RequestTrack {
     // The slot holds a second at least ringSize newer: this one is beyond the ring, sealed.
     if (held > second) return -1;
     if (held >= 0) this.seal(i);
-    else this.ringHist[i] ??= createLatencyHistogram(this.maxLatencyMs, 'request');
+    else this.ringHist[i] ??= createLatencyHistogram(this.maxLatencyMs, 'window');
     this.ringSecond[i] = second;
     return i;
   }

@@ -7,7 +7,7 @@
 //   raw         a minimal raw-socket open-model client (reference-client.ts), latency from intended send time
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { SystemClock } from '../../harness/core/clock.js';
 import { createLoadDriver } from '../../harness/load/index.js';
 import type { LoadPlan } from '../../harness/load/types.js';
@@ -99,6 +99,8 @@ async function gameday(): Promise<Omit<Answer, 'cpuUs' | 'maxRss' | 'rss'>> {
   if (process.env['OPEN_CLIENT_MEMORY']) for (let i = 0; i < 10; i++) (await clock.sleep(50), stage(`+${(i + 1) * 50} ms`));
   await clock.sleep(durationMs);
   stage('ran');
+  // Diagnostics: the heap as the load leaves it (a .heapsnapshot for Chrome's DevTools), before the recorder's snapshot.
+  if (process.env['OPEN_CLIENT_HEAPSNAPSHOT']) writeHeapSnapshot(process.env['OPEN_CLIENT_HEAPSNAPSHOT']);
   run.stop();
   await run.done;
   lag.stop();
