@@ -315,14 +315,15 @@ class Conn {
   }
 
   private onHeaders(status: number, shouldKeepAlive: boolean, headers: string[]): number {
+    // 1xx, 204 and 304 have no body (http-parser-js knows); an interim 1xx is not the answer.
     this.interim = status >= 100 && status < 200 && status !== 101;
-    if (this.interim) return 1;
-    const noBody = this.noBody || status === 204 || status === 304;
-    // http-parser-js keeps alive only with a framed body; a 204/304 (or HEAD) has none, framed or not.
-    this.keepAlive = shouldKeepAlive || (noBody && !closes(headers));
+    if (this.interim) return 0;
+    // http-parser-js keeps alive only with a framed body; the answer to a HEAD needs no framing.
+    this.keepAlive = shouldKeepAlive || (this.noBody && !closes(headers));
     const h = this.handler;
     if (h) this.wantsBody = h.onHeaders(status);
-    return noBody ? 1 : 0;
+    // The answer to a HEAD has no body, whatever its Content-Length says.
+    return this.noBody ? 1 : 0;
   }
 
   private onMessageComplete(): void {

@@ -1,8 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Http1Pool, RequestAbortedError, type Http1Handler } from '../../harness/load/http1.js';
-import { guardedConnector } from '../../harness/load/loopback.js';
+import { Http1Pool, RequestAbortedError, leanConnector, type Http1Handler } from '../../harness/load/http1.js';
 import { kindOfError } from '../../harness/load/transport-errors.js';
 import { connectOptions, openConnections } from '../../harness/load/warm.js';
 import type { HttpRequestSpec } from '../../harness/load/workload.js';
@@ -27,7 +26,8 @@ class Probe implements Http1Handler {
     return this.keep;
   }
   onData(chunk: Buffer): void {
-    this.body.push(Buffer.from(chunk));
+    // Kept as given, as the open model keeps it: the client must hand over chunks that stay valid.
+    this.body.push(chunk);
   }
   onComplete(): void {
     this.calls++;
@@ -47,7 +47,7 @@ const get = (path: string, keep = true): Probe => new Probe({ method: 'GET', pat
 
 function pool(url: string, connections = 2): Http1Pool {
   const parsed = new URL(url);
-  return new Http1Pool({ connections, host: parsed.host, connect: guardedConnector({}, 2_000), connectOptions: connectOptions(parsed) });
+  return new Http1Pool({ connections, host: parsed.host, connect: leanConnector({}, 2_000), connectOptions: connectOptions(parsed) });
 }
 
 /** At most 2 s: the outcome of a request that should come promptly. */
@@ -65,6 +65,8 @@ const listen = async <S extends HttpServer | NetServer>(s: S): Promise<string> =
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 };
+
+const BIG = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251));
 
 // A node:http server whose routes are the cases; it counts connections.
 let http: HttpServer;
@@ -94,6 +96,11 @@ beforeAll(async () => {
         res.writeHead(Number(url.slice(8))).end(`status ${url.slice(8)}`);
       } else if (url === '/slow') {
         setTimeout(() => res.end('slow'), 400);
+      } else if (url === '/big') {
+        // Larger than a read: its body spans many reads into the reused buffer.
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        for (let i = 0; i < 10; i++) res.write(BIG.subarray(i * 30_000, (i + 1) * 30_000));
+        res.end();
       } else if (url === '/echo') {
         res.end(Buffer.concat(chunks));
       } else res.end(`{"path":"${url}"}`);
@@ -173,6 +180,23 @@ describe('lean HTTP/1.1 client: responses', () => {
     }
   });
 
+  it('the answer to a HEAD has no body, whatever its Content-Length, and its connection carries on', async () => {
+    const before = httpConnections;
+    const p = pool(httpUrl, 1);
+    try {
+      const head = new Probe({ method: 'HEAD', path: '/status/200', body: undefined, headers: {} });
+      const after = get('/status/201');
+      p.dispatch(head);
+      p.dispatch(after);
+      await Promise.all([head, after].map(outcome));
+      expect([head.status, head.text(), head.error]).toEqual([200, '', undefined]);
+      expect([after.status, after.text(), after.error]).toEqual([201, 'status 201', undefined]);
+      expect(httpConnections - before).toBe(1);
+    } finally {
+      p.destroy();
+    }
+  });
+
   it('hands the body over only when the handler asks for it', async () => {
     const p = pool(httpUrl, 1);
     try {
@@ -180,6 +204,20 @@ describe('lean HTTP/1.1 client: responses', () => {
       p.dispatch(skipped);
       await outcome(skipped);
       expect([skipped.status, skipped.body, skipped.error]).toEqual([200, [], undefined]);
+    } finally {
+      p.destroy();
+    }
+  });
+
+  it('kept bodies stay intact across reads (the read buffer is reused)', async () => {
+    const p = pool(httpUrl, 2);
+    try {
+      const probes = [get('/big'), get('/big'), get('/chunked'), get('/big')];
+      for (const r of probes) p.dispatch(r);
+      await Promise.all(probes.map(outcome));
+      expect(probes.map((r) => r.error)).toEqual([undefined, undefined, undefined, undefined]);
+      for (const r of [probes[0], probes[1], probes[3]] as Probe[]) expect(Buffer.concat(r.body).equals(BIG)).toBe(true);
+      expect((probes[2] as Probe).text()).toBe('one,two');
     } finally {
       p.destroy();
     }
@@ -329,7 +367,7 @@ describe('lean HTTP/1.1 client: connections', () => {
     const parsed = new URL(httpUrl);
     const warm = await openConnections(httpUrl, {}, 2, 2_000);
     expect(warm.size).toBe(2);
-    const p = new Http1Pool({ connections: 2, host: parsed.host, connect: guardedConnector({}, 2_000), connectOptions: connectOptions(parsed), warm });
+    const p = new Http1Pool({ connections: 2, host: parsed.host, connect: leanConnector({}, 2_000), connectOptions: connectOptions(parsed), warm });
     try {
       const probes = [get('/status/200'), get('/status/200'), get('/status/200')];
       for (const r of probes) p.dispatch(r);
@@ -359,6 +397,38 @@ describe('lean HTTP/1.1 client: connections', () => {
     expect(queued.error).toBeInstanceOf(RequestAbortedError);
     for (let i = 0; i < 50 && httpSockets.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(httpSockets.size).toBe(0);
+  });
+});
+
+describe('lean HTTP/1.1 client: its connector', () => {
+  it('refuses a host that is not allowed before any socket', async () => {
+    const p = new Http1Pool({ connections: 1, host: 'orders.example.com', connect: leanConnector({ allowHosts: ['other.example.com'] }, 2_000), connectOptions: connectOptions(new URL('http://orders.example.com:8080')) });
+    try {
+      const r = get('/a');
+      p.dispatch(r);
+      await outcome(r);
+      expect(r.error?.message).toMatch(/connection is not loopback and not an allowed host.*found host orders\.example\.com/);
+    } finally {
+      p.destroy();
+    }
+  });
+
+  it('a TLS handshake that never completes is a connect timeout: kind "timeout"', async () => {
+    const silent = createNetServer((s) => s.on('error', () => undefined));
+    const url = (await listen(silent)).replace('http:', 'https:');
+    const parsed = new URL(url);
+    const p = new Http1Pool({ connections: 1, host: parsed.host, connect: leanConnector({}, 150), connectOptions: connectOptions(parsed) });
+    try {
+      const r = get('/a');
+      const t0 = performance.now();
+      p.dispatch(r);
+      await outcome(r);
+      expect(kindOfError(r.error)).toBe('timeout');
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    } finally {
+      p.destroy();
+      silent.close();
+    }
   });
 });
 
