@@ -7,7 +7,7 @@
 // OUT_DIR/<job_name>.json (the truth the test compares with) and exits 0.
 import { writeFileSync } from 'node:fs';
 import { request } from 'undici';
-import { K6RunnerStandIn } from './remote-write.js';
+import { K6RunnerStandIn, type K6Request } from './remote-write.js';
 
 const args = process.argv.slice(2);
 const tags = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--tag' ? [a.split(/=(.*)/s).slice(0, 2) as [string, string]] : [])));
@@ -21,6 +21,12 @@ const jobName = tags['job_name'] ?? '';
 const runner = new K6RunnerStandIn(writeUrl.replace(/\/api\/v1\/write$/, ''), { testid: tags['testid'] ?? '', instanceId, testRun: jobName.replace(/-\d+$/, '') });
 
 const latencies: number[] = [];
+/**
+ * Requests done since the last push, handed to the stand-in only as a push begins: the stand-in
+ * marks a series sent with its latest sample after the write returns, so a request recorded
+ * while a write is on the wire would count as sent without having been.
+ */
+const done: K6Request[] = [];
 let inFlight = 0;
 async function send(): Promise<void> {
   inFlight++;
@@ -35,7 +41,7 @@ async function send(): Promise<void> {
   }
   const latencyMs = performance.now() - t0;
   latencies.push(latencyMs);
-  runner.request({ name: 'get-item', status, ...(status === 0 ? { errorCode: '1211' } : {}), endMs: Date.now(), latencyMs });
+  done.push({ name: 'get-item', status, ...(status === 0 ? { errorCode: '1211' } : {}), endMs: Date.now(), latencyMs });
   inFlight--;
 }
 
@@ -43,7 +49,13 @@ const start = Date.now();
 let sent = 0;
 // One push at a time, as k6's output does: a push never overlaps the one before it.
 let pushing: Promise<unknown> = Promise.resolve();
-const push = (): Promise<unknown> => (pushing = pushing.then(() => runner.flush()).catch(() => undefined));
+const push = (): Promise<unknown> =>
+  (pushing = pushing
+    .then(() => {
+      for (const r of done.splice(0)) runner.request(r);
+      return runner.flush();
+    })
+    .catch(() => undefined));
 const pusher = setInterval(() => void push(), pushMs);
 await new Promise<void>((resolve) => {
   const tick = setInterval(() => {
