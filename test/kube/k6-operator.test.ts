@@ -238,6 +238,21 @@ describe('stopping, crashing, a cluster without the operator', () => {
     }
   }, 30_000);
 
+  it('runners that cannot be scheduled: the run fails at readyTimeout naming why, and nothing is left', async () => {
+    const undo = kube.setPodBehaviour((pod) => pod.metadata.labels?.['k6_cr'] !== undefined, { unschedulable: true });
+    const events: JournalEvent[] = [];
+    try {
+      const outcome = await runGameDay(plan(scenario().replace('readyTimeout: 20s', 'readyTimeout: 1500ms')), { outDir: join(dir, 'out-unsched'), signal: new AbortController().signal, k6Feed: standInFeed({ polls: 0 }, 3), onEvent: (e) => events.push(e) });
+      const run = String(events.find((e) => e.type === 'kube.context')?.detail?.['run']);
+      expect(outcome.status).toBe('error');
+      expect(outcome.error?.message).toContain(`TestRun k6-${run} did not start within 2s (stage created; is the k6 operator running?): pod k6-${run}-1 is Unschedulable: 0/3 nodes are available`);
+      expect(events.some((e) => e.type === 'run.started')).toBe(false);
+      expect([...labelled('testruns', run), ...labelled('configmaps', run), ...labelled('pods', run)]).toEqual([]);
+    } finally {
+      undo();
+    }
+  }, 30_000);
+
   it('leftovers of a harness that died are found by gameday cleanup --run (TestRun, ConfigMap, runner pods)', async () => {
     runnerMs = 60_000;
     // A harness that applied its runners and died: nothing deleted them.
