@@ -208,9 +208,9 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
   return {
     prepare,
     release,
-    start(_target: LoadTarget, sink: ResponseSink, signal: AbortSignal): LoadRun {
+    start(loadTarget: LoadTarget, sink: ResponseSink, signal: AbortSignal): LoadRun {
       // The runners open their own connections: any opened ahead are not used.
-      _target.warm?.close();
+      loadTarget.warm?.close();
       const stopped = new AbortController();
       let stoppedByGameday = false;
       const stop = (): void => {
