@@ -10,7 +10,7 @@ import type { PrometheusOverride } from '../scenario/prometheus-plan.js';
 import type { KubernetesOverride } from '../kube/from-scenario.js';
 import type { RunPrinter } from './printer.js';
 import { loadSide } from './result-sides.js';
-import { runOnce } from './run-once.js';
+import type { runOnce as RunOnce } from './run-once.js';
 import { abortOnSignals } from './signals.js';
 
 export interface RunCommandOptions {
@@ -43,31 +43,46 @@ export async function runCommand(file: string, opts: RunCommandOptions, printer:
   // Every input is checked before anything starts: a bad baseline is exit 2 with nothing run.
   const baseline = opts.baseline ? await loadSide(opts.baseline) : undefined;
   const repeat = opts.repeat ?? 1;
-  // The input is valid: a local platform's reaper starts now, while the run's modules load.
-  if (plan.platform.kind === 'local') void import('../platform/local/reaper.js').then(({ Reaper }) => Reaper.startAhead()).catch(() => undefined);
+  // The input is valid. From now on a signal aborts the run (what started is torn down, then exit 130).
+  const signals = abortOnSignals((sig, n) => printer.error(n === 1 ? `${sig}: stopping load, recovering faults, tearing down...` : `${sig}: still cleaning up (a third signal exits without waiting)`));
+  const local = plan.platform.kind === 'local' ? plan.platform : undefined;
   const outDir = resolve(opts.out);
-  await mkdir(outDir, { recursive: true });
-  // The modules used after the runs: the report's (ECharts alone ~0.6 s of CPU) and the gate's.
-  // Compiled, they load once the load is over (run-once.ts): an import's evaluation holds the event
-  // loop, and during the deploy it held up the steps that start the platform's processes (initdb
-  // started ~0.5 s late). From the sources they load while the first run deploys, as at the end a
-  // Ctrl-C to the terminal's process group has also stopped tsx's compiler and an edited source
-  // would no longer match the run's code. Later imports hit the cache.
-  if (!COMPILED) {
-    const postRun = Promise.all([
-      import('../report/outputs.js'),
-      ...(baseline || repeat > 1 ? [import('../report/gate/compare-results.js'), import('../report/compare-markdown.js'), import('../report/repeat-summary.js')] : []),
-    ]);
-    postRun.catch(() => undefined); // a failure surfaces where a module is used
+  let outcome: { codes: ExitCode[]; results: LoadedResult[] };
+  // A local run's slowest steps (the reaper, initdb) start now, and the run's modules (~0.3 s of
+  // CPU) load meanwhile, not before.
+  const ahead = local ? import('../platform/local/ahead.js').then((m) => (m.startAhead(local), m)) : undefined;
+  ahead?.catch(() => undefined); // the deploy starts them itself
+  try {
+    const running = import('./run-once.js');
+    running.catch(() => undefined); // awaited below
+    await mkdir(outDir, { recursive: true });
+    // The modules used after the runs: the report's (ECharts alone ~0.6 s of CPU) and the gate's.
+    // Compiled, they load once the load is over (run-once.ts): an import's evaluation holds the event
+    // loop, and during the deploy it held up the steps that start the platform's processes (initdb
+    // started ~0.5 s late). From the sources they load while the first run deploys, as at the end a
+    // Ctrl-C to the terminal's process group has also stopped tsx's compiler and an edited source
+    // would no longer match the run's code. Later imports hit the cache.
+    if (!COMPILED) {
+      const postRun = Promise.all([
+        import('../report/outputs.js'),
+        ...(baseline || repeat > 1 ? [import('../report/gate/compare-results.js'), import('../report/compare-markdown.js'), import('../report/repeat-summary.js')] : []),
+      ]);
+      postRun.catch(() => undefined); // a failure surfaces where a module is used
+    }
+    // An existing Prometheus that does not answer now is said at once; it is asked again after the load.
+    if (plan.prometheus) {
+      void import('../run/server-side.js')
+        .then(({ prometheusPreflight }) => prometheusPreflight(plan))
+        .then((reason) => reason && printer.info(`server-side cross-check: ${reason}; the run goes on and asks again after the load`))
+        .catch(() => undefined);
+    }
+    outcome = await runRepetitions(plan, outDir, repeat, opts.argv, printer, signals.signal, (await running).runOnce);
+  } finally {
+    signals.dispose();
+    // What started ahead and no deploy took (an error or a signal came first) is stopped here.
+    await (await ahead?.catch(() => undefined))?.discardAhead();
   }
-  // An existing Prometheus that does not answer now is said at once; it is asked again after the load.
-  if (plan.prometheus) {
-    void import('../run/server-side.js')
-      .then(({ prometheusPreflight }) => prometheusPreflight(plan))
-      .then((reason) => reason && printer.info(`server-side cross-check: ${reason}; the run goes on and asks again after the load`))
-      .catch(() => undefined);
-  }
-  const { codes, results } = await runRepetitions(plan, outDir, repeat, opts.argv, printer);
+  const { codes, results } = outcome;
   const complete = results.length === repeat && codes.every((c) => c === ExitCode.Passed || c === ExitCode.SpecFailed);
   const comparison = baseline && complete ? (await import('../report/gate/compare-results.js')).compareResults(baseline, results) : undefined;
   if (comparison) {
@@ -80,23 +95,18 @@ export async function runCommand(file: string, opts: RunCommandOptions, printer:
 }
 
 /** Runs the Game Day `repeat` times (into repeat-i/ when more than once); stops at an interrupt or a harness error. */
-async function runRepetitions(plan: Plan, outDir: string, repeat: number, argv: string[], printer: RunPrinter): Promise<{ codes: ExitCode[]; results: LoadedResult[] }> {
-  const signals = abortOnSignals((sig, n) => printer.error(n === 1 ? `${sig}: stopping load, recovering faults, tearing down...` : `${sig}: still cleaning up (a third signal exits without waiting)`));
+async function runRepetitions(plan: Plan, outDir: string, repeat: number, argv: string[], printer: RunPrinter, signal: AbortSignal, runOnce: typeof RunOnce): Promise<{ codes: ExitCode[]; results: LoadedResult[] }> {
   const codes: ExitCode[] = [];
   const results: LoadedResult[] = [];
-  try {
-    for (let i = 1; i <= repeat && !signals.signal.aborted; i++) {
-      const dir = repeat > 1 ? join(outDir, `repeat-${i}`) : outDir;
-      const once = await runOnce(plan, { outDir: dir, signal: signals.signal, argv, ...(repeat > 1 ? { repeat: { index: i, of: repeat } } : {}) }, printer);
-      codes.push(once.code);
-      if (once.result) results.push({ file: join(dir, 'result.json'), doc: once.result });
-      if (once.code === ExitCode.Interrupted || once.code === ExitCode.HarnessError) break;
-    }
-  } finally {
-    signals.dispose();
+  for (let i = 1; i <= repeat && !signal.aborted; i++) {
+    const dir = repeat > 1 ? join(outDir, `repeat-${i}`) : outDir;
+    const once = await runOnce(plan, { outDir: dir, signal, argv, ...(repeat > 1 ? { repeat: { index: i, of: repeat } } : {}) }, printer);
+    codes.push(once.code);
+    if (once.result) results.push({ file: join(dir, 'result.json'), doc: once.result });
+    if (once.code === ExitCode.Interrupted || once.code === ExitCode.HarnessError) break;
   }
   // A signal before the first repetition started (or between two) still means interrupted.
-  if (signals.signal.aborted && !codes.includes(ExitCode.Interrupted)) codes.push(ExitCode.Interrupted);
+  if (signal.aborted && !codes.includes(ExitCode.Interrupted)) codes.push(ExitCode.Interrupted);
   return { codes, results };
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Reaper } from '../../harness/platform/local/reaper.js';
-import { commandLine, descendants, describeProcess, isAlive, privateTmp, waitFor } from '../helpers/leftovers.js';
+import { describeProcess, isAlive, privateTmp, waitFor } from '../helpers/leftovers.js';
 
 const VICTIM = fileURLToPath(new URL('./reaper-victim.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,29 +33,4 @@ describe('the reaper', () => {
     expect(await waitFor(() => !isAlive(pid), 5000)).toBe(true);
     expect(existsSync(tmp.dir)).toBe(true);
   });
-
-  it('started ahead, is the one the next start() takes; one gone before that is replaced', { timeout: 30_000 }, async () => {
-    const reaperChild = (): number | undefined => descendants(process.pid).find((pid) => commandLine(pid).includes('reaper-main'));
-    Reaper.startAhead();
-    const aheadPid = await waitForValue(reaperChild);
-    const taken = await Reaper.start();
-    expect(taken.pid).toBe(aheadPid);
-    await taken.release();
-    expect(await waitFor(() => reaperChild() === undefined, 5000)).toBe(true);
-
-    Reaper.startAhead();
-    const doomed = await waitForValue(reaperChild);
-    process.kill(doomed, 'SIGKILL');
-    expect(await waitFor(() => !isAlive(doomed), 5000)).toBe(true);
-    const fresh = await Reaper.start();
-    expect(fresh.pid).not.toBe(doomed);
-    expect(isAlive(fresh.pid as number)).toBe(true);
-    await fresh.release();
-  });
 });
-
-async function waitForValue(get: () => number | undefined): Promise<number> {
-  let value: number | undefined;
-  expect(await waitFor(() => (value = get()) !== undefined, 10_000, 20)).toBe(true);
-  return value as number;
-}

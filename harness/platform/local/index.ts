@@ -11,6 +11,7 @@ import { appTemplate } from './app.js';
 import { LatencyProxy } from './latency-proxy.js';
 import { findPrometheus, startPrometheus, type PrometheusServer } from './prometheus.js';
 import { existingDatabase, startEmbeddedPostgres, type Database } from './postgres.js';
+import { takeAhead, wantsEmbeddedDatabase } from './ahead.js';
 import { Reaper } from './reaper.js';
 import type { FrontService } from './service.js';
 import { HandoffService } from './service-handoff.js';
@@ -84,11 +85,24 @@ export class LocalPlatform implements Platform {
     // The reaper listens before the first resource exists, and learns of each one before it exists
     // or the instant it is spawned: a harness killed at any point of deploy leaves nothing behind.
     // Only the in-memory bundle (no file yet) is built meanwhile.
-    const reaperStarting = Reaper.start();
+    // They may have started ahead, while the run's modules loaded (ahead.ts): the reaper, and an
+    // embedded database registered with it. Taken now, they are torn down whatever happens.
+    const taken = takeAhead();
+    if (taken?.database) this.databaseStarting = taken.database;
+    const abortAhead = (): void => taken?.abort.abort(signal.reason);
+    if (signal.aborted) abortAhead();
+    else signal.addEventListener('abort', abortAhead, { once: true });
+    const reaperStarting = taken ? taken.reaper.then((r) => (r.alive ? r : Reaper.start()), () => Reaper.start()) : Reaper.start();
     const { app } = this.plan;
     const imageBuilding = app ? Promise.resolve(undefined) : buildTaskApiImage(reaperStarting);
     imageBuilding.catch(() => undefined);
     const reaper = (this.reaper = await reaperStarting);
+    // A database started ahead is used only if this plan wants one and it is known to this reaper.
+    const aheadDatabase = taken?.database && wantsEmbeddedDatabase(this.plan) && (await taken.reaper.catch(() => undefined)) === reaper ? taken.database : undefined;
+    if (taken?.database && !aheadDatabase) {
+      this.databaseStarting = undefined;
+      await taken.database.then((d) => d.stop()).catch(() => undefined);
+    }
     signal.throwIfAborted();
     // Prometheus applies discovered targets on a 5 s tick: started now, that tick overlaps the deploy.
     const prometheusStarting = (this.prometheusStarting = this.startPrometheus(signal));
@@ -108,7 +122,7 @@ export class LocalPlatform implements Platform {
     if (this.service.pid) reaper.watchGroup(this.service.pid, 'SIGKILL');
     servicePort.catch(() => undefined);
     // The database (initdb, the slowest step) starts beside the image's build, not after it.
-    const databaseStarting = !app || app.database ? (this.databaseStarting = this.plan.database.kind === 'embedded' ? startEmbeddedPostgres(undefined, { reaping: reaper, signal }) : Promise.resolve(existingDatabase(this.plan.database.url))) : undefined;
+    const databaseStarting = !app || app.database ? (this.databaseStarting = this.plan.database.kind === 'embedded' ? (aheadDatabase ?? startEmbeddedPostgres(undefined, { reaping: reaper, signal })) : Promise.resolve(existingDatabase(this.plan.database.url))) : undefined;
     databaseStarting?.catch(() => undefined);
     this.image = await imageBuilding;
     signal.throwIfAborted();

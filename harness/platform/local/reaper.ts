@@ -19,9 +19,6 @@ export interface Reaping {
   forget(resource: { pid?: number; path?: string }): void;
 }
 
-/** A reaper started ahead (Reaper.startAhead), until a deploy takes it. */
-let early: Promise<Reaper> | undefined;
-
 /**
  * The harness side of the reaper: tell it what to clean up should the harness die, and release it
  * once the harness has cleaned up itself. It never keeps the harness alive.
@@ -34,24 +31,6 @@ export class Reaper implements Reaping {
    * nothing the reaper should know about may be created before this resolves.
    */
   static start(timeoutMs = READY_TIMEOUT_MS): Promise<Reaper> {
-    const ahead = early;
-    early = undefined;
-    // One started ahead is used if it came up and still listens; else a new one.
-    if (ahead) return ahead.then((r) => (r.child.connected ? r : Reaper.launch(timeoutMs)), () => Reaper.launch(timeoutMs));
-    return Reaper.launch(timeoutMs);
-  }
-
-  /**
-   * Starts a reaper ahead of the deploy that will take it (Reaper.start), so its start overlaps
-   * other work (the run's modules loading). Unused, it exits with the harness, having watched nothing.
-   */
-  static startAhead(timeoutMs = READY_TIMEOUT_MS): void {
-    if (early) return;
-    early = Reaper.launch(timeoutMs);
-    early.catch(() => undefined); // start() launches another
-  }
-
-  private static launch(timeoutMs: number): Promise<Reaper> {
     const child = spawn(process.execPath, ENTRY.args, {
       cwd: PROJECT_ROOT,
       detached: true,
@@ -80,6 +59,11 @@ export class Reaper implements Reaping {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Still listening: what is registered now is reaped should the harness die. */
+  get alive(): boolean {
+    return this.child.connected;
   }
 
   watchGroup(pid: number, signal: NodeJS.Signals): void {
