@@ -1,9 +1,13 @@
-import { Client } from 'undici';
+import { createRequire } from 'node:module';
+import type { Client } from 'undici';
 import { assertAllowedTarget, guardedConnector, type TargetAccess } from './loopback.js';
 import { newFaker } from './faker.js';
 import { compilePointer, scalarText, select, type Pointer } from './json-pointer.js';
 import { analyzeTemplate, TemplateCompiler } from './template.js';
 import type { DiscoverSource, PoolPlan } from './workload-plan.js';
+
+/** undici loads at first use (~0.1 s, ~15 MB): a process running only the open model never needs it. */
+const undici = (): typeof import('undici') => createRequire(import.meta.url)('undici') as typeof import('undici');
 
 /** A page request that takes longer than this fails discovery. */
 export const DISCOVER_PAGE_TIMEOUT_MS = 5_000;
@@ -87,7 +91,7 @@ export async function discover(
   const origin = assertAllowedTarget(targetUrl, access).origin;
   const items = compilePointer(source.items) as Pointer;
   const next = source.next !== undefined ? (compilePointer(source.next) as Pointer) : undefined;
-  const client = new Client(origin, { headersTimeout: DISCOVER_PAGE_TIMEOUT_MS, bodyTimeout: DISCOVER_PAGE_TIMEOUT_MS, connect: guardedConnector(access, DISCOVER_PAGE_TIMEOUT_MS) });
+  const client = new (undici().Client)(origin, { headersTimeout: DISCOVER_PAGE_TIMEOUT_MS, bodyTimeout: DISCOVER_PAGE_TIMEOUT_MS, connect: guardedConnector(access, DISCOVER_PAGE_TIMEOUT_MS) });
   const deadline = AbortSignal.timeout(DISCOVER_TOTAL_TIMEOUT_MS);
   const headers = renderHeaders(source.headers ?? {}, env);
   const values: string[] = [];
