@@ -1,4 +1,4 @@
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -42,5 +42,23 @@ describe('the embedded cluster directory', () => {
       await db.stop();
     }
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a killed server leaves no shared memory segment behind (/dev/shm/PostgreSQL.*)', async () => {
+    const segments = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((n) => n.startsWith('PostgreSQL.')) : []);
+    const before = new Set(segments());
+    const db = await startEmbeddedPostgres(20);
+    try {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      // A parallel query makes the server use dynamic shared memory beyond its control segment.
+      await client.query('SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0');
+      await client.query('SELECT count(*) FROM generate_series(1, 200000) g');
+      await client.end();
+      await db.lifecycle?.destroy(); // SIGKILL to the server's group, data directory deleted
+    } finally {
+      await db.stop();
+    }
+    expect(segments().filter((n) => !before.has(n))).toEqual([]);
   });
 });

@@ -80,7 +80,10 @@ export async function startEmbeddedPostgres(maxConnections = 200, opts: { reapin
     await runGroup(bin.initdb, initdbArgs, ids, INITDB_TIMEOUT_MS, log, reaping, abort);
     await rm(pwfile, { force: true });
     port ||= await freePort();
-    server = spawnGroup(bin.postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `max_connections=${maxConnections}`, '-c', 'fsync=off', '-c', 'unix_socket_directories='], ids, reaping, 'SIGINT');
+    // Dynamic shared memory as files in the data directory (mmap), not POSIX segments in /dev/shm:
+    // a server that is killed (the disaster, a SIGKILL of its group) cannot remove its segments,
+    // and /dev/shm/PostgreSQL.* would be left behind; the data directory is always removed.
+    server = spawnGroup(bin.postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `max_connections=${maxConnections}`, '-c', 'fsync=off', '-c', 'unix_socket_directories=', '-c', 'dynamic_shared_memory_type=mmap'], ids, reaping, 'SIGINT');
     await waitReady(server, log, abort);
   };
   const lifecycle: DatabaseLifecycle = {
