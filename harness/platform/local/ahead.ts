@@ -1,12 +1,15 @@
 import type { LocalPlatformPlan } from '../../scenario/plan.js';
 import { startEmbeddedPostgres, type Database } from './postgres.js';
 import { Reaper } from './reaper.js';
+import type { TaskApiImage } from './task-api.js';
 
 /** What a local run started ahead of its deploy. */
 export interface Ahead {
   reaper: Promise<Reaper>;
   /** The embedded database on that reaper, when the plan has one. */
   database?: Promise<Database>;
+  /** The Task API's bundle, its directory known to that reaper (the reference Task API only). */
+  image?: Promise<TaskApiImage>;
   /** Aborts the database's start (the run was interrupted). */
   abort: AbortController;
 }
@@ -20,7 +23,8 @@ export function wantsEmbeddedDatabase(plan: LocalPlatformPlan): boolean {
 
 /**
  * Starts a local run's slowest steps once its input is valid, while the run's own modules still
- * load (~0.3 s of CPU on one core): the reaper, then initdb and the server on it. A light module
+ * load (~0.3 s of CPU on one core): the reaper, then initdb and the server on it, and the Task
+ * API's bundle (which the seed, started beside initdb, needs). A light module
  * (no platform, no load generator) so that they start first. The deploy takes them (takeAhead);
  * not taken, they go with the harness: its reaper stops them when the harness exits.
  */
@@ -31,7 +35,10 @@ export function startAhead(plan: LocalPlatformPlan): void {
   reaper.catch(() => undefined); // the deploy starts another
   const database = wantsEmbeddedDatabase(plan) ? reaper.then((r) => startEmbeddedPostgres(undefined, { reaping: r, signal: abort.signal })) : undefined;
   database?.catch(() => undefined); // the deploy awaits it
-  ahead = { reaper, abort, ...(database ? { database } : {}) };
+  // The bundle the seed and the replicas run (esbuild loads after the reaper's spawn, not before).
+  const image = plan.app ? undefined : import('./task-api.js').then((m) => m.buildTaskApiImage(reaper));
+  image?.catch(() => undefined); // the deploy awaits it
+  ahead = { reaper, abort, ...(database ? { database } : {}), ...(image ? { image } : {}) };
 }
 
 /** What startAhead started, once: the next deploy owns it (and stops it should it not use it). */
@@ -47,5 +54,6 @@ export async function discardAhead(): Promise<void> {
   if (!taken) return;
   taken.abort.abort();
   await taken.database?.then((d) => d.stop()).catch(() => undefined);
+  await taken.image?.then((i) => i.remove()).catch(() => undefined);
   await taken.reaper.then((r) => r.release()).catch(() => undefined);
 }

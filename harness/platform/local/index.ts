@@ -45,6 +45,7 @@ export class LocalPlatform implements Platform {
   private service?: FrontService;
   private logDir?: string;
   private image?: TaskApiImage;
+  private imageBuilding?: Promise<TaskApiImage>;
   private seed?: StartedSeed;
   private reaper?: Reaper;
   private prometheus?: PrometheusServer;
@@ -84,9 +85,9 @@ export class LocalPlatform implements Platform {
     const t0 = this.clock.now();
     // The reaper listens before the first resource exists, and learns of each one before it exists
     // or the instant it is spawned: a harness killed at any point of deploy leaves nothing behind.
-    // Only the in-memory bundle (no file yet) is built meanwhile.
-    // They may have started ahead, while the run's modules loaded (ahead.ts): the reaper, and an
-    // embedded database registered with it. Taken now, they are torn down whatever happens.
+    // They may have started ahead, while the run's modules loaded (ahead.ts): the reaper, and the
+    // embedded database and the Task API's bundle registered with it. Taken now, they are torn down
+    // whatever happens.
     const taken = takeAhead();
     if (taken?.database) this.databaseStarting = taken.database;
     const abortAhead = (): void => taken?.abort.abort(signal.reason);
@@ -94,14 +95,21 @@ export class LocalPlatform implements Platform {
     else signal.addEventListener('abort', abortAhead, { once: true });
     const reaperStarting = taken ? taken.reaper.then((r) => (r.alive ? r : Reaper.start()), () => Reaper.start()) : Reaper.start();
     const { app } = this.plan;
-    const imageBuilding = app ? Promise.resolve(undefined) : buildTaskApiImage(reaperStarting);
-    imageBuilding.catch(() => undefined);
+    // Only the in-memory bundle (no file yet) is built while the reaper starts.
+    let imageBuilding = app ? undefined : (this.imageBuilding = taken?.image ?? buildTaskApiImage(reaperStarting));
+    imageBuilding?.catch(() => undefined);
     const reaper = (this.reaper = await reaperStarting);
-    // A database started ahead is used only if this plan wants one and it is known to this reaper.
-    const aheadDatabase = taken?.database && wantsEmbeddedDatabase(this.plan) && (await taken.reaper.catch(() => undefined)) === reaper ? taken.database : undefined;
+    // What started ahead is used only if this plan wants it and it is known to this reaper.
+    const sameReaper = (await taken?.reaper.catch(() => undefined)) === reaper;
+    const aheadDatabase = taken?.database && wantsEmbeddedDatabase(this.plan) && sameReaper ? taken.database : undefined;
     if (taken?.database && !aheadDatabase) {
       this.databaseStarting = undefined;
       await taken.database.then((d) => d.stop()).catch(() => undefined);
+    }
+    if (taken?.image && (app || !sameReaper)) {
+      await taken.image.then((i) => i.remove()).catch(() => undefined);
+      imageBuilding = this.imageBuilding = app ? undefined : buildTaskApiImage(Promise.resolve(reaper));
+      imageBuilding?.catch(() => undefined);
     }
     signal.throwIfAborted();
     // Prometheus applies discovered targets on a 5 s tick: started now, that tick overlaps the deploy.
@@ -243,7 +251,8 @@ export class LocalPlatform implements Platform {
     await this.databaseProxy?.close();
     // A database still starting when deploy failed (the image's build, an abort) is stopped too.
     await (this.database ?? (await this.databaseStarting?.catch(() => undefined)))?.stop();
-    await this.image?.remove();
+    // A bundle still being built when deploy failed is removed too.
+    await (this.image ?? (await this.imageBuilding?.catch(() => undefined)))?.remove();
     if (this.logDir && !this.ctx.logDir) await rm(this.logDir, { recursive: true, force: true });
     await this.reaper?.release();
   }
