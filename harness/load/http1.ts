@@ -252,8 +252,8 @@ class Conn {
     this.socket = socket;
     const reader = readers.get(socket);
     // The shared read buffer is reused at the next read: parsed at once, kept bodies copied.
-    if (reader) (reader.read = (n, buf) => this.onData(buf.subarray(0, n))), (this.copyBody = true);
-    else socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (reader) (reader.read = (n, buf) => this.onData(buf, n)), (this.copyBody = true);
+    else socket.on('data', (chunk: Buffer) => this.onData(chunk, chunk.length));
     socket.resume();
     socket.on('end', () => this.onEnd());
     socket.on('error', (err: Error) => this.close(afterHandshake(err)));
@@ -304,13 +304,14 @@ class Conn {
     return [`${head}content-length: ${body.length}\r\n\r\n`, body];
   }
 
-  private onData(chunk: Buffer): void {
+  /** The first `length` bytes of `chunk` came. */
+  private onData(chunk: Buffer, length: number): void {
     if (this.handler === null) {
       // Bytes with no request on the wire: the server is not speaking HTTP/1.1 as asked.
       this.close(new ResponseParseError('response data without a request'));
       return;
     }
-    const r = this.parser.execute(chunk);
+    const r = this.parser.execute(chunk, 0, length);
     if (r instanceof Error) this.close(new ResponseParseError(`invalid HTTP response: ${r.message}`));
   }
 

@@ -148,7 +148,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
   completed(request: OpenRequest): void {
     if (this.released(request)) return;
     const endMs = this.clock.now();
-    if (this.keepsBody(request)) this.workload.acknowledge(request.op, request.picked, request.bodyText(), endMs);
+    if (request.keepsBody) this.workload.acknowledge(request.op, request.picked, request.bodyText(), endMs);
     this.sink.response(request.op, endMs, endMs - request.intendedMs, request.status);
     this.settle(request);
   }

@@ -26,6 +26,8 @@ export class OpenRequest implements Http1Handler {
   settled = true;
   /** True while the client holds it (dispatched, no onComplete/onError yet): it cannot be reused then. */
   dispatched = false;
+  /** The owner keeps this response's body (decided once its status is known). */
+  keepsBody = false;
   private readonly chunks: Buffer[] = [];
 
   constructor(private readonly owner: OpenRequestOwner) {}
@@ -38,12 +40,14 @@ export class OpenRequest implements Http1Handler {
     this.status = 0;
     this.settled = false;
     this.dispatched = true;
+    this.keepsBody = false;
     this.chunks.length = 0;
   }
 
   onHeaders(statusCode: number): boolean {
     this.status = statusCode;
-    return this.owner.keepsBody(this);
+    this.keepsBody = this.owner.keepsBody(this);
+    return this.keepsBody;
   }
 
   onData(chunk: Buffer): void {
