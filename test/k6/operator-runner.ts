@@ -3,7 +3,9 @@
 // BASE_URL at RUNNER_RATE per second for RUNNER_MS, each tagged as the script would (`name`
 // get-item), and remote-writes them as k6's output does (K6RunnerStandIn: native histograms,
 // every K6_PROMETHEUS_RW_PUSH_INTERVAL) to K6_PROMETHEUS_RW_SERVER_URL, tagged with the TestRun's
-// testid and the operator's instance_id / job_name. At the end it flushes, writes what it sent to
+// testid and the operator's instance_id / job_name. With LATENCY_MS it reports latencies of its
+// own (LATENCY_MS × 1..1.2, seeded) instead of the measured ones, so that a test's figures do not
+// depend on how busy the machine is. At the end it flushes, writes what it reported to
 // OUT_DIR/<job_name>.json (the truth the test compares with) and exits 0.
 import { writeFileSync } from 'node:fs';
 import { request } from 'undici';
@@ -16,6 +18,16 @@ const writeUrl = env['K6_PROMETHEUS_RW_SERVER_URL'] ?? '';
 const pushMs = Number(/^(\d+)s$/.exec(env['K6_PROMETHEUS_RW_PUSH_INTERVAL'] ?? '5s')?.[1] ?? 5) * 1000;
 const rate = Number(env['RUNNER_RATE'] ?? 20);
 const runMs = Number(env['RUNNER_MS'] ?? 3000);
+const givenMs = env['LATENCY_MS'] !== undefined ? Number(env['LATENCY_MS']) : undefined;
+/** mulberry32, seeded by the instance: the same latencies every run. */
+let seed = (Number(tags['instance_id']) * 0x9e3779b9) >>> 0;
+function random(): number {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
 const instanceId = Number(tags['instance_id']);
 const jobName = tags['job_name'] ?? '';
 const runner = new K6RunnerStandIn(writeUrl.replace(/\/api\/v1\/write$/, ''), { testid: tags['testid'] ?? '', instanceId, testRun: jobName.replace(/-\d+$/, '') });
@@ -39,7 +51,7 @@ async function send(): Promise<void> {
   } catch {
     status = 0;
   }
-  const latencyMs = performance.now() - t0;
+  const latencyMs = givenMs !== undefined ? givenMs * (1 + 0.2 * random()) : performance.now() - t0;
   latencies.push(latencyMs);
   done.push({ name: 'get-item', status, ...(status === 0 ? { errorCode: '1211' } : {}), endMs: Date.now(), latencyMs });
   inFlight--;
