@@ -168,6 +168,14 @@ export class Supervisor {
         m.status.port = port;
         if (m.status.phase === 'ContainerCreating') m.status.phase = 'Running';
         this.journal.record({ source: 'platform', type: 'replica.listening', target: name, detail: { port } });
+        // A first replica is probed the moment it listens (its initial delay past), its period counted
+        // from then: nothing is measured before the platform is ready, and the run's first request
+        // waits for it (up to a period lost otherwise). A replacement keeps the kubelet's rhythm from
+        // its start: rto.platform measures it.
+        if (!replaces && !m.status.ready && !this.stopping && this.clock.now() - m.status.startedAtMs >= this.opts.probe.initialDelayMs) {
+          clearTimeout(m.timer);
+          this.probe(m);
+        }
       },
       () => undefined,
     );
