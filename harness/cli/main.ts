@@ -91,9 +91,13 @@ async function main(argv: string[]): Promise<number> {
     .argument('<scenarios...>', 'scenario files (YAML)')
     .option('--allow-host <host>', ALLOW_HOST_HELP, allowHost)
     .option('--parallelism <n>', PARALLELISM_HELP, positiveInt)
-    .action(async (files: string[], o: KubeFlags & { allowHost?: string[]; parallelism?: number }) => {
+    .option('--prometheus <url>', 'the existing Prometheus a run would read (and k6 operator runners write to); overrides spec.observe.prometheus.url')
+    .action(async (files: string[], o: KubeFlags & { allowHost?: string[]; parallelism?: number; prometheus?: string }) => {
       const [{ consoleOutput }, { validateCommand }] = await Promise.all([import('./output.js'), import('./validate-command.js')]);
-      code = await validateCommand(files, consoleOutput(), o.allowHost ?? [], kubeOverride(o), o.parallelism);
+      code = await validateCommand(files, consoleOutput(), o.allowHost ?? [], kubeOverride(o), {
+        ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}),
+        ...(o.prometheus !== undefined ? { prometheus: { url: o.prometheus } } : {}),
+      });
     });
 
   addKubeFlags(program.command('render'))

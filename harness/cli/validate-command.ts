@@ -3,19 +3,28 @@ import { formatProblem } from '../core/errors.js';
 import { planFromFile, type PlanResult } from '../scenario/index.js';
 import type { Output } from './output.js';
 import type { KubernetesOverride } from '../kube/from-scenario.js';
+import type { PrometheusOverride } from '../scenario/prometheus-plan.js';
+
+/** Flags of `validate` that a run takes too: k6 operator runners and the Prometheus they write to. */
+export interface ValidateExtras {
+  /** --parallelism (over spec.load.parallelism). */
+  parallelism?: number;
+  /** --prometheus (over spec.observe.prometheus.url). */
+  prometheus?: PrometheusOverride;
+}
 
 /**
  * Validates every file, reporting every problem of every file; starts nothing. A file that breaks
  * the validator itself is reported as a harness failure (exit 3), and the files after it are still
  * checked.
  */
-export async function validateCommand(files: string[], out: Output, allowHosts: readonly string[] = [], kubernetes?: KubernetesOverride, parallelism?: number): Promise<ExitCode> {
+export async function validateCommand(files: string[], out: Output, allowHosts: readonly string[] = [], kubernetes?: KubernetesOverride, extras: ValidateExtras = {}): Promise<ExitCode> {
   let bad = 0;
   let broken = 0;
   for (const file of files) {
     let result: PlanResult;
     try {
-      result = await planFromFile(file, process.env, { allowHosts, secretsRequired: false, ...(kubernetes ? { kubernetes } : {}), ...(parallelism !== undefined ? { k6Parallelism: parallelism } : {}) });
+      result = await planFromFile(file, process.env, { allowHosts, secretsRequired: false, ...(kubernetes ? { kubernetes } : {}), ...(extras.parallelism !== undefined ? { k6Parallelism: extras.parallelism } : {}), ...(extras.prometheus ? { prometheus: extras.prometheus } : {}) });
     } catch (err) {
       broken++;
       out.error(`${file}: validation failed: ${(err as Error).stack ?? String(err)}`);

@@ -304,11 +304,14 @@ describe('stopping, crashing, a cluster without the operator', () => {
       const file = join(dir, `bad-${i}.yaml`);
       writeFileSync(file, text);
       const errors: string[] = [];
-      const parallelism = flags.includes('--parallelism') ? 2 : undefined;
-      const code = await validateCommand([file], { info: () => undefined, error: (l) => errors.push(l) }, [], flags.includes('local') ? { platform: 'local' } : undefined, parallelism);
+      const code = await validateCommand([file], { info: () => undefined, error: (l) => errors.push(l) }, [], flags.includes('local') ? { platform: 'local' } : undefined, flags.includes('--parallelism') ? { parallelism: 2 } : {});
       expect(code, errors.join('\n')).toBe(2);
       expect(errors.join('\n')).toContain(message);
     }
+    // The Prometheus can come from the command line instead (validate takes --prometheus as run does).
+    const fixed = await runCli(['validate', join(dir, 'bad-2.yaml'), '--prometheus', 'http://127.0.0.1:9'], { KUBECONFIG: join(dir, 'no-such-kubeconfig') });
+    expect(fixed.stderr).toBe('');
+    expect(fixed.code).toBe(0);
     // `run` refuses the same through the CLI (the flag too) before contacting the cluster.
     const before = kube.requests.length;
     const r = await runCli(['run', join(dir, 'bad-1.yaml'), '--parallelism', '2', '--platform', 'local', '--out', join(dir, 'out-bad')], { KUBECONFIG: kube.kubeconfigPath });
