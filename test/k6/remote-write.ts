@@ -243,8 +243,11 @@ export class K6RunnerStandIn {
   /** A push interval's flush: sends the pending series in one WriteRequest. */
   async flush(): Promise<number> {
     const series = this.pending();
+    // Marked sent as of what this write carries: a sample recorded while it is on the wire goes with the next.
+    const states = [this.durations, this.reqs, this.dropped] as Array<Map<string, SeriesState<unknown>>>;
+    const carried = states.map((map) => [...map.values()].map((s) => [s, s.latest] as const));
     if (series.length > 0) await remoteWrite(this.prometheusUrl, series);
-    for (const map of [this.durations, this.reqs, this.dropped] as Array<Map<string, SeriesState<unknown>>>) for (const s of map.values()) s.sentAt = s.latest;
+    for (const pairs of carried) for (const [s, latest] of pairs) s.sentAt = latest;
     return series.length;
   }
 
