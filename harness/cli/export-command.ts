@@ -55,10 +55,11 @@ export async function exportCommand(format: string, file: string, opts: ExportOp
     const bytes = Buffer.byteLength(script);
     if (bytes > CONFIGMAP_MAX_BYTES) return bad(`${file}: spec.workload: expected a script of at most 1 MiB for its ConfigMap, found ${bytes} bytes (inline pool values; use discover instead)`);
     const runId = opts.runId ?? newRunId();
-    const rendered = k6TestRun(plan, plan.platform, { runId, parallelism: opts.parallelism, prometheusUrl, script });
+    const remoteWriteUrl = opts.prometheusUrl === undefined ? plan.prometheus?.remoteWriteUrl : undefined;
+    const rendered = k6TestRun(plan, plan.platform, { runId, parallelism: opts.parallelism, prometheusUrl, ...(remoteWriteUrl ? { remoteWriteUrl } : {}), script });
     const header = [
       `k6 operator TestRun for scenario ${plan.name}: ${opts.parallelism} runner(s), run id ${runId}, namespace ${plan.platform.namespace}`,
-      `The runners remote-write to ${prometheusUrl} (its remote-write receiver and native histograms enabled);`,
+      `The runners remote-write to ${rendered.writeUrl} (the receiver and native histograms enabled there);`,
       'the verdict is global, from the runners\' histograms merged in Prometheus (not an average of per-runner percentiles):',
       `  p95:             ${rendered.queries.p95}`,
       `  failed ratio:    ${rendered.queries.failedRatio}`,

@@ -53,7 +53,7 @@ export async function renderCommand(file: string, opts: RenderOptions, out: Outp
     // k6 operator runners (spec.load.parallelism): applied once the workload is ready, as the run does.
     const { k6OperatorScript } = await import('../k6/plan.js');
     const { k6TestRun } = await import('../k6/testrun.js');
-    const { objects } = k6TestRun(plan, plan.platform, { runId, parallelism: operator.parallelism, prometheusUrl: plan.prometheus.url, script: k6OperatorScript(plan.load, plan.load.k6) });
+    const { objects } = k6TestRun(plan, plan.platform, { runId, parallelism: operator.parallelism, prometheusUrl: plan.prometheus.url, ...(plan.prometheus.remoteWriteUrl ? { remoteWriteUrl: plan.prometheus.remoteWriteUrl } : {}), script: k6OperatorScript(plan.load, plan.load.k6) });
     const comment = `k6 operator: ${operator.parallelism} runner pod(s) once the workload is ready; the run's zero when the TestRun is started; both deleted at the end`;
     text = `${text.replace(/# nothing to apply\n$/, '')}${objectsToYaml(objects.map((object, i) => ({ object, ...(i === 0 ? { comment } : {}) })))}`;
   }

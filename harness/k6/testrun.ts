@@ -22,12 +22,16 @@ export interface TestRunInput {
   parallelism: number;
   /** Base URL of the cluster's Prometheus (its remote-write receiver must be enabled). */
   prometheusUrl: string;
+  /** Where the runners write, as pods reach it (spec.observe.prometheus.remoteWriteUrl); default: prometheusUrl + /api/v1/write. */
+  remoteWriteUrl?: string;
   /** The exported script (harness/k6/export.ts). */
   script: string;
 }
 
 export interface TestRunRender {
   objects: KubeObject[];
+  /** K6_PROMETHEUS_RW_SERVER_URL: where the runners write. */
+  writeUrl: string;
   /**
    * PromQL over the merged native histograms and counters of every runner, for the whole run:
    * `$__window` stands for the run's length (withWindow in harness/observe/prometheus-query.ts), each
@@ -52,7 +56,7 @@ export function k6TestRun(plan: Pick<Plan, 'name'>, k: KubernetesPlatformPlan, i
     metadata: { name, namespace: k.namespace, labels },
     data: { 'script.js': input.script },
   };
-  const writeUrl = `${input.prometheusUrl.replace(/\/+$/, '')}/api/v1/write`;
+  const writeUrl = input.remoteWriteUrl ?? `${input.prometheusUrl.replace(/\/+$/, '')}/api/v1/write`;
   const testRun: KubeObject = {
     apiVersion: 'k6.io/v1alpha1',
     kind: 'TestRun',
@@ -80,6 +84,7 @@ export function k6TestRun(plan: Pick<Plan, 'name'>, k: KubernetesPlatformPlan, i
   const win = '[$__window]';
   return {
     objects: [configMap, testRun],
+    writeUrl,
     queries: {
       p95: `histogram_quantile(0.95, sum(increase(k6_http_req_duration_seconds{${sel}}${win})))`,
       failedRatio: `sum(increase(k6_http_reqs_total{${sel},expected_response="false"}${win})) / sum(increase(k6_http_reqs_total{${sel}}${win}))`,

@@ -64,6 +64,8 @@ export type K6FeedFactory = (sink: ResponseSink, options: K6PrometheusFeedOption
 export interface K6OperatorDriverOptions {
   site: K6OperatorSite;
   prometheus: PrometheusAccess;
+  /** Where the runners remote-write, as pods reach it (default: the Prometheus URL + /api/v1/write). */
+  remoteWriteUrl?: string;
   journal: EventSink;
   /** The feed (default: K6PrometheusFeed). */
   feed?: K6FeedFactory;
@@ -165,7 +167,7 @@ export function createK6OperatorDriver(plan: LoadPlan, k6: K6Plan, clock: Clock,
     const script = k6OperatorScript(plan, k6);
     const bytes = Buffer.byteLength(script);
     if (bytes > CONFIGMAP_MAX_BYTES) throw new HarnessError(`the k6 script is ${bytes} bytes: a ConfigMap holds at most 1 MiB (use discover instead of inline pool values)`);
-    const rendered = k6TestRun({ name: k6.name }, site.kube, { runId: site.runId, parallelism, prometheusUrl: options.prometheus.url, script });
+    const rendered = k6TestRun({ name: k6.name }, site.kube, { runId: site.runId, parallelism, prometheusUrl: options.prometheus.url, ...(options.remoteWriteUrl ? { remoteWriteUrl: options.remoteWriteUrl } : {}), script });
     // Asked before anything is created: a cluster without the operator 404s here (errors.ts names it), and nothing is left.
     await site.client.list(byKind('TestRun'), runSelector(site.runId));
     watch = new ResilientWatch(site.client, byKind('TestRun'), onTestRun, {

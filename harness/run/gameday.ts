@@ -212,7 +212,7 @@ async function k6OperatorDriver(plan: Plan, site: ReturnType<NonNullable<Platfor
   const prometheus = { url: p.url, ...(token && p.bearerTokenEnv ? { bearerToken: token, tokenEnv: p.bearerTokenEnv } : {}) };
   // Loaded only by the runs that use it: it brings the Kubernetes client (~0.5 s of every local run's start).
   const { createK6OperatorDriver } = await import('../load/k6-operator-driver.js');
-  return createK6OperatorDriver(plan.load, k6, clock, { site, prometheus, journal, ...(feed ? { feed } : {}) });
+  return createK6OperatorDriver(plan.load, k6, clock, { site, prometheus, journal, ...(p.remoteWriteUrl ? { remoteWriteUrl: p.remoteWriteUrl } : {}), ...(feed ? { feed } : {}) });
 }
 
 /**

@@ -224,6 +224,8 @@ export interface PrometheusPlan {
   bearerTokenEnv?: string;
   /** Label matchers such as {namespace="staging"}, added to the seed's queries. */
   selector?: string;
+  /** k6 operator runners remote-write here (in-cluster address); absent: url + /api/v1/write. */
+  remoteWriteUrl?: string;
 }
 
 export interface Plan {

@@ -56,10 +56,18 @@ export function prometheusPlan(
     const error = selectorError(selector);
     if (error) problem('spec.observe.prometheus.selector', 'label matchers in braces, such as {namespace="staging"}', error);
   }
+  // Reached by the runners inside the cluster, never by gameday: no host policy, only its form.
+  const remoteWriteUrl = spec?.remoteWriteUrl;
+  if (remoteWriteUrl !== undefined) {
+    const w = new URL(remoteWriteUrl);
+    if (w.protocol !== 'http:' && w.protocol !== 'https:') problem('spec.observe.prometheus.remoteWriteUrl', 'an http:// or https:// URL', w.protocol);
+    else if (w.username || w.password) problem('spec.observe.prometheus.remoteWriteUrl', 'no credentials in the URL', 'user info');
+  }
   return {
     url: url.replace(/\/+$/, ''),
     ...(tokenEnv !== undefined ? { bearerTokenEnv: tokenEnv } : {}),
     ...(selector !== undefined ? { selector: selector.trim() } : {}),
+    ...(remoteWriteUrl !== undefined ? { remoteWriteUrl } : {}),
   };
 }
 

@@ -319,6 +319,11 @@ function buildSchema(obj: ObjectFactory) {
           bearerTokenEnv: z.string().max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
           /** Label matchers added to the seed's queries, such as '{namespace="staging"}'. */
           selector: z.string().min(2).max(1000).optional(),
+          /**
+           * k6 operator runs: the remote-write URL the runners send to, as the cluster's pods reach it
+           * (e.g. http://prometheus-operated.monitoring.svc:9090/api/v1/write); default: url + /api/v1/write.
+           */
+          remoteWriteUrl: z.url().max(4096).optional(),
         }),
       }).optional(),
       load: load.default(load.parse({})),

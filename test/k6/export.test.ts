@@ -7,6 +7,7 @@ import { lazyTempDir } from '../helpers/temp-dir.js';
 import { parseAllDocuments } from 'yaml';
 import { formatProblem } from '../../harness/core/errors.js';
 import { exportK6Script } from '../../harness/k6/export.js';
+import { k6TestRun } from '../../harness/k6/testrun.js';
 import { exportCommand } from '../../harness/cli/export-command.js';
 import { K6SampleFeed } from '../../harness/k6/samples.js';
 import { planFromFile, planFromText } from '../../harness/scenario/index.js';
@@ -206,6 +207,21 @@ describe('gameday export k6 --parallelism: a k6 operator TestRun', () => {
     expect(text).toContain('4 runner(s)');
     expect(text).toContain('the verdict is global');
     expect(text).toContain('histogram_quantile(0.95, sum(increase(k6_http_req_duration_seconds{testid="abc123",group!~"::setup.*|::teardown.*"}[$__window])))');
+  });
+
+  it('the runners write where the cluster reaches Prometheus (spec.observe.prometheus.remoteWriteUrl), gameday reads its own URL', async () => {
+    const scenario = (observe: string) =>
+      planFromText(`${head}spec:\n  duration: 30s\n  platform: { kubernetes: { namespace: staging } }\n  observe: ${observe}\n  load: { model: open, rate: 10, driver: k6, parallelism: 2 }\n`, { env: {} });
+    const ok = scenario('{ prometheus: { url: "http://127.0.0.1:9090", remoteWriteUrl: "http://prometheus-operated.monitoring.svc:9090/api/v1/write" } }');
+    if (ok.problems) throw new Error(ok.problems.map(formatProblem).join('\n'));
+    const p = ok.plan.prometheus!;
+    expect(p).toMatchObject({ url: 'http://127.0.0.1:9090', remoteWriteUrl: 'http://prometheus-operated.monitoring.svc:9090/api/v1/write' });
+    if (ok.plan.platform.kind !== 'kubernetes') throw new Error('expected the kubernetes platform');
+    const r = k6TestRun(ok.plan, ok.plan.platform, { runId: 'w1', parallelism: 2, prometheusUrl: p.url, remoteWriteUrl: p.remoteWriteUrl!, script: '' });
+    expect(r.writeUrl).toBe('http://prometheus-operated.monitoring.svc:9090/api/v1/write');
+    expect((r.objects[1]!.spec as { runner: { env: Array<{ name: string; value: string }> } }).runner.env).toContainEqual({ name: 'K6_PROMETHEUS_RW_SERVER_URL', value: r.writeUrl });
+    const bad = scenario('{ prometheus: { url: "http://127.0.0.1:9090", remoteWriteUrl: "ftp://u:p@prom/write" } }');
+    expect(bad.problems?.map(formatProblem)).toEqual(['spec.observe.prometheus.remoteWriteUrl: expected an http:// or https:// URL, found ftp:']);
   });
 
   it('refuses a local platform and a missing Prometheus (exit 2)', async () => {
