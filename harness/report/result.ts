@@ -112,6 +112,17 @@ export const LATENCY_OVER: Record<Plan['load']['model'], string> = {
     'from the actual send time (closed model: coordinated-omission bias)',
 };
 
+/** k6 sends the load: its samples, whatever the scenario's model (a team's script has its own executors). */
+const K6_OVER =
+  "every request k6 sent after warm-up (its http_req_duration samples; setup() and teardown() left out): responses of any status and " +
+  "transport errors, from the actual send (k6's measure, see the caveat); dropped_iterations have no latency and count as failures";
+
+/** Which outcomes the headline percentiles cover: the model's, or k6's when k6 drove the load. */
+export function latencyOver(plan: Plan): string {
+  if (plan.load.k6?.operator) return `${K6_OVER}; all runners together, known per push interval`;
+  return plan.load.k6 ? K6_OVER : LATENCY_OVER[plan.load.model];
+}
+
 /** The closed model waits for each answer before sending the next: a stall hides most of its victims. */
 export const CLOSED_MODEL_CAVEAT =
   'closed model: latency is measured from the actual send, so a stalled service delays the requests that would have met the stall ' +
@@ -155,7 +166,7 @@ export function buildResult(plan: Plan, a: RunAnalysis, runStatus: string, meta:
       p95Ms: all.p95Ms,
       p99Ms: all.p99Ms,
       maxMs: all.maxMs,
-      over: LATENCY_OVER[plan.load.model],
+      over: latencyOver(plan),
       served: { p50Ms: all.served.p50Ms, p95Ms: all.served.p95Ms, p99Ms: all.served.p99Ms, maxMs: all.served.maxMs },
     },
     caveats: caveats(plan, a, load),

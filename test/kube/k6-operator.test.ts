@@ -195,6 +195,7 @@ describe('a Game Day with k6 operator runners', () => {
     expect(caveat).toContain('The verdict is global');
     expect(caveat).toContain('push interval (0.2 s)');
     expect(result.caveats.some((c) => c.includes('k6.exited'))).toBe(false);
+    expect(result.latency.over).toMatch(/^every request k6 sent .* all runners together, known per push interval$/);
   });
 });
 
