@@ -10,14 +10,15 @@ import type { WarmConnections } from './warm.js';
  * A lean HTTP/1.1 client for the open model: `connections` keep-alive sockets, one request on the
  * wire per socket (no pipelining), requests that find no idle socket wait in a FIFO. Responses
  * are parsed by http-parser-js (what autocannon uses), bodies handed over only when the handler
- * asks. Sockets come from the guarded connector (host policy, TLS, connect timeout), warm ones first.
+ * asks. Sockets come from a connector (leanConnector below: host policy, TLS, connect timeout),
+ * the warm ones (opened before the run) first.
  * It has no timers of its own: the caller's deadline sweep aborts what is late (`abort`).
  */
 
 /** One request and what it is told; `slot` is the pool's own bookkeeping (where the request is). */
 export interface Http1Handler {
   readonly spec: HttpRequestSpec;
-  slot: object | null;
+  slot: object | number | null;
   /** The status is known; true when the body is wanted (onData), false to discard it. */
   onHeaders(status: number): boolean;
   onData(chunk: Buffer): void;
@@ -110,8 +111,6 @@ export function leanConnector(access: TargetAccess, timeoutMs: number): Connecto
   };
 }
 
-/** Where a waiting request is: in the FIFO. */
-const QUEUED = Object.freeze({ queued: true });
 /** Request-target: printable, no spaces, as undici checks it. */
 const BAD_PATH = /[^\u0021-\u00ff]/;
 const BAD_VALUE = /[\r\n\0]/;
@@ -128,8 +127,11 @@ export interface Http1PoolOptions {
 
 export class Http1Pool {
   private readonly idle: Conn[] = [];
-  private readonly queue: (Http1Handler | null)[] = [];
+  /** Waiting requests, each with its place in line (its `slot` while it waits); from `head` on. */
+  private readonly queue: Http1Handler[] = [];
+  private readonly places: number[] = [];
   private head = 0;
+  private place = 0;
   /** Connections open or opening. */
   private count = 0;
   private destroyed = false;
@@ -141,8 +143,9 @@ export class Http1Pool {
     if (this.destroyed) return h.onError(new RequestAbortedError());
     const conn = this.idle.pop();
     if (conn) return conn.send(h);
-    h.slot = QUEUED;
+    h.slot = ++this.place;
     this.queue.push(h);
+    this.places.push(this.place);
     if (this.count < this.o.connections) this.open();
   }
 
@@ -150,11 +153,8 @@ export class Http1Pool {
   abort(h: Http1Handler): void {
     const slot = h.slot;
     if (slot === null) return;
-    if (slot === QUEUED) {
-      // Requests expire in about the order they came, so it is near the front.
-      const i = this.queue.indexOf(h, this.head);
-      if (i >= 0) this.queue[i] = null;
-      this.skipAborted();
+    if (typeof slot === 'number') {
+      // Its entry in the FIFO is skipped when reached (its slot no longer names that place).
       h.slot = null;
       h.onError(new RequestAbortedError());
       return;
@@ -169,17 +169,24 @@ export class Http1Pool {
     for (let h = this.next(); h; h = this.next()) (h.slot = null), h.onError(new RequestAbortedError());
   }
 
+  /** The oldest request still waiting (entries of aborted requests are dropped on the way). */
   private next(): Http1Handler | undefined {
-    this.skipAborted();
-    if (this.head >= this.queue.length) return undefined;
-    const h = this.queue[this.head++] as Http1Handler;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) (this.queue.splice(0, this.head), (this.head = 0));
-    return h;
+    const q = this.queue;
+    while (this.head < q.length) {
+      const h = q[this.head] as Http1Handler;
+      const place = this.places[this.head++];
+      if (h.slot === place) {
+        this.compact();
+        return h;
+      }
+    }
+    this.compact();
+    return undefined;
   }
 
-  private skipAborted(): void {
-    while (this.head < this.queue.length && this.queue[this.head] === null) this.head++;
-    if (this.head === this.queue.length && this.head > 0) (this.queue.length = 0), (this.head = 0);
+  private compact(): void {
+    if (this.head === this.queue.length) (this.queue.length = 0), (this.places.length = 0), (this.head = 0);
+    else if (this.head > 1024 && this.head * 2 > this.queue.length) (this.queue.splice(0, this.head), this.places.splice(0, this.head), (this.head = 0));
   }
 
   /** A connection is free: the oldest waiting request goes on it, or it waits in `idle`. */

@@ -16,7 +16,7 @@ export class OpenRequest implements Http1Handler {
   /** Refilled in place by the workload for every use. */
   readonly spec: HttpRequestSpec = { method: 'GET', path: '/', body: undefined, headers: {} };
   /** Where the client holds it (its FIFO or a connection), null when it does not. */
-  slot: object | null = null;
+  slot: object | number | null = null;
   op = 0;
   /** The pool value the request's path picked first (its entity), or null. */
   picked: string | null = null;

@@ -8,7 +8,7 @@ import type { HttpRequestSpec } from '../../harness/load/workload.js';
 
 /** What one request was told, as a promise. */
 class Probe implements Http1Handler {
-  slot: object | null = null;
+  slot: object | number | null = null;
   status = 0;
   body: Buffer[] = [];
   error: Error | undefined;
@@ -342,6 +342,28 @@ describe('lean HTTP/1.1 client: connections', () => {
       await Promise.all(probes.map(outcome));
       expect(rawRequests.map((r) => r.split(' ')[1])).toEqual(['/a', '/b', '/d']);
       expect(probes.map((r) => r.calls)).toEqual([1, 1, 1, 1]);
+    } finally {
+      p.destroy();
+    }
+  });
+
+  it('a request aborted while it waits and dispatched again at once (objects are reused) goes out once', async () => {
+    const p = pool(rawUrl, 1);
+    try {
+      rawRequests.length = 0;
+      const a = get('/a');
+      const b = new Probe({ method: 'GET', path: '/b', body: undefined, headers: {} });
+      const c = get('/c');
+      for (const r of [a, b, c]) p.dispatch(r);
+      p.abort(b);
+      expect(b.error).toBeInstanceOf(RequestAbortedError);
+      b.spec.path = '/b-again';
+      const before = b.calls;
+      p.dispatch(b);
+      await Promise.all([a, c].map(outcome));
+      for (let i = 0; i < 100 && b.calls === before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(rawRequests.map((r) => r.split(' ')[1])).toEqual(['/a', '/c', '/b-again']);
+      expect(b.calls).toBe(2);
     } finally {
       p.destroy();
     }
