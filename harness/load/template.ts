@@ -1,6 +1,6 @@
 import Handlebars from 'handlebars';
 import type { Faker } from '@faker-js/faker';
-import { newFaker } from './faker.js';
+import { fastFullName, newFaker } from './faker.js';
 
 /**
  * Request templates: Handlebars, checked and compiled once before a run, never per request.
@@ -209,6 +209,12 @@ export class TemplateCompiler {
         if (!fn) {
           fn = fakerFunction(rt.faker, path as string);
           if (!fn) throw new Error(`unknown faker function ${String(path)}`);
+          // The commonest call without faker's pattern engine: the same values, a tenth of the CPU.
+          const full = path === 'person.fullName' ? fastFullName(rt.faker) : undefined;
+          if (full) {
+            const original = fn;
+            fn = (...args) => (args.length === 0 ? full() : original(...args));
+          }
           fakers.set(path as string, fn);
         }
         const v = fn(...rest);

@@ -1,7 +1,8 @@
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../harness/core/random.js';
-import { newFaker } from '../../harness/load/faker.js';
+import type { Faker } from '@faker-js/faker';
+import { fastFullName, newFaker } from '../../harness/load/faker.js';
 import { TEMPLATE_HELPERS, TemplateCompiler, analyzeTemplate, fakerFunction, handlebarsSource, type TemplateInfo, type TemplateRuntime } from '../../harness/load/template.js';
 
 /** Runtimes that draw the same values in the same order: one per engine, same seed. */
@@ -93,5 +94,41 @@ describe('template rendering', () => {
     const envInfo = analyzeTemplate('[{{env A}}]') as TemplateInfo;
     expect(new TemplateCompiler(rt).compile('[{{env A}}]', envInfo)()).toBe('[]');
     expect(handlebarsRender('[{{env A}}]', envInfo, rt)()).toBe('[]');
+  });
+});
+
+describe('faker person.fullName without the pattern engine', () => {
+  it('gives faker\'s own names, value for value, and leaves the seeded stream in step', () => {
+    const [theirs, ours] = [newFaker(5), newFaker(5)];
+    const fast = fastFullName(ours);
+    if (!fast) throw new Error('the English locale should have the fast path');
+    const shapes = new Set<number>();
+    for (let i = 0; i < 20_000; i++) {
+      const name = theirs.person.fullName();
+      shapes.add(name.split(/[ -]/).length);
+      expect(fast()).toBe(name);
+    }
+    // Every pattern was met: prefix, suffix, both, and double-barrelled last names.
+    expect([...shapes].sort()).toEqual([2, 3, 4, 5]);
+    expect(ours.number.int(1e9)).toBe(theirs.number.int(1e9));
+  });
+
+  it('renders {{faker "person.fullName"}} as faker does, and passes arguments to faker\'s own', () => {
+    const source = '{{faker "person.fullName"}}|{{faker "person.fullName" (faker "person.firstName")}}';
+    const info = analyzeTemplate(source) as TemplateInfo;
+    const ours = new TemplateCompiler(runtime(3)).compile(source, info);
+    const theirs = handlebarsRender(source, info, runtime(3));
+    for (let i = 0; i < 2_000; i++) expect(ours()).toBe(theirs());
+  });
+
+  it('is not used for a locale whose name patterns it does not read', () => {
+    const en = newFaker();
+    const FakerClass = en.constructor as new (options: { locale: Faker['rawDefinitions'] }) => Faker;
+    const person = en.rawDefinitions.person ?? {};
+    const other = (changes: Record<string, unknown>): Faker => new FakerClass({ locale: { ...en.rawDefinitions, person: { ...person, ...changes } } });
+    expect(fastFullName(other({ name: [{ value: '{{person.firstName}} {{person.jobTitle}}', weight: 1 }] }))).toBeUndefined();
+    expect(fastFullName(other({ last_name_pattern: { female: [{ value: '{{person.last_name.female}}', weight: 1 }] } }))).toBeUndefined();
+    expect(fastFullName(other({ last_name_pattern: undefined }))).toBeUndefined();
+    expect(fastFullName(en)).toBeTypeOf('function');
   });
 });
