@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,8 +7,8 @@ import { startCli, type CliRun } from '../helpers/cli.js';
 import { describeProcess, descendants, isAlive, privateTmp, waitFor } from '../helpers/leftovers.js';
 
 /** Starts a Game Day and waits until load flows, collecting every process the run started. */
-async function midRun(out: string, tmpDir: string): Promise<{ run: CliRun; seen: Set<number> }> {
-  const run = startCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out], { TMPDIR: tmpDir }, { detached: true });
+async function midRun(out: string, tmpDir: string, env: Record<string, string> = {}): Promise<{ run: CliRun; seen: Set<number> }> {
+  const run = startCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out], { TMPDIR: tmpDir, ...env }, { detached: true });
   expect(await waitFor(() => run.stdout().includes('s/14s'), 60_000, 50)).toBe(true);
   await new Promise((r) => setTimeout(r, 3000));
   const seen = new Set<number>();
@@ -59,13 +59,19 @@ describe('the harness killed outright (SIGKILL) mid-run', () => {
   it('leaves no process and no temp directory behind: replicas and the Service exit, the reaper stops PostgreSQL', { timeout: 120_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'gd-kill-'));
     const tmp = privateTmp();
-    const { run, seen } = await midRun(out, tmp.dir);
+    // The database where a run puts it by default, in memory (/dev/shm), apart from the other temp files.
+    const memory = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/gd-kill-db-') : mkdtempSync(join(tmpdir(), 'gd-kill-db-'));
+    chmodSync(memory, 0o755); // PostgreSQL runs as its own user and must reach its directory
+    const { run, seen } = await midRun(out, tmp.dir, { GAMEDAY_DB_DIR: memory });
     try {
+      expect(readdirSync(memory)).toHaveLength(1); // the cluster's directory
       run.child.kill('SIGKILL');
       await run.exit;
       await expectNothingLeft(seen, tmp, 15_000);
+      expect(readdirSync(memory)).toEqual([]);
     } finally {
       rmSync(out, { recursive: true, force: true });
+      rmSync(memory, { recursive: true, force: true });
     }
   });
 });

@@ -16,6 +16,7 @@ describe('the embedded cluster directory', () => {
     expect(await clusterParent({ TEMP: '/var/tmp/x' })).toBe(tmpdir());
     expect(await clusterParent({}, '/')).toBe(tmpdir()); // the root file system: not a tmpfs
     expect(await clusterParent({}, '/nonexistent-gameday-dir')).toBe(tmpdir());
+    expect(await clusterParent({ GAMEDAY_DB_DIR: '/var/lib/gd', TMPDIR: '/var/tmp/x' })).toBe('/var/lib/gd'); // named outright
   });
 
   it.runIf(roomyTmpfs)('is /dev/shm otherwise: initdb and the server there, removed by stop()', async () => {

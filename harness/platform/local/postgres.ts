@@ -139,9 +139,11 @@ export async function startEmbeddedPostgres(maxConnections = 200, opts: { reapin
  * PostgreSQL's), and a killed server loses nothing it acknowledged there either (the files are in
  * memory, not in the process). TMPDIR (or TMP, TEMP), when set, is where the user put temp files:
  * honoured. Without it, /dev/shm if it is a tmpfs with room for a busy run's WAL, else the temp
- * directory (a container's 64 MB /dev/shm is too small).
+ * directory (a container's 64 MB /dev/shm is too small). GAMEDAY_DB_DIR names the place outright
+ * (a disk's directory, to give the database a disk's I/O).
  */
 export async function clusterParent(env: NodeJS.ProcessEnv = process.env, memory = '/dev/shm'): Promise<string> {
+  if (env['GAMEDAY_DB_DIR']) return env['GAMEDAY_DB_DIR'];
   if (env['TMPDIR'] || env['TMP'] || env['TEMP']) return tmpdir();
   try {
     const fs = await statfs(memory);
