@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Comparison } from '../../harness/report/gate/types.js';
 import { writeOutputs } from '../../harness/report/outputs.js';
 import type { ResourcesBlock } from '../../harness/report/result.js';
 import { browserSkipReason, launchChromium, visitReport } from '../report/browser.js';
@@ -64,5 +66,43 @@ describe.skipIf(skip !== undefined)(`report.html in headless Chromium${skip ? ` 
     expect(visit.consoleErrors).toEqual([]);
     expect(visit.foreignRequests).toEqual([]);
     expect(visit.charts.map((c) => c.id)).toEqual(['chart-latency', 'chart-throughput', 'chart-distribution']);
+  });
+
+  it('a comparison shows the servers\' rows beside the gate, as summary.md does, or why there are none', async () => {
+    const note = 'informational, never gated';
+    const comparison = (server: Comparison['server']): Comparison => ({
+      baseline: { scenario: 'fixture', files: [], runs: 1 },
+      current: { scenario: 'fixture', files: [], runs: 1 },
+      regressed: false,
+      metrics: [],
+      ...(server ? { server } : {}),
+    });
+    const rows = [
+      { window: 'fault of kill', figure: 'requests' as const, baseline: '412', current: '398', change: '-14 (-3.4%)' },
+      { window: 'fault of kill', figure: 'p95' as const, baseline: '100–250 ms', current: '250–500 ms', change: 'higher bucket' },
+    ];
+    const out = join(dir, 'compared');
+    await writeOutputs(out, syntheticResult(), { comparison: comparison({ note, rows }) });
+    const page = await (browser as Browser).newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => void (r.url().startsWith('file://') || requests.push(r.url())));
+    try {
+      await page.goto(`file://${join(out, 'report.html')}`, { waitUntil: 'load' });
+      const cells = await page.$$eval('#comparison-server tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+      expect(cells).toEqual(rows.map((r) => [r.window, r.figure, r.baseline, r.current, r.change]));
+      expect(await page.textContent('#comparison')).toContain(note);
+      // The same figures as summary.md's table.
+      const md = readFileSync(join(out, 'summary.md'), 'utf8');
+      for (const r of rows) expect(md).toContain(`| ${r.window} | ${r.figure} | ${r.baseline} | ${r.current} | ${r.change} |`);
+
+      const none = join(dir, 'compared-none');
+      await writeOutputs(none, syntheticResult(), { comparison: comparison({ note, rows: [], unavailable: 'current: cross-check skipped: unreachable' }) });
+      await page.goto(`file://${join(none, 'report.html')}`, { waitUntil: 'load' });
+      expect(await page.$('#comparison-server')).toBeNull();
+      expect(await page.textContent('#comparison')).toContain('No server rows: current: cross-check skipped: unreachable.');
+      expect(requests).toEqual([]);
+    } finally {
+      await page.close();
+    }
   });
 });

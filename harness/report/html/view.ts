@@ -44,6 +44,13 @@ function comparisonRows(c: Comparison): Array<Record<string, string>> {
   }));
 }
 
+/** The servers' figures per window on both sides (informational, as in summary.md), or why there are none; null without them. */
+function comparisonServer(c: Comparison): { note: string; unavailable: string | null; rows: Array<Record<string, string>> } | null {
+  const s = c.server;
+  if (!s) return null;
+  return { note: s.note, unavailable: s.unavailable ?? null, rows: s.rows.map((r) => ({ window: r.window, figure: r.figure, baseline: r.baseline, current: r.current, change: r.change })) };
+}
+
 function requestRow(name: string, f: RequestFigures, c: RequestCounts): Record<string, string> {
   return {
     name,
@@ -107,6 +114,6 @@ export function reportView(r: ResultDocument, charts: Chart[], comparison?: Comp
     disruptions: r.disruptions.map((d) => ({ from: formatMsOrNa(d.startMs), to: formatMsOrNa(d.endMs), length: formatMsOrNa(d.durationMs), failures: d.failures, fault: (d.fault ?? 'no fault of this run') + (d.harnessStall ? ' — coincides with a harness stall: possibly the harness\'s own' : '') })),
     journal: r.journal.map(journalRow),
     rerun: rerun(r),
-    comparison: comparison ? { regressed: comparison.regressed, rows: comparisonRows(comparison) } : null,
+    comparison: comparison ? { regressed: comparison.regressed, rows: comparisonRows(comparison), server: comparisonServer(comparison) } : null,
   };
 }
