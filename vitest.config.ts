@@ -13,7 +13,7 @@ const PARALLEL = [
   'test/capacity/capacity-logic.test.ts',
   'test/dr/{validation,rpo,interrupt,kube-drill}.test.ts',
   // Interrupts and bad input: they wait for each step, whatever its pace, and check what is left.
-  'test/e2e/{interrupt,interrupt-startup,bad-input,cli}.test.ts',
+  'test/e2e/{interrupt,interrupt-startup,bad-input,cli,fault-interrupt-cleanup}.test.ts',
   'test/task-api/{api,db-errors,seed}.test.ts',
 ];
 
