@@ -66,6 +66,22 @@ export function plansArrivalBetween(load: LoadPlan, fromMs: number, toMs: number
   return curve.timeOf(n) <= toMs;
 }
 
+/**
+ * The run-clock seconds [0, seconds) in which the load plans no arrival at all: a ramp's seconds at
+ * rate 0 or after its last stage; none for the closed and open models. The load's own clock starts
+ * `loadStartMs` after the run's zero; a second counts as idle only when no arrival is planned in it
+ * even with `marginMs` taken off both its edges (the load's zero is known to a few ms), the same
+ * test as the abort guard's. Sorted ascending.
+ */
+export function idleSeconds(load: LoadPlan, loadStartMs: number, seconds: number, marginMs = 20): number[] {
+  if (load.model !== 'ramping') return [];
+  const idle: number[] = [];
+  for (let i = 0; i < seconds; i++) {
+    if (!plansArrivalBetween(load, i * 1000 - loadStartMs + marginMs, (i + 1) * 1000 - loadStartMs - marginMs)) idle.push(i);
+  }
+  return idle;
+}
+
 async function runSchedule(clock: Clock, dueAt: DueAt, onArrival: OnArrival, signal: AbortSignal, maxRunMs: number): Promise<number> {
   const t0 = clock.now();
   const endMs = t0 + maxRunMs;

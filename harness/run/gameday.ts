@@ -14,11 +14,12 @@ import type { LoadSummary } from '../load/types.js';
 import { createPlatform, type Deployment, type Platform } from '../platform/index.js';
 import type { Plan } from '../scenario/plan.js';
 import { TimelineRecorder } from '../timeline/recorder.js';
+import type { TimelineData } from '../timeline/types.js';
 import { workloadRequests } from '../scenario/request-names.js';
 import type { RunAnalysis } from '../report/result.js';
 import { analyse } from './analyse.js';
 import { AbortGuard } from './abort-guard.js';
-import { plansArrivalBetween } from '../load/arrivals.js';
+import { idleSeconds, plansArrivalBetween } from '../load/arrivals.js';
 import { FaultSchedule } from './fault-schedule.js';
 import { forensicSnapshot, readBackDurability, startSampler, verifyDurability, type Sampler } from './observers.js';
 import type { DurabilityReport } from '../observe/durability.js';
@@ -93,6 +94,8 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
   let firstScrape: FirstScrape | undefined;
   /** spec.load.parallelism: k6 runners on the cluster (a k6 operator TestRun), released on every path. */
   let operator: K6OperatorDriver | undefined;
+  /** When the load's schedule started, on the run clock. */
+  let loadStartMs: number | undefined;
   try {
     journal.record({ source: 'harness', type: 'run.deploying', detail: { platform: plan.platform.kind } });
     const deployment = await platform.deploy(opts.signal);
@@ -140,7 +143,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     );
     if (plan.load.k6) k6Run = loadRun;
     // The load's schedule starts as start() returns (its arrival times count from then).
-    const loadStartMs = clock.now();
+    loadStartMs = clock.now();
     schedule.start();
     const ended = await waitForEnd(plan, clock, opts, live, journal, loadStartMs);
     if (ended === 'aborted') {
@@ -187,7 +190,7 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     await sampler?.stop().catch(() => undefined);
     await platform.teardown();
   }
-  const analysis = recorder ? analyse(plan, recorder.snapshot(), journal.events(), {
+  const analysis = recorder ? analyse(plan, withIdleSeconds(plan, recorder.snapshot(), loadStartMs), journal.events(), {
         aborted: status === 'aborted',
         ...(sampler ? { series: sampler.series() } : {}),
         ...(durability ? { durability } : {}),
@@ -201,6 +204,16 @@ export async function runGameDay(plan: Plan, opts: RunOptions): Promise<RunOutco
     if (note) analysis.caveats = [...(analysis.caveats ?? []), note];
   }
   return { status, ...(error ? { error } : {}), ...(analysis ? { analysis } : {}), ...(load ? { load } : {}) };
+}
+
+/**
+ * The timeline with the seconds in which gameday's own ramping load planned no arrival, placed on
+ * the run clock as the arrivals are (from the load's start). k6 runs: not known, none marked.
+ */
+function withIdleSeconds(plan: Plan, timeline: TimelineData, loadStartMs: number | undefined): TimelineData {
+  if (loadStartMs === undefined || plan.load.k6) return timeline;
+  const idle = idleSeconds(plan.load, loadStartMs, timeline.seconds.length);
+  return idle.length > 0 ? { ...timeline, idle } : timeline;
 }
 
 /** The k6 operator driver on the platform's cluster, judged from the scenario's Prometheus. */

@@ -1,5 +1,5 @@
 import type { SloPlan } from '../scenario/plan.js';
-import { assertSameSlo, windowHealth } from './health.js';
+import { assertSameSlo, isIdleSecond, windowHealth, type SecondHealth } from './health.js';
 import { firstNonEmptyTick, lastDisruptedTick } from './tick-scan.js';
 import type { TimelineData } from './types.js';
 
@@ -37,7 +37,7 @@ export function clientRtoMs(data: TimelineData, faultAtMs: number, slo: SloPlan,
   const w0 = Math.max(0, Math.floor(faultAtMs / data.windowMs));
   const w1 = Math.max(0, Math.ceil(faultAtMs / data.windowMs));
   const run = sustainedHealthyRun(health, w1, Math.max(1, Math.ceil(sustainMs / data.windowMs)));
-  if (!run) return notRecovered(w1 >= health.length ? 'no outcome recorded after the fault' : 'not recovered');
+  if (!run) return notRecovered(w1 >= health.length ? 'no outcome recorded after the fault' : health.slice(w1).every((h) => h === null) ? 'no arrival planned after the fault' : 'not recovered');
   if (!run.confirmed) return notRecovered(`recovery not observed until the end of the run (healthy for less than ${sustainMs} ms)`);
   const recoveredAtMs = recoveryInstant(data, faultAtMs, w0, run.start);
   return {
@@ -53,18 +53,30 @@ function notRecovered(reason: string): ClientRto {
   return { rtoMs: null, recovered: false, recoveredAtMs: null, healthyFromMs: null, sustainConfirmed: false, reason };
 }
 
-/** The first run of `need` healthy seconds from `from`, or a shorter healthy run that ends the data. */
+/**
+ * The first run of `need` healthy seconds from `from`, or a shorter healthy run that ends the data.
+ * Idle seconds (null) are skipped: they neither break a run nor count towards it, so the run
+ * starts at its first healthy second and may span quiet seconds.
+ */
 export function sustainedHealthyRun(
-  health: readonly boolean[],
+  health: readonly SecondHealth[],
   from: number,
   need: number,
 ): { start: number; confirmed: boolean } | null {
   let length = 0;
+  let start = -1;
   for (let i = from; i < health.length; i++) {
-    length = health[i] ? length + 1 : 0;
-    if (length >= need) return { start: i - length + 1, confirmed: true };
+    const h = health[i];
+    if (h === null) continue;
+    if (!h) {
+      length = 0;
+      continue;
+    }
+    if (length === 0) start = i;
+    length++;
+    if (length >= need) return { start, confirmed: true };
   }
-  return length > 0 ? { start: health.length - length, confirmed: false } : null;
+  return length > 0 ? { start, confirmed: false } : null;
 }
 
 function recoveryInstant(data: TimelineData, faultAtMs: number, w0: number, runStart: number): number {
@@ -74,9 +86,20 @@ function recoveryInstant(data: TimelineData, faultAtMs: number, w0: number, runS
   const last = lastDisruptedTick(ticks, Math.floor(faultAtMs / ticks.tickMs), runStart * span, span);
   if (last !== null) at = Math.max(at, (last + 1) * ticks.tickMs);
   for (let k = w0; k < runStart; k++) {
-    if (data.seconds[k]?.count !== 0) continue;
-    const next = firstNonEmptyTick(ticks, (k + 1) * span);
-    at = Math.max(at, next === null ? (k + 1) * data.windowMs : next * ticks.tickMs);
+    // A silent second counts (clients got no answer), an idle one does not (none was asked for).
+    if (data.seconds[k]?.count !== 0 || isIdleSecond(data, k)) continue;
+    at = Math.max(at, silentSecondEndMs(data, k));
   }
   return at;
+}
+
+/**
+ * Where clients may last have met a silent second `b`'s outage: the first tick that saw an outcome
+ * again, but no later than the end of `b` when an idle second follows (the quiet shows nothing).
+ */
+export function silentSecondEndMs(data: TimelineData, b: number): number {
+  const end = (b + 1) * data.windowMs;
+  if (isIdleSecond(data, b + 1)) return end;
+  const next = firstNonEmptyTick(data.ticks, (b + 1) * (data.windowMs / data.ticks.tickMs));
+  return next === null ? end : next * data.ticks.tickMs;
 }

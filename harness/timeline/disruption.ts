@@ -1,7 +1,8 @@
 import type { SloPlan } from '../scenario/plan.js';
 import { sumOutcomeCounts } from './counters.js';
+import { silentSecondEndMs } from './client-rto.js';
 import { assertSameSlo, warmupEndMs, windowHealth } from './health.js';
-import { firstDisruptedTick, firstNonEmptyTick, lastDisruptedTick, lastNonEmptyTick } from './tick-scan.js';
+import { firstDisruptedTick, lastDisruptedTick, lastNonEmptyTick } from './tick-scan.js';
 import type { SecondWindow, TimelineData, TransportErrorCounts } from './types.js';
 
 /** A maximal run of unhealthy seconds, its edges refined to the fine ticks. */
@@ -26,7 +27,10 @@ export interface Disruption {
 
 /**
  * Every maximal run of unhealthy seconds starting after warm-up, whether or not a fault caused it.
- * Only seconds starting at or after the end of warm-up are judged.
+ * Only seconds starting at or after the end of warm-up are judged. Idle seconds (no arrival
+ * planned, none came) are skipped: they start no disruption and end none, so unhealthy seconds on
+ * both sides of one make a single disruption; one that ends with idle seconds ends at its last
+ * unhealthy second.
  */
 export function detectDisruptions(data: TimelineData, slo: SloPlan): Disruption[] {
   assertSameSlo(data, slo.latencyP95Ms);
@@ -34,11 +38,15 @@ export function detectDisruptions(data: TimelineData, slo: SloPlan): Disruption[
   const first = Math.ceil(warmupEndMs(data) / data.windowMs);
   const found: Disruption[] = [];
   let runStart = -1;
+  let lastUnhealthy = -1;
   for (let i = first; i <= health.length; i++) {
-    const unhealthy = i < health.length && !health[i];
-    if (unhealthy && runStart < 0) runStart = i;
-    if (!unhealthy && runStart >= 0) {
-      found.push(describe(data, runStart, i - 1));
+    const h = i < health.length ? health[i] : true;
+    if (h === null) continue;
+    if (!h) {
+      if (runStart < 0) runStart = i;
+      lastUnhealthy = i;
+    } else if (runStart >= 0) {
+      found.push(describe(data, runStart, lastUnhealthy));
       runStart = -1;
     }
   }
@@ -88,10 +96,7 @@ function disruptionEndMs(data: TimelineData, b: number): number {
   const { ticks } = data;
   const span = ticksPerWindow(data);
   const w = data.seconds[b];
-  if (w && w.count === 0) {
-    const next = firstNonEmptyTick(ticks, (b + 1) * span);
-    return next === null ? (b + 1) * data.windowMs : next * ticks.tickMs;
-  }
+  if (w && w.count === 0) return silentSecondEndMs(data, b);
   const tick = lastDisruptedTick(ticks, b * span, (b + 1) * span, span);
   return tick === null ? (b + 1) * data.windowMs : (tick + 1) * ticks.tickMs;
 }

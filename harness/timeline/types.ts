@@ -139,4 +139,10 @@ export interface TimelineData {
   ticks: TickSeries;
   /** Per named request of the workload, in workload order (empty when the recorder was given no names). */
   requests: RequestTimeline[];
+  /**
+   * The seconds (indices, ascending) in which the load planned no arrival: a ramp at rate 0 or past
+   * its last stage. Such a second with no outcome is neither healthy nor unhealthy (see health.ts).
+   * Absent when not known (the closed and constant open models have none; k6 runs: unknown).
+   */
+  idle?: number[];
 }
