@@ -18,7 +18,8 @@ export { createLatencyHistogram, mergeHistograms, summarize, toMicros } from './
 export { mergePhaseHistograms, mergeSelection, phasesNamed, selectPhases, selectRequest } from './merge.js';
 export type { PhaseSelection, Selection } from './merge.js';
 export type { RequestSpec } from './requests.js';
-export { isHealthyWindow, judgedWindowCount, slowExceedsP95, warmupEndMs, windowHealth } from './health.js';
+export { isHealthyWindow, isIdleSecond, judgedWindowCount, slowExceedsP95, warmupEndMs, windowHealth } from './health.js';
+export type { SecondHealth } from './health.js';
 export { detectDisruptions } from './disruption.js';
 export type { Disruption } from './disruption.js';
 export { clientRtoMs, sustainedHealthyRun } from './client-rto.js';

@@ -189,6 +189,9 @@ describe('a ramping Game Day', () => {
     const want = arrivals.map((_, i) => curve.expected((i + 1) * 1000 - offsetMs) - curve.expected(i * 1000 - offsetMs));
     arrivals.forEach((n, i) => expect(Math.abs(n - (want[i] as number)), `second ${i}: ${n} arrivals, ${(want[i] as number).toFixed(1)} planned`).toBeLessThanOrEqual(2));
     expect(arrivals.slice(3, 5)).toEqual([0, 0]);
+    // Those quiet seconds are idle (nothing planned): neither healthy nor unhealthy, so no disruption.
+    expect(outcome.analysis!.timeline.idle).toEqual(expect.arrayContaining([3, 4]));
+    expect(outcome.analysis!.disruptions).toEqual([]);
     expect(outcome.load?.sent).toBe(600);
     // The live line read each second's arrivals as they came.
     const live = new Map(ticks.filter((t) => t.last).map((t) => [t.last!.second, t.last!.requestsPerSec]));
