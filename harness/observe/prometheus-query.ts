@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import { PrometheusDriver, type QueryResult } from 'prometheus-query';
 
 /**
@@ -102,6 +103,8 @@ export interface PrometheusAccess {
   bearerToken?: string;
   /** The environment variable the token was read from, named in messages instead of the token. */
   tokenEnv?: string;
+  /** https signed by a private CA: these CA certificates (PEM) are trusted instead of the system CAs, the certificate checked against `serverName` when given. */
+  tls?: { ca: string; serverName?: string };
 }
 
 /** A client of one Prometheus's HTTP API. Its errors are Errors with a precise message, never carrying the token. */
@@ -112,6 +115,8 @@ export class PrometheusQuery {
   constructor(private readonly access: PrometheusAccess | string) {
     const a = typeof access === 'string' ? { url: access } : access;
     this.url = a.url.replace(/\/+$/, '');
+    // Node checks the certificate against `servername` when set (and sends it as SNI), else the URL's host.
+    const httpsAgent = a.tls ? new Agent({ ca: a.tls.ca, ...(a.tls.serverName ? { servername: a.tls.serverName } : {}), keepAlive: false }) : undefined;
     this.driver = new PrometheusDriver({
       endpoint: this.url,
       baseURL: '/api/v1',
@@ -119,7 +124,11 @@ export class PrometheusQuery {
       preferPost: true,
       ...(a.bearerToken ? { headers: { authorization: `Bearer ${a.bearerToken}` } } : {}),
       // The URL's host was allowed at validation: no redirect or proxy may take the queries elsewhere.
-      requestInterceptor: { onFulfilled: <T extends object>(config: T): T => Object.assign(config, { maxRedirects: 0, proxy: false }), onRejected: (e: unknown) => Promise.reject(e) },
+      // The driver's options have no TLS settings: the agent goes in each request's axios config.
+      requestInterceptor: {
+        onFulfilled: <T extends object>(config: T): T => Object.assign(config, { maxRedirects: 0, proxy: false }, httpsAgent ? { httpsAgent } : {}),
+        onRejected: (e: unknown) => Promise.reject(e),
+      },
       // A proxy in front of Prometheus answers errors in its own format: keep their status for the message.
       responseInterceptor: { onFulfilled: <T>(res: T): T => res, onRejected: keepStatus },
     });
@@ -209,12 +218,18 @@ export function describeQueryError(err: unknown, url: string, access?: Pick<Prom
       : 'no bearer token was sent (set spec.observe.prometheus.bearerTokenEnv or --prometheus-token-env)';
     out = `Prometheus at ${url} answered ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}: ${token}`;
   } else if (status !== undefined) out = `Prometheus at ${url} answered HTTP ${status}: ${text}`;
+  else if (isCertificateError(e.code)) out = `Prometheus at ${url} presented a certificate that is not trusted: ${text} (${e.code}); a private CA goes in spec.observe.prometheus.tls.ca`;
   else if (e.errorType === 'network_error' || e.errorType === 'ssl_error') out = `Prometheus at ${url} is unreachable: ${text}`;
   else if (e.errorType === 'timeout_error') out = `Prometheus at ${url} did not answer within ${QUERY_TIMEOUT_MS / 1000} s`;
   else if (e.errorType === 'client_error') out = `${url} did not answer as a Prometheus query API (/api/v1/query)`;
   else out = `querying Prometheus at ${url} failed: ${text}`;
   // Whatever a server echoed back, the token never leaves this function.
   return access?.bearerToken ? out.replaceAll(access.bearerToken, '<token>') : out;
+}
+
+/** OpenSSL's verification codes as Node names them (an unknown issuer, a self-signed chain, a name mismatch, an expired certificate…). */
+function isCertificateError(code: string | undefined): boolean {
+  return code !== undefined && /^(UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED_|CERT_|ERR_TLS_CERT_ALTNAME_INVALID$|HOSTNAME_MISMATCH$)/.test(code);
 }
 
 function vectorValues(res: QueryResult): number[] {

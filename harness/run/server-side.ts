@@ -5,6 +5,7 @@ import { clientFigures, compareViews, type ServerBlock } from '../observe/server
 import { SCRAPE_INTERVAL_S } from '../platform/local/prometheus.js';
 import type { Deployment } from '../platform/types.js';
 import type { CheckPlan, PhaseName, Plan } from '../scenario/plan.js';
+import { withSelector } from '../scenario/promql.js';
 import { selectPhases } from '../timeline/merge.js';
 import type { TimelineData } from '../timeline/types.js';
 
@@ -25,7 +26,7 @@ export type PromqlValues = Map<string, { actual: number | null; detail?: string 
 
 /**
  * Each promql check evaluated over its phase window: the spans it names (narrowed to its fault),
- * contiguous ones taken as one window whose length replaces `$__window`, evaluated at the window's
+ * contiguous ones taken as one window whose length replaces `$__window` (`$__selector`: the selector), evaluated at the window's
  * end. Several windows (several faults): the largest value. An empty result is no data, never a pass.
  */
 export async function evaluatePromql(plan: Plan, view: ServerView | undefined, clock: SystemClock, endedAtMs: number): Promise<PromqlValues> {
@@ -37,7 +38,7 @@ export async function evaluatePromql(plan: Plan, view: ServerView | undefined, c
     return values;
   }
   const client = prometheusClient(plan, view.url);
-  for (const c of checks) values.set(c.id, await evaluateOne(client, c, promqlWindows(plan, c, endedAtMs), clock));
+  for (const c of checks) values.set(c.id, await evaluateOne(client, c, promqlWindows(plan, c, endedAtMs), clock, plan.prometheus?.selector));
   return values;
 }
 
@@ -55,12 +56,12 @@ function promqlWindows(plan: Plan, c: CheckPlan, endedAtMs: number): Array<{ sta
   return windows;
 }
 
-async function evaluateOne(client: PrometheusQuery, c: CheckPlan, windows: Array<{ startMs: number; endMs: number }>, clock: SystemClock): Promise<{ actual: number | null; detail?: string }> {
+async function evaluateOne(client: PrometheusQuery, c: CheckPlan, windows: Array<{ startMs: number; endMs: number }>, clock: SystemClock, selector: string | undefined): Promise<{ actual: number | null; detail?: string }> {
   if (windows.length === 0) return { actual: null, detail: `no data: the run has no ${c.during.join('+')} span` };
   const values: number[] = [];
   const notes: string[] = [];
   for (const w of windows) {
-    const query = withWindow(c.query as string, w);
+    const query = withSelector(withWindow(c.query as string, w), selector);
     const where = `${query} at ${(w.endMs / 1000).toFixed(1)} s`;
     let vector: number[];
     try {
@@ -93,7 +94,7 @@ export function prometheusClient(plan: Plan, url: string): PrometheusQuery {
   const p = plan.prometheus;
   if (!p || p.url !== url) return new PrometheusQuery(url);
   const token = p.bearerTokenEnv ? process.env[p.bearerTokenEnv] : undefined;
-  return new PrometheusQuery({ url, ...(token ? { bearerToken: token, tokenEnv: p.bearerTokenEnv } : {}) });
+  return new PrometheusQuery({ url, ...(token ? { bearerToken: token, tokenEnv: p.bearerTokenEnv } : {}), ...(p.tls ? { tls: p.tls } : {}) });
 }
 
 /**

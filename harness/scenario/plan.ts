@@ -226,6 +226,8 @@ export interface PrometheusPlan {
   selector?: string;
   /** k6 operator runners remote-write here (in-cluster address); absent: url + /api/v1/write. */
   remoteWriteUrl?: string;
+  /** spec.observe.prometheus.tls: the CA certificates (PEM text, read at planning) trusted instead of the system CAs, and the name checked. */
+  tls?: { ca: string; serverName?: string };
 }
 
 export interface Plan {

@@ -2,6 +2,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { isHostAllowed } from '../core/loopback.js';
 import type { PrometheusPlan } from './plan.js';
 import type { ScenarioDocument } from './schema.js';
+import { readTargetTls } from './tls-files.js';
 
 /** --prometheus and --prometheus-token-env: they override spec.observe.prometheus's url and bearerTokenEnv. */
 export interface PrometheusOverride {
@@ -15,7 +16,7 @@ type Report = (path: string, expected: string, found: string) => void;
  * An existing Prometheus for the servers' view (spec.observe.prometheus, or --prometheus): an
  * http(s) URL without credentials on a host the run may reach (loopback, or allowed like
  * spec.target's), a token variable that is set (when the run is to start), a selector that is only
- * label matchers.
+ * label matchers, a CA file (relative to `baseDir`, the scenario's directory) read and checked now.
  */
 export function prometheusPlan(
   doc: ScenarioDocument,
@@ -24,6 +25,7 @@ export function prometheusPlan(
   allowHosts: readonly string[],
   problem: Report,
   secretsRequired = true,
+  baseDir = process.cwd(),
 ): PrometheusPlan | undefined {
   const spec = doc.spec.observe?.prometheus;
   const url = override?.url ?? spec?.url;
@@ -63,11 +65,18 @@ export function prometheusPlan(
     if (w.protocol !== 'http:' && w.protocol !== 'https:') problem('spec.observe.prometheus.remoteWriteUrl', 'an http:// or https:// URL', w.protocol);
     else if (w.username || w.password) problem('spec.observe.prometheus.remoteWriteUrl', 'no credentials in the URL', 'user info');
   }
+  let tls: PrometheusPlan['tls'];
+  if (spec?.tls !== undefined) {
+    if (parsed?.protocol === 'http:') problem('spec.observe.prometheus.tls', `an https:// Prometheus URL (${where})`, url);
+    const read = readTargetTls(spec.tls, baseDir, problem, 'spec.observe.prometheus.tls');
+    if (read.ca !== undefined) tls = { ca: read.ca, ...(read.serverName !== undefined ? { serverName: read.serverName } : {}) };
+  }
   return {
     url: url.replace(/\/+$/, ''),
     ...(tokenEnv !== undefined ? { bearerTokenEnv: tokenEnv } : {}),
     ...(selector !== undefined ? { selector: selector.trim() } : {}),
     ...(remoteWriteUrl !== undefined ? { remoteWriteUrl } : {}),
+    ...(tls ? { tls } : {}),
   };
 }
 

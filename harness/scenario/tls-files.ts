@@ -17,14 +17,14 @@ export interface TlsDocument {
 }
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-const AT = 'spec.target.tls';
+const TARGET_TLS = 'spec.target.tls';
 
 /**
- * spec.target.tls → PEM material, read and checked now (files relative to the scenario's
+ * spec.target.tls (or another block of the same shape at `at`, such as spec.observe.prometheus.tls) → PEM material, read and checked now (files relative to the scenario's
  * directory): every certificate parses, the key parses and belongs to the certificate, and
  * OpenSSL accepts them together. Problems name the file, never its content.
  */
-export function readTargetTls(doc: TlsDocument, baseDir: string, problem: Report): TargetTls {
+export function readTargetTls(doc: TlsDocument, baseDir: string, problem: Report, at = TARGET_TLS): TargetTls {
   const tls: TargetTls = {};
   const file = (name: 'ca' | 'cert' | 'key'): { path: string; text: string } | undefined => {
     const given = doc[name];
@@ -32,30 +32,30 @@ export function readTargetTls(doc: TlsDocument, baseDir: string, problem: Report
     const path = isAbsolute(given) ? given : resolve(baseDir, given);
     const read = readPem(path);
     if ('error' in read) {
-      problem(`${AT}.${name}`, `a readable PEM file of at most ${MAX_PEM_BYTES / 1024} KiB (relative to the scenario file)`, `${read.error}: ${path}`);
+      problem(`${at}.${name}`, `a readable PEM file of at most ${MAX_PEM_BYTES / 1024} KiB (relative to the scenario file)`, `${read.error}: ${path}`);
       return undefined;
     }
     return { path, text: read.text };
   };
 
   const ca = file('ca');
-  if (ca && certificates(ca, `${AT}.ca`, 'CA certificates', problem)) tls.ca = ca.text;
+  if (ca && certificates(ca, `${at}.ca`, 'CA certificates', problem)) tls.ca = ca.text;
 
   if ((doc.cert === undefined) !== (doc.key === undefined)) {
     const missing = doc.cert === undefined ? 'cert' : 'key';
-    problem(`${AT}.${missing}`, `tls.cert and tls.key together (a client certificate and its private key)`, 'nothing');
+    problem(`${at}.${missing}`, `tls.cert and tls.key together (a client certificate and its private key)`, 'nothing');
   }
   const cert = file('cert');
-  const leaf = cert ? certificates(cert, `${AT}.cert`, 'a client certificate', problem)?.[0] : undefined;
+  const leaf = cert ? certificates(cert, `${at}.cert`, 'a client certificate', problem)?.[0] : undefined;
   if (cert && leaf) {
     const validTo = new Date(leaf.validTo);
-    if (validTo.getTime() < Date.now()) problem(`${AT}.cert`, 'a certificate valid now', `one that expired ${validTo.toISOString()}: ${cert.path}`);
+    if (validTo.getTime() < Date.now()) problem(`${at}.cert`, 'a certificate valid now', `one that expired ${validTo.toISOString()}: ${cert.path}`);
     else tls.cert = cert.text;
   }
   const key = file('key');
-  const keyObject = key ? privateKey(key, problem) : undefined;
+  const keyObject = key ? privateKey(key, problem, `${at}.key`) : undefined;
   if (key && keyObject) {
-    if (leaf && !leaf.checkPrivateKey(keyObject)) problem(`${AT}.key`, `the private key of tls.cert (${cert?.path})`, `a key that does not match it: ${key.path}`);
+    if (leaf && !leaf.checkPrivateKey(keyObject)) problem(`${at}.key`, `the private key of tls.cert (${cert?.path})`, `a key that does not match it: ${key.path}`);
     else tls.key = new Secret(key.text);
   }
   if (doc.serverName !== undefined) tls.serverName = doc.serverName;
@@ -65,7 +65,7 @@ export function readTargetTls(doc: TlsDocument, baseDir: string, problem: Report
     try {
       createSecureContext({ ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert && tls.key ? { cert: tls.cert, key: tls.key.reveal() } : {}) });
     } catch (err) {
-      problem(AT, 'files OpenSSL accepts together', (err as NodeJS.ErrnoException).code ?? 'an error from OpenSSL');
+      problem(at, 'files OpenSSL accepts together', (err as NodeJS.ErrnoException).code ?? 'an error from OpenSSL');
     }
   }
   return tls;
@@ -91,10 +91,10 @@ function certificates(f: { path: string; text: string }, at: string, what: strin
   return parsed;
 }
 
-function privateKey(f: { path: string; text: string }, problem: Report): KeyObject | undefined {
+function privateKey(f: { path: string; text: string }, problem: Report, at: string): KeyObject | undefined {
   const expected = 'an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----, RSA or EC)';
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(f.text)) {
-    problem(`${AT}.key`, expected, `an encrypted key (a passphrase is not supported): ${f.path}`);
+    problem(at, expected, `an encrypted key (a passphrase is not supported): ${f.path}`);
     return undefined;
   }
   try {
@@ -102,7 +102,7 @@ function privateKey(f: { path: string; text: string }, problem: Report): KeyObje
     return key;
   } catch {
     // The library's message is not repeated: nothing of a key file reaches an error.
-    problem(`${AT}.key`, expected, `no private key that parses in ${f.path}`);
+    problem(at, expected, `no private key that parses in ${f.path}`);
     return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { formatDuration, parseDurationMs } from '../core/duration.js';
-import { promqlSyntaxError } from './promql.js';
+import { promqlSyntaxError, SELECTOR_VARIABLE, withSelector } from './promql.js';
 import type { Problem } from '../core/errors.js';
 import type { LoadPlan } from '../load/types.js';
 import type { WorkloadPlan } from '../load/workload-plan.js';
@@ -75,9 +75,9 @@ export function toPlan(doc: ScenarioDocument, ctx: PlanContext): { plan: Plan } 
   const hasPodKill = faults.some((f) => faultKind(f).defaultRtoCheck === true);
   // Writes read back over HTTP (write.read) make durability.lostWrites measurable for any service.
   const readBack = load.workload.requests.some((r) => r.write?.read !== undefined);
-  const prometheus = prometheusPlan(doc, ctx.prometheus, ctx.env, allowHosts, problem, ctx.secretsRequired ?? true);
+  const prometheus = prometheusPlan(doc, ctx.prometheus, ctx.env, allowHosts, problem, ctx.secretsRequired ?? true, faultWhere.baseDir);
   k6OperatorProblems(load, platform.kind, prometheus?.url, ctx.k6Parallelism !== undefined, problem);
-  const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem, readBack, prometheus !== undefined));
+  const checks = (spec.checks ?? defaultChecks(hasPodKill)).map((c, i) => checkPlan(c, i, faults.length > 0, platform, problem, readBack, prometheus !== undefined, prometheus?.selector));
   checks.forEach((c, i) => {
     if (c.fault && !faults.some((f) => f.name === c.fault)) problem(`spec.checks[${i}].fault`, `the name of a fault (${faults.map((f) => f.name).join(', ') || 'none'})`, `"${c.fault}"`);
     const drills = faults.filter((f) => f.kind === 'disaster-recovery').map((f) => f.name);
@@ -338,7 +338,7 @@ function defaultChecks(hasPodKill: boolean): CheckDocument[] {
   return hasPodKill ? DEFAULT_CHECKS : DEFAULT_CHECKS.filter((c) => c.metric !== 'rto.platform');
 }
 
-function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: PlatformPlan, problem: Report, readBack: boolean, hasPrometheus = false): CheckPlan {
+function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: PlatformPlan, problem: Report, readBack: boolean, hasPrometheus = false, selector?: string): CheckPlan {
   const path = `spec.checks[${i}]`;
   const unit = METRIC_UNITS[c.metric];
   const parsed = parseTarget(c.target, unit);
@@ -353,7 +353,7 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
   }
   if (c.metric === 'resources.recoveryTime' && !hasFaults) problem(`${path}.metric`, 'resources.recoveryTime only in a scenario with faults', c.metric);
   if (c.resource && !c.metric.startsWith('resources.')) problem(`${path}.resource`, 'a resource only for resources.* metrics', c.resource);
-  checkPromql(c, path, platform, problem, hasPrometheus);
+  checkPromql(c, path, platform, problem, hasPrometheus, selector);
   const during = (c.during ?? (hasFaults ? ['fault', 'recovery'] : ['baseline'])) as PhaseName[];
   return {
     ...(c.query !== undefined ? { query: c.query } : {}),
@@ -371,14 +371,17 @@ function checkPlan(c: CheckDocument, i: number, hasFaults: boolean, platform: Pl
 }
 
 /** A promql check names a query that parses, on a platform that runs Prometheus (or with spec.observe.prometheus); no other check names one. */
-function checkPromql(c: CheckDocument, path: string, platform: PlatformPlan, problem: Report, hasPrometheus: boolean): void {
+function checkPromql(c: CheckDocument, path: string, platform: PlatformPlan, problem: Report, hasPrometheus: boolean, selector: string | undefined): void {
   if (c.metric !== 'promql') {
     if (c.query !== undefined) problem(`${path}.query`, 'a query only with metric: promql', `a query with ${c.metric}`);
     return;
   }
   if (c.query === undefined) return problem(`${path}.query`, 'a PromQL expression (metric: promql)', 'nothing');
-  const error = promqlSyntaxError(c.query);
-  if (error) problem(`${path}.query`, 'a PromQL expression', `a syntax error at line ${error.line}, column ${error.column}, near ${error.near}`);
+  // Parsed as it will be evaluated: with $__selector replaced (positions are then the replaced text's).
+  const replaced = c.query.includes(SELECTOR_VARIABLE);
+  const error = promqlSyntaxError(withSelector(c.query, selector));
+  const as = !replaced ? '' : selector ? ` of the query with $__selector replaced by ${selector.trim()}` : ' of the query with $__selector removed (no spec.observe.prometheus.selector)';
+  if (error) problem(`${path}.query`, 'a PromQL expression', `a syntax error at line ${error.line}, column ${error.column}${as}, near ${error.near}`);
   if (platform.kind !== 'local' && !hasPrometheus) {
     problem(`${path}.metric`, 'promql only on the local platform (it runs the Prometheus the query is evaluated on) or with spec.observe.prometheus / --prometheus', 'spec.target');
   }

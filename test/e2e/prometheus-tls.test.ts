@@ -1,0 +1,206 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { get } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../harness/core/clock.js';
+import { freePort } from '../../harness/platform/local/free-port.js';
+import { findPrometheus } from '../../harness/platform/local/prometheus.js';
+import type { ResultDocument } from '../../harness/report/result.js';
+import { evaluatePromql, prometheusPreflight } from '../../harness/run/server-side.js';
+import { planFromText } from '../../harness/scenario/index.js';
+import { runCli } from '../helpers/cli.js';
+import { isAlive } from '../helpers/leftovers.js';
+import { makeTestPki, type TestPki } from '../helpers/tls-certs.js';
+
+/**
+ * A real Prometheus serving https with a certificate of a throwaway CA (its --web.config.file),
+ * scraping a Task-API-shaped service: read with spec.observe.prometheus.tls.ca, refused without it;
+ * and `$__selector` in promql checks, with and without spec.observe.prometheus.selector.
+ */
+const binary = findPrometheus();
+const why = 'skipped' in binary ? binary.skipped : '';
+
+async function startService(): Promise<{ server: Server; url: string; port: number }> {
+  const registry = new Registry();
+  const requests = new Counter({ name: 'task_api_requests_total', help: 'requests', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const durations = new Histogram({ name: 'task_api_request_duration_seconds', help: 'durations', labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.05, 0.25, 1], registers: [registry] });
+  const server = createServer((req, res) => {
+    req.resume();
+    if (req.url === '/metrics') {
+      void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+      return;
+    }
+    // The default workload fills its id pool from the list first.
+    const body = req.url?.startsWith('/tasks?') ? '{"items":[{"id":1},{"id":2}],"next_cursor":null}' : '{"id":1,"title":"t"}';
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body, () => {
+      requests.inc({ method: req.method ?? 'GET', route: '/tasks/:id', status: '200' });
+      durations.observe({ method: req.method ?? 'GET', route: '/tasks/:id' }, 0.002);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return { server, url: `http://127.0.0.1:${port}`, port };
+}
+
+/** GET over https trusting `ca`; the status, or undefined while nothing answers. Bounded by 1 s. */
+function httpsStatus(url: string, ca: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = get(url, { ca, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+const scenario = (target: string, prometheus: string): string => `
+apiVersion: gameday.dev/v1alpha1
+kind: Scenario
+metadata: { name: prom-tls }
+spec:
+  duration: 3s
+  warmup: 1s
+  target: { url: "${target}" }
+  observe:
+    prometheus: ${prometheus}
+  load: { model: open, rate: 20, connections: 4, timeout: 2s, mix: { get: 100 } }
+  checks:
+    - { id: SERVED, name: servers counted requests, metric: promql, during: [baseline], target: "> 5",
+        query: 'sum(increase(task_api_requests_total$__selector[$__window]))' }
+`;
+
+describe.skipIf(!!why)(`an existing Prometheus over https with a private CA${why ? ` — skipped: ${why}` : ''}`, () => {
+  let dir = '';
+  let pki: TestPki;
+  let service: Awaited<ReturnType<typeof startService>>;
+  let prom: ChildProcess | undefined;
+  let promUrl = '';
+  const stderr: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gd-prom-tls-'));
+    pki = makeTestPki();
+    copyFileSync(pki.caCert, join(dir, 'ca.pem'));
+    copyFileSync(pki.otherCaCert, join(dir, 'other-ca.pem'));
+    service = await startService();
+    writeFileSync(join(dir, 'prometheus.yml'), [
+      'global: { scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s }',
+      'scrape_configs:',
+      '  - job_name: svc',
+      `    static_configs: [{ targets: ["127.0.0.1:${service.port}"], labels: { replica: svc-0 } }]`,
+      '',
+    ].join('\n'));
+    writeFileSync(join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${pki.serverCert}\n  key_file: ${pki.serverKey}\n`);
+    const port = await freePort();
+    promUrl = `https://127.0.0.1:${port}`;
+    prom = spawn((binary as { path: string }).path, [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--web.config.file=${join(dir, 'web.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    prom.stderr?.on('data', (c: Buffer) => void (stderr.length < 50 && stderr.push(c.toString())));
+    const ca = pki.read(pki.caCert);
+    // Ready, then the service scraped at least twice (the run reads the scrape interval from `up`).
+    const deadline = Date.now() + 15_000;
+    while ((await httpsStatus(`${promUrl}/-/ready`, ca)) !== 200) {
+      if (Date.now() > deadline || prom.exitCode !== null) throw new Error(`Prometheus did not start: ${stderr.join('')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 2500));
+  }, 30_000);
+
+  afterAll(async () => {
+    if (prom?.pid && prom.exitCode === null) {
+      const exited = new Promise((r) => prom?.once('exit', r));
+      process.kill(-prom.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (isAlive(prom.pid)) process.kill(-prom.pid, 'SIGKILL');
+      expect(isAlive(prom.pid)).toBe(false);
+    }
+    await new Promise((r) => service?.server.close(r));
+    pki?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('with tls.ca: the servers\' view is read over https, and a $__selector check evaluates with the selector', { timeout: 40_000 }, async () => {
+    const file = join(dir, 'with-ca.yaml');
+    writeFileSync(file, scenario(service.url, `{ url: "${promUrl}", selector: '{job="svc", replica="svc-0"}', tls: { ca: ./ca.pem } }`));
+    const out = join(dir, 'with-ca');
+    const res = await runCli(['run', file, '--out', out]);
+    if (!existsSync(join(out, 'result.json'))) throw new Error(`no result (exit ${res.code}): ${res.stdout}\n${res.stderr}`);
+    const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultDocument;
+    const server = r.server;
+    if (!server || 'skipped' in server) throw new Error(`no server view: ${JSON.stringify(server)}\n${res.stderr}`);
+    expect(server.url).toBe(promUrl);
+    expect(server.scrapeIntervalS).toBe(1);
+    const whole = server.phases.find((p) => p.phase === 'run')!;
+    expect(whole.server.requests).toBeGreaterThan(10);
+    const served = r.checks.find((c) => c.id === 'SERVED')!;
+    expect(served).toMatchObject({ passed: true });
+    expect(served.actual).toBeGreaterThan(5);
+    expect(served.detail).toContain('sum(increase(task_api_requests_total{job="svc", replica="svc-0"}[');
+    expect(res.code).toBe(0);
+  });
+
+  it('without tls.ca, or with another CA: the certificate error is named; the plan refuses a bad CA file', { timeout: 10_000 }, async () => {
+    const file = join(dir, 'checks.yaml');
+    const plan = (prometheus: string, env = {}): ReturnType<typeof planFromText> => planFromText(scenario(service.url, prometheus), { file, env });
+    const untrusted = `Prometheus at ${promUrl} presented a certificate that is not trusted: `;
+    const noCa = plan(`{ url: "${promUrl}" }`).plan!;
+    expect(await prometheusPreflight(noCa)).toMatch(new RegExp(`^${untrusted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*\\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\\); a private CA goes in spec.observe.prometheus.tls.ca$`));
+    expect(await prometheusPreflight(plan(`{ url: "${promUrl}", tls: { ca: ./other-ca.pem } }`).plan!)).toContain(untrusted);
+    // The right CA but another name: checked against serverName, not the URL's host.
+    expect(await prometheusPreflight(plan(`{ url: "${promUrl}", tls: { ca: ./ca.pem, serverName: wrong.staging.test } }`).plan!)).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(await prometheusPreflight(plan(`{ url: "${promUrl}", tls: { ca: ./ca.pem, serverName: ${pki.serverName} } }`).plan!)).toBeUndefined();
+
+    writeFileSync(join(dir, 'not-pem.txt'), 'hello\n');
+    expect(plan(`{ url: "${promUrl}", tls: { ca: ./not-pem.txt } }`).problems).toEqual([
+      { file, path: 'spec.observe.prometheus.tls.ca', expected: 'a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)', found: `no certificate in ${join(dir, 'not-pem.txt')}` },
+    ]);
+    expect(plan(`{ url: "${promUrl}", tls: { ca: ./missing.pem } }`).problems?.[0]).toMatchObject({ path: 'spec.observe.prometheus.tls.ca', found: `ENOENT: ${join(dir, 'missing.pem')}` });
+    expect(plan(`{ url: "http://127.0.0.1:9090", tls: { ca: ./ca.pem } }`).problems).toEqual([
+      { file, path: 'spec.observe.prometheus.tls', expected: 'an https:// Prometheus URL (spec.observe.prometheus.url)', found: 'http://127.0.0.1:9090' },
+    ]);
+    // The plan holds the CA's certificates (public), read from the file relative to the scenario.
+    expect(plan(`{ url: "${promUrl}", tls: { ca: ./ca.pem } }`).plan?.prometheus?.tls).toEqual({ ca: pki.read(pki.caCert) });
+  });
+
+  it('$__selector: replaced by the selector, removed without one; a query that no longer parses is refused', { timeout: 10_000 }, async () => {
+    const clock = new SystemClock();
+    const endedAtMs = clock.now();
+    const view = { source: 'prometheus' as const, url: promUrl, scrapeIntervalS: 1, phases: [], scrapeGaps: [], p95Series: { query: '', points: [] } };
+    const evaluate = async (prometheus: string, query: string): Promise<{ actual: number | null; detail?: string } | undefined> => {
+      // The check's window: the last 2 s before now, as its baseline span ending at the run's end.
+      const text = scenario(service.url, prometheus).replace('duration: 3s', 'duration: 2s').replace('sum(increase(task_api_requests_total$__selector[$__window]))', query);
+      const p = planFromText(text, { file: join(dir, 's.yaml'), env: {} }).plan!;
+      const shifted = { ...p, phases: p.phases.map((ph) => ({ ...ph, startMs: endedAtMs - 2000 + ph.startMs, endMs: endedAtMs - 2000 + ph.endMs })) };
+      return (await evaluatePromql(shifted, view, clock, endedAtMs)).get('SERVED');
+    };
+    const ca = `tls: { ca: ./ca.pem }`;
+    // `up` of the service: 1 with a selector that names it, nothing with one that names no target; without a selector, every target.
+    const count = 'count(up$__selector == 1) or vector(0)';
+    expect(await evaluate(`{ url: "${promUrl}", ${ca}, selector: '{job="svc"}' }`, count)).toMatchObject({ actual: 1 });
+    expect((await evaluate(`{ url: "${promUrl}", ${ca}, selector: '{job="svc"}' }`, count))?.detail).toContain('count(up{job="svc"} == 1)');
+    expect(await evaluate(`{ url: "${promUrl}", ${ca}, selector: '{job="other"}' }`, count)).toMatchObject({ actual: 0 });
+    const none = await evaluate(`{ url: "${promUrl}", ${ca} }`, count);
+    expect(none).toMatchObject({ actual: 1 });
+    expect(none?.detail).toContain('count(up == 1) or vector(0) at');
+
+    // Validated as it will be evaluated: braces the query already has do not merge with the selector.
+    const refused = planFromText(scenario(service.url, `{ url: "${promUrl}", ${ca}, selector: '{job="svc"}' }`).replace('task_api_requests_total$__selector', 'task_api_requests_total{status="500"}$__selector'), { file: join(dir, 's.yaml'), env: {} });
+    expect(refused.problems?.map((p) => [p.path, p.expected, p.found.replace(/, near .*/, '')])).toEqual([
+      ['spec.checks[0].query', 'a PromQL expression', 'a syntax error at line 1, column 51 of the query with $__selector replaced by {job="svc"}'],
+    ]);
+    // Without a selector the same query parses ($__selector removed).
+    expect(planFromText(scenario(service.url, `{ url: "${promUrl}", ${ca} }`).replace('task_api_requests_total$__selector', 'task_api_requests_total{status="500"}$__selector'), { file: join(dir, 's.yaml'), env: {} }).problems).toBeUndefined();
+  });
+});
