@@ -63,7 +63,7 @@ apiVersion: gameday.dev/v1alpha1
 kind: Scenario
 metadata: { name: calibration }
 spec:
-  duration: 9s
+  duration: 7s
   warmup: 1s
   target: { url: "${url}" }
   load: { model: closed, connections: 8, mix: { get: 90, list: 10 } }
@@ -84,7 +84,7 @@ apiVersion: gameday.dev/v1alpha1
 kind: Scenario
 metadata: { name: calibration-hang }
 spec:
-  duration: 10s
+  duration: 9s
   warmup: 1s
   target: { url: "${url}" }
   load: { model: open, rate: 200, connections: ${connections}, timeout: ${timeout}, mix: { get: 90, list: 10 } }
@@ -184,11 +184,11 @@ apiVersion: gameday.dev/v1alpha1
 kind: Scenario
 metadata: { name: kill-all }
 spec:
-  duration: 12s
-  warmup: 2s
-  platform: { local: { replicas: 3, seedRows: 1000, readinessProbe: { period: 100ms } } }
+  duration: 10s
+  warmup: 1s
+  platform: { local: { replicas: 3, seedRows: 200, readinessProbe: { period: 100ms } } }
   load: { model: closed, connections: 8 }
-  faults: [{ name: kill-all, kind: pod-kill, at: 4s, duration: 4s, mode: all }]
+  faults: [{ name: kill-all, kind: pod-kill, at: 3s, duration: 4s, mode: all }]
   recovery: { window: 3s, sustain: 2s }
   checks: [{ id: RTO, name: client rto, metric: rto.client, target: "< 30s" }]
 `,
