@@ -151,12 +151,23 @@ describe.skipIf(!!why)(`an existing Prometheus over https with a private CA${why
     expect(res.code).toBe(0);
   });
 
-  it('without tls.ca, or with another CA: the certificate error is named; the plan refuses a bad CA file', { timeout: 10_000 }, async () => {
+  it('without tls.ca the run names the certificate error: said at the start, the cross-check skipped with it, the promql check without data', { timeout: 30_000 }, async () => {
+    const file = join(dir, 'no-ca.yaml');
+    writeFileSync(file, scenario(service.url, `{ url: "${promUrl}", selector: '{job="svc"}' }`).replace('duration: 3s', 'duration: 2s'));
+    const out = join(dir, 'no-ca');
+    const res = await runCli(['run', file, '--out', out]);
+    const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as ResultDocument;
+    const reason = (r.server as { skipped: string }).skipped;
+    expect(reason).toMatch(new RegExp(`^Prometheus at ${promUrl.replaceAll('.', '\\.')} presented a certificate that is not trusted: .*\\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\\); a private CA goes in spec\\.observe\\.prometheus\\.tls\\.ca$`));
+    expect(res.stdout + res.stderr).toContain(`server-side cross-check: ${reason}; the run goes on and asks again after the load`);
+    expect(r.checks.find((c) => c.id === 'SERVED')).toMatchObject({ actual: null, passed: false });
+    expect(res.code).toBe(1);
+  });
+
+  it('with another CA or another name the certificate error is named; the plan refuses a bad CA file', { timeout: 10_000 }, async () => {
     const file = join(dir, 'checks.yaml');
     const plan = (prometheus: string, env = {}): ReturnType<typeof planFromText> => planFromText(scenario(service.url, prometheus), { file, env });
     const untrusted = `Prometheus at ${promUrl} presented a certificate that is not trusted: `;
-    const noCa = plan(`{ url: "${promUrl}" }`).plan!;
-    expect(await prometheusPreflight(noCa)).toMatch(new RegExp(`^${untrusted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*\\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN)\\); a private CA goes in spec.observe.prometheus.tls.ca$`));
     expect(await prometheusPreflight(plan(`{ url: "${promUrl}", tls: { ca: ./other-ca.pem } }`).plan!)).toContain(untrusted);
     // The right CA but another name: checked against serverName, not the URL's host.
     expect(await prometheusPreflight(plan(`{ url: "${promUrl}", tls: { ca: ./ca.pem, serverName: wrong.staging.test } }`).plan!)).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
