@@ -17,7 +17,7 @@ export interface DisasterRecoveryFaultPlan {
   disasterAtMs: number;
   /** The path each replica answers 2xx on once it can serve (readiness). */
   healthPath: string;
-  /** Kubernetes: the namespace copy the disaster deletes, and where Velero restores it (never production). */
+  /** Accepted by the schema but refused by validation (no platform restores into a mapped namespace); never set in a valid plan. */
   namespace?: string;
   restoreNamespace?: string;
 }
@@ -80,6 +80,21 @@ export const disasterRecovery = defineFaultKind({
       if (ns !== undefined && isProductionName(ns)) problem(`${path}.${key}`, 'a namespace that is not production (a drill deletes and restores it; test restores in staging)', `"${ns}"`);
     }
     if (f.namespace !== undefined && f.namespace === f.restoreNamespace) problem(`${path}.restoreNamespace`, `a namespace other than the one deleted ("${f.namespace}"), as the seed's namespace mapping`, `"${f.restoreNamespace}"`);
+    else {
+      // No platform acts on them: the drill loses and restores the run's own database in place
+      // (Kubernetes: the run's namespace, where its Task API reaches \`postgres\`), so a restore
+      // mapped into another namespace could never bring the service back. Refused rather than
+      // ignored: a Velero user naming them expects a namespace-mapped restore to happen.
+      for (const key of ['namespace', 'restoreNamespace'] as const) {
+        const ns = f[key];
+        if (ns === undefined || isProductionName(ns)) continue;
+        problem(
+          `${path}.${key}`,
+          "no such field: the drill restores the run's own database in place (on Kubernetes the run's namespace, spec.platform.kubernetes.namespace or --namespace; no namespace mapping)",
+          `"${ns}"`,
+        );
+      }
+    }
     return {
       kind: 'disaster-recovery',
       ...base,

@@ -26,7 +26,7 @@ import { byKind } from './resources.js';
  *   serves again is the drill's own wait (every replica ready and answering its health path).
  *
  * The drill's `namespace` / `restoreNamespace` (a namespace copy deleted, restored under a
- * mapping) are not used here: the capability acts on the run's own namespace.
+ * mapping) are refused when the scenario is validated: the capability acts on the run's own namespace.
  */
 
 /** What the Restore brings back: the PostgreSQL StatefulSet and its storage. */
@@ -50,6 +50,8 @@ export interface KubeRecoveryDeps {
   databaseUrl(): string | undefined;
   /** Bound on the disaster's deletion and on the PostgreSQL pod's readiness. */
   readyTimeoutMs: number;
+  /** The run's signal (Ctrl-C, SIGTERM), once deployed: a Backup still InProgress is not waited for. */
+  signal(): AbortSignal | undefined;
   /** Called before anything is created: the run has objects to delete. */
   applied(): void;
 }
@@ -74,7 +76,14 @@ export class KubeDatabaseRecovery implements DatabaseRecovery {
     this.deps.applied();
     this.created.push(objects.backup);
     const counted = this.countRows();
-    const phases = await this.velero().run(objects.backup, { clock, timeoutMs: BACKUP_TIMEOUT_MS });
+    const signal = this.deps.signal();
+    const phases = await this.velero()
+      .run(objects.backup, { clock, timeoutMs: BACKUP_TIMEOUT_MS, ...(signal ? { signal } : {}) })
+      .catch(async (err: unknown) => {
+        // Stopped mid-backup: the Backup goes at once (teardown then verifies that nothing of the run is left, Velero's objects included).
+        if (signal?.aborted) await this.cleanup();
+        throw err;
+      });
     this.current = { ...objects, attempts: 0 };
     const { tables, rows } = await counted;
     const inProgress = phases.find((p) => p.phase === 'InProgress')?.atMs ?? t0;
@@ -130,7 +139,11 @@ export class KubeDatabaseRecovery implements DatabaseRecovery {
     return { restore: `${VELERO_NAMESPACE}/${restore.metadata.name}`, phases: phases.map((p) => p.phase).join(' > '), veleroMs, databaseReadyMs: Math.round(clock.now() - t0) };
   }
 
-  /** Deletes the run's Backup and Restore objects (teardown). Velero's own copy of the backup expires with the Schedule's ttl. */
+  /**
+   * Deletes the run's Backup and Restore objects (on a stopped backup, and at teardown, which then
+   * verifies they are gone with every other object of the run). Velero's own copy of the backup
+   * expires with the Schedule's ttl.
+   */
   async cleanup(): Promise<void> {
     for (const obj of this.created.splice(0)) {
       await this.deps.client().delete(VELERO_TYPES[obj.kind], obj.metadata.name, { namespace: VELERO_NAMESPACE }).catch(() => undefined);

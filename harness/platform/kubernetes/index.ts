@@ -69,6 +69,8 @@ export class KubernetesPlatform implements Platform {
   private applied = false;
   private readonly faults = new Set<{ cleanup(): Promise<void> }>();
   private tornDown = false;
+  /** The run's signal, given to deploy: the drill's Velero waits end with it. */
+  private runSignal?: AbortSignal;
 
   constructor(
     readonly plan: KubernetesPlatformPlan,
@@ -89,6 +91,7 @@ export class KubernetesPlatform implements Platform {
         databaseTracker: () => this.databaseTracker,
         databaseUrl: () => this.databaseUrl,
         readyTimeoutMs: plan.readyTimeoutMs,
+        signal: () => this.runSignal,
         applied: () => {
           this.applied = true;
           this.faults.add(recovery);
@@ -109,6 +112,7 @@ export class KubernetesPlatform implements Platform {
   }
 
   async deploy(signal: AbortSignal): Promise<Deployment> {
+    this.runSignal = signal;
     const { journal } = this.ctx;
     const t0 = this.clock.now();
     const conn = (this.connection = connect({ ...(this.plan.context ? { context: this.plan.context } : {}), namespace: this.plan.namespace, ...(this.options.env ? { env: this.options.env } : {}) }));
