@@ -46,6 +46,8 @@ export async function cleanupCommand(o: CleanupOptions, out: Output): Promise<nu
     const client = new KubeClient(conn.kc, conn.namespace);
     const result = await deleteLabelled(client, selector, o.timeoutMs, new SystemClock());
     for (const d of result.deleted) out.info(`deleted ${d}`);
+    // Kinds it may not list (a Role without access to the velero namespace): not checked, and said so.
+    for (const u of result.unreadable) out.info(`not checked (cannot be listed): ${u}`);
     if (result.absentKinds.some((k) => k.endsWith('Chaos'))) out.info(`(no Chaos Mesh objects: the cluster does not serve ${result.absentKinds.filter((k) => k.endsWith('Chaos')).join(', ')})`);
     if (result.leftovers.length > 0) {
       for (const l of result.leftovers) out.error(`left: ${l}`);

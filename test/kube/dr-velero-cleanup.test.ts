@@ -128,13 +128,21 @@ describe('the disaster-recovery drill\'s Velero objects on Kubernetes', () => {
     } finally {
       allow();
     }
-
     const cleaned = await runCli(['cleanup', '--all-runs', '--namespace', NS], env());
     expect(cleaned.stderr).toBe('');
     expect(cleaned.code).toBe(0);
     expect(cleaned.stdout).toContain(`deleted Backup/velero/${backup}`);
     expect(labelled(id)).toEqual([]);
     expect(kube.get('backups', 'velero', 'gameday-elsewhere-dr-1')).toBeDefined();
+    // A Role that may not list in velero: those kinds are not checked, and the command says so.
+    const blind = kube.faults.forbid({ verb: 'list', group: 'velero.io', resource: 'restores' });
+    try {
+      const said: string[] = [];
+      await cleanupCommand({ run: id, namespace: NS, timeoutMs: 600, env: env() }, { info: (l) => said.push(`info: ${l}`), error: (l) => said.push(`error: ${l}`) });
+      expect(said).toContainEqual(expect.stringMatching(/^info: not checked \(cannot be listed\): Restore in namespace velero: .*forbidden/));
+    } finally {
+      blind();
+    }
   }, 60_000);
 
   it('validation: the drill\'s namespace / restoreNamespace are refused, exit 2 material (path, expected, found)', () => {
