@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,8 @@ describe('the disaster-recovery drill\'s Velero objects on Kubernetes', () => {
     expect(code).toBe(130);
     expect(labelled(id)).toEqual([]);
     expect(backups()).toEqual([]);
+    const result = JSON.parse(readFileSync(join(dir, 'sigint', 'result.json'), 'utf8')) as { journal: Array<{ type: string; detail?: Record<string, unknown> }> };
+    expect(result.journal.find((e) => e.type === 'dr.interrupted')?.detail).toMatchObject({ outcome: 'untouched', reason: expect.stringContaining('during the backup') });
   }, 60_000);
 
   it('a harness killed mid-backup leaves its Backup in velero; cleanup fails naming it while its deletion is refused (exit 3), then removes it (exit 0)', async () => {

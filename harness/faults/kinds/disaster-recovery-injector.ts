@@ -41,7 +41,11 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
       return [];
     }
     journal.record({ source: 'fault', type: 'dr.backup-started', target: TARGET, fault: name });
-    const backup = (this.backup = await dr.backup());
+    const backup = (this.backup = await dr.backup().catch((err: unknown) => {
+      // Stopped while backing up: nothing was lost; the journal says so before the error goes on.
+      if (signal?.aborted) journal.record({ source: 'fault', type: 'dr.interrupted', target: TARGET, fault: name, detail: { outcome: 'untouched', reason: 'stopped during the backup: the original database was never touched' } });
+      throw err;
+    }));
     this.stage = 'backed-up';
     const backedUp = journal.record({
       source: 'fault',
