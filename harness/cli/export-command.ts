@@ -35,8 +35,23 @@ export async function exportCommand(format: string, file: string, opts: ExportOp
   };
   if (format !== 'k6') return bad(`export: expected a format: k6, found ${JSON.stringify(format)}`);
   if (opts.runId !== undefined && !isRunId(opts.runId)) return bad(`--run-id: expected 1 to 20 lowercase letters or digits, found ${JSON.stringify(opts.runId)}`);
-  // Exporting needs no k6 binary: plan as `gameday validate` does.
-  const result = await planFromFile(file, process.env, { allowHosts: opts.allowHosts ?? [], secretsRequired: false, ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}) });
+  // Exporting needs no k6 binary: plan as `gameday validate` does. --prometheus names the cluster's
+  // Prometheus for the runners (it stands for spec.observe.prometheus.url, which a scenario with
+  // spec.load.parallelism needs); export contacts nothing, so its host needs no --allow-host.
+  let promHost: string | undefined;
+  if (opts.prometheusUrl !== undefined) {
+    try {
+      promHost = new URL(opts.prometheusUrl).hostname;
+    } catch {
+      return bad(`--prometheus: expected an http:// or https:// URL, found ${JSON.stringify(opts.prometheusUrl)}`);
+    }
+  }
+  const result = await planFromFile(file, process.env, {
+    allowHosts: [...(opts.allowHosts ?? []), ...(promHost ? [promHost] : [])],
+    secretsRequired: false,
+    ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}),
+    ...(opts.prometheusUrl !== undefined ? { prometheus: { url: opts.prometheusUrl } } : {}),
+  });
   if (result.problems) {
     for (const p of result.problems) out.error(formatProblem(p));
     return ExitCode.InvalidInput;

@@ -224,6 +224,20 @@ describe('gameday export k6 --parallelism: a k6 operator TestRun', () => {
     expect(bad.problems?.map(formatProblem)).toEqual(['spec.observe.prometheus.remoteWriteUrl: expected an http:// or https:// URL, found ftp:']);
   });
 
+  it('a scenario that runs on the operator itself (spec.load.parallelism) exports with --prometheus standing for its Prometheus', async () => {
+    const file = join(tempDir(), 'operator.yaml');
+    writeFileSync(file, `${head}spec:\n  duration: 30s\n  platform: { kubernetes: { namespace: staging } }\n  load: { model: open, rate: 10, driver: k6, parallelism: 4 }\n`);
+    const written: string[] = [];
+    const errors: string[] = [];
+    const io = { info: () => {}, error: (l: string) => errors.push(l) };
+    const code = await exportCommand('k6', file, { parallelism: 2, prometheusUrl: 'http://prometheus.monitoring.svc:9090', runId: 'op1', write: (t: string) => written.push(t) }, io);
+    expect(errors).toEqual([]);
+    expect(code).toBe(0);
+    const tr = parseAllDocuments(written.join('')).map((d) => d.toJS())[1];
+    expect(tr.spec.parallelism).toBe(2);
+    expect(tr.spec.runner.env).toContainEqual({ name: 'K6_PROMETHEUS_RW_SERVER_URL', value: 'http://prometheus.monitoring.svc:9090/api/v1/write' });
+  });
+
   it('refuses a local platform and a missing Prometheus (exit 2)', async () => {
     const errors: string[] = [];
     const io = { info: () => {}, error: (l: string) => errors.push(l) };
