@@ -48,6 +48,18 @@ async function startService(): Promise<{ server: Server; url: string; port: numb
 }
 
 /** GET over https trusting `ca`; the status, or undefined while nothing answers. Bounded by 1 s. */
+/** The body of a GET over https trusting `ca`, or undefined. */
+function httpsText(url: string, ca: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = get(url, { ca, timeout: 1000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(res.statusCode === 200 ? body : undefined));
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
 function httpsStatus(url: string, ca: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const req = get(url, { ca, timeout: 1000 }, (res) => {
@@ -114,8 +126,18 @@ describe.skipIf(!!why)(`an existing Prometheus over https with a private CA${why
       if (Date.now() > deadline || prom.exitCode !== null) throw new Error(`Prometheus did not start: ${stderr.join('')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 2500));
-  }, 30_000);
+    // Prometheus hands static targets to its scrapers on a 5 s tick: wait for two samples of the
+    // service's `up`, not a fixed time.
+    const scraped = async (): Promise<boolean> => {
+      const body = await httpsText(`${promUrl}/api/v1/query?query=${encodeURIComponent('count_over_time(up{job="svc"}[1m])')}`, ca);
+      const value = body ? (JSON.parse(body) as { data?: { result?: Array<{ value: [number, string] }> } }).data?.result?.[0]?.value[1] : undefined;
+      return Number(value) >= 2;
+    };
+    while (!(await scraped())) {
+      if (Date.now() > deadline + 15_000 || prom.exitCode !== null) throw new Error(`Prometheus did not scrape the service: ${stderr.join('')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }, 45_000);
 
   afterAll(async () => {
     if (prom?.pid && prom.exitCode === null) {
