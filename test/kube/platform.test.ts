@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesPlatform } from '../../harness/platform/kubernetes/index.js';
+import { BREAK_CONFIRM_MS } from '../../harness/platform/kubernetes/port-forward.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import { runGameDay } from '../../harness/run/gameday.js';
 import { deployPlan, NAMESPACE, SEED_ROWS, startKubeWorld, type KubeWorld } from './platform-fixture.js';
@@ -57,6 +58,7 @@ describe('Kubernetes platform: deploy, port-forward, teardown', () => {
       }
       expect([...served].sort()).toEqual(deployment.replicas().map((r) => r.name).sort());
       // A kept-alive connection whose pod dies ends; the next connection goes to a pod still ready.
+      let victimOf = '';
       const keep = new Client(deployment.serviceUrl);
       try {
         const first = await keep.request({ method: 'GET', path: '/metrics' });
@@ -68,11 +70,27 @@ describe('Kubernetes platform: deploy, port-forward, teardown', () => {
         const next = /task_api_info\{replica="([^"]+)"\}/.exec(await after.body.text())?.[1] ?? '';
         expect(next).not.toBe('');
         expect(next).not.toBe(victim);
-        // The pod's death is the service's event, not a port-forward failure.
-        expect(journal.events().filter((e) => e.type === 'portforward.broken')).toEqual([]);
+        // The pod's death is the service's event, not a port-forward failure (judged below, once its time has come).
+        victimOf = victim;
       } finally {
         await keep.close().catch(() => undefined);
       }
+      // A stream that breaks while its pod stays ready is the port-forward's failure: journalled, once
+      // the pod is still ready BREAK_CONFIRM_MS later.
+      const held = new Client(deployment.serviceUrl);
+      try {
+        const res = await held.request({ method: 'GET', path: '/health' });
+        await res.body.dump();
+        expect(world.kube.faults.breakPortForwards()).toBeGreaterThanOrEqual(1);
+        const until = Date.now() + BREAK_CONFIRM_MS + 3_000;
+        while (Date.now() < until && !journal.events().some((e) => e.type === 'portforward.broken')) await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        await held.close().catch(() => undefined);
+      }
+      const broken = journal.events().filter((e) => e.type === 'portforward.broken');
+      expect(broken.length).toBeGreaterThanOrEqual(1);
+      expect(broken.map((e) => e.target)).not.toContain(victimOf);
+      expect(Number(broken[0]?.detail?.['podReadyForMs'])).toBeGreaterThanOrEqual(BREAK_CONFIRM_MS - 50);
       expect(journal.events().some((e) => e.type === 'kube.traffic' && e.detail?.['via'] === 'port-forward')).toBe(true);
       // A stream the API server will not open to one pod: the connection goes to another, the
       // client is served, and the journal says it was the port-forward.

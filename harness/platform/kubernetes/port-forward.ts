@@ -23,6 +23,9 @@ export interface ForwarderOptions {
   attempts?: number;
 }
 
+/** How long after a stream broke its pod must still be ready for the break to be the port-forward's. */
+export const BREAK_CONFIRM_MS = 3_000;
+
 type WebSocketLike = { close(): void; on(event: 'close' | 'error', listener: (...args: unknown[]) => void): unknown; readyState: number };
 
 /**
@@ -40,6 +43,8 @@ export class ServiceForwarder {
   private readonly sockClosers = new Set<() => void>();
   readonly stats = { connections: 0, forwarded: 0, retried: 0, refused: 0, broken: 0, byPod: new Map<string, number>() };
   private closed = false;
+  /** Breaks waiting to be judged (BREAK_CONFIRM_MS), each with its judgement. */
+  private readonly judges = new Map<NodeJS.Timeout, () => void>();
 
   constructor(private readonly options: ForwarderOptions) {}
 
@@ -119,14 +124,31 @@ export class ServiceForwarder {
       clientGone = true;
       ws.close();
     });
+    // The client ended or reset its side: client-node then closes the stream itself (no status
+    // code), which is the client leaving, not a break — also when that close lands before 'close'.
+    socket.once('end', () => void (clientGone = true));
+    socket.once('error', () => void (clientGone = true));
     ws.on('close', (code: unknown) => {
       if (clientGone) return;
-      // A normal close without an error is the pod's side ending the connection (the server closed it).
-      const normal = code === 1000 && !errorText;
+      // A close frame without an error is the pod's side ending the connection (the server closed
+      // it, e.g. an idle keep-alive connection): 1000, or 1005 when the frame carries no status.
+      // Only a stream that ended without a close frame (1006) or with an error is a break.
+      const normal = (code === 1000 || code === 1005) && !errorText;
       if (!normal && this.options.isReady(target.pod)) {
-        // The pod is alive and ready: the break is the port-forward's, not the service's.
-        this.stats.broken++;
-        journal.record({ source: 'platform', type: 'portforward.broken', target: target.pod, detail: { port: target.port, error: errorText.trim() || 'stream closed' } });
+        // A killed pod's streams close before the API says it is gone: judged once the watch has
+        // had time to tell. Still ready then, the break is the port-forward's, not the service's.
+        const error = errorText.trim() || 'stream closed';
+        const brokeAt = Date.now();
+        const judgement = (): void => {
+          this.judges.delete(timer);
+          clearTimeout(timer);
+          if (!this.options.isReady(target.pod)) return;
+          this.stats.broken++;
+          journal.record({ source: 'platform', type: 'portforward.broken', target: target.pod, detail: { port: target.port, error, podReadyForMs: Date.now() - brokeAt, closeCode: String(code) } });
+        };
+        const timer = setTimeout(judgement, BREAK_CONFIRM_MS);
+        timer.unref();
+        this.judges.set(timer, judgement);
       }
       // The pod's end shows to the client as its connection's end, as in-cluster (a reset if data was lost).
       if (errorText) socket.resetAndDestroy();
@@ -140,6 +162,8 @@ export class ServiceForwarder {
   }
 
   async close(): Promise<void> {
+    // Breaks not judged yet are judged now, on what the watch says at this moment.
+    for (const judgement of [...this.judges.values()]) judgement();
     this.closed = true;
     for (const s of this.sockets) s.destroy();
     for (const c of this.sockClosers) c();

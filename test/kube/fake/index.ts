@@ -90,6 +90,8 @@ export interface FakeKube {
     failNext(match: RequestMatch, status: Partial<StatusBody> & { code: number }, times?: number): () => void;
     delay(match: RequestMatch, ms: number, times?: number): () => void;
     dropWatches(filter?: { resource?: string; namespace?: string }, how?: 'end' | 'destroy'): number;
+    /** Break every open port-forward stream as a dropped connection does; the pods stay ready. */
+    breakPortForwards(): number;
     /** Forget the watch history: watches from an older resourceVersion get 410 Expired. */
     compact(): void;
     /** Chaos Mesh not installed: its group vanishes from discovery and its paths answer 404. */
@@ -268,6 +270,7 @@ export async function startFakeKube(options: FakeKubeOptions = {}): Promise<Fake
       failNext: (m, s, times) => server.failNext(m, s, times),
       delay: (m, ms, times) => server.delay(m, ms, times),
       dropWatches: (f, how) => server.dropWatches(f, how),
+      breakPortForwards: () => server.breakPortForwards(),
       compact: () => store.compact(),
       uninstallChaosMesh: () => {
         server.disabledGroups.add('chaos-mesh.org');

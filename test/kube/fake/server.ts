@@ -65,6 +65,8 @@ interface WatchConn {
 interface Forward {
   podUid: string;
   close(): void;
+  /** Breaks the stream as a dropped connection does (no close frame), the pod left running. */
+  terminate(): void;
 }
 
 export interface Kubelet {
@@ -194,6 +196,13 @@ export class FakeApiServer {
       n++;
     }
     return n;
+  }
+
+  /** Breaks every open port-forward stream (no close frame, code 1006), pods left as they are. Returns how many. */
+  breakPortForwards(): number {
+    const all = [...this.forwards];
+    for (const f of all) f.terminate();
+    return all.length;
   }
 
   /** Open watches, for assertions (a client that re-watched after a drop shows up again). */
@@ -831,6 +840,11 @@ export class FakeApiServer {
         this.forwards.delete(forward);
         for (const c of conns) c.destroy();
         if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close();
+      },
+      terminate: () => {
+        this.forwards.delete(forward);
+        for (const c of conns) c.destroy();
+        ws.terminate();
       },
     };
     this.forwards.add(forward);
