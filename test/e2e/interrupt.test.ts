@@ -62,8 +62,8 @@ describe('the harness killed outright (SIGKILL) mid-run', () => {
     // The database where a run puts it by default, in memory (/dev/shm), apart from the other temp files.
     const memory = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/gd-kill-db-') : mkdtempSync(join(tmpdir(), 'gd-kill-db-'));
     chmodSync(memory, 0o755); // PostgreSQL runs as its own user and must reach its directory
-    const { run, seen } = await midRun(out, tmp.dir, { GAMEDAY_DB_DIR: memory });
     try {
+      const { run, seen } = await midRun(out, tmp.dir, { GAMEDAY_DB_DIR: memory });
       expect(readdirSync(memory)).toHaveLength(1); // the cluster's directory
       run.child.kill('SIGKILL');
       await run.exit;
@@ -72,6 +72,7 @@ describe('the harness killed outright (SIGKILL) mid-run', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
       rmSync(memory, { recursive: true, force: true });
+      rmSync(tmp.dir, { recursive: true, force: true });
     }
   });
 });

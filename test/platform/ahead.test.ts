@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,8 @@ describe('start-up ahead of the deploy', () => {
   });
 
   it('what no deploy took is stopped by discardAhead: initdb, its directory, the bundle, the reaper', { timeout: 60_000 }, async () => {
+    const segments = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((n) => n.startsWith('PostgreSQL.')) : []);
+    const segmentsBefore = new Set(segments());
     startAhead(localPlatformPlan());
     // Caught in the middle: initdb runs (its --pgdata names the cluster's directory).
     let initdb: number | undefined;
@@ -57,5 +59,7 @@ describe('start-up ahead of the deploy', () => {
     expect(started.filter(isAlive).map(describeProcess)).toEqual([]);
     expect(existsSync(dirname(dataDir))).toBe(false);
     expect(bundleLeftovers(process.pid)).toEqual([]);
+    // No shared memory segment of a killed initdb's backend either.
+    expect(segments().filter((n) => !segmentsBefore.has(n))).toEqual([]);
   });
 });

@@ -75,7 +75,9 @@ export async function startEmbeddedPostgres(maxConnections = 200, opts: { reapin
       await chown(dataDir, ids.uid, ids.gid);
       await chown(pwfile, ids.uid, ids.gid);
     }
-    const initdbArgs = [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--lc-messages=C', '--no-sync', '--no-instructions'];
+    // initdb's own backends take shared memory too: as files in the new data directory (mmap), so
+    // that an initdb killed mid-way (Ctrl-C, SIGKILL of the harness) leaves nothing in /dev/shm.
+    const initdbArgs = [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${pwfile}`, '--lc-messages=C', '--no-sync', '--no-instructions', '--set', 'dynamic_shared_memory_type=mmap'];
     abort?.throwIfAborted();
     await runGroup(bin.initdb, initdbArgs, ids, INITDB_TIMEOUT_MS, log, reaping, abort);
     await rm(pwfile, { force: true });
