@@ -1,5 +1,5 @@
-import { PrometheusDriver } from 'prometheus-query';
-import { describeQueryError, type PrometheusAccess } from '../observe/prometheus-query.js';
+import type { PrometheusDriver } from 'prometheus-query';
+import { describeQueryError, prometheusDriver, type PrometheusAccess } from '../observe/prometheus-query.js';
 import type { ResponseSink } from '../load/types.js';
 import { transportKind } from './samples.js';
 
@@ -191,16 +191,7 @@ export class K6PrometheusFeed {
   ) {
     const access = opts.prometheus;
     this.url = access.url.replace(/\/+$/, '');
-    this.driver = new PrometheusDriver({
-      endpoint: this.url,
-      baseURL: '/api/v1',
-      timeout: 10_000,
-      preferPost: true,
-      ...(access.bearerToken ? { headers: { authorization: `Bearer ${access.bearerToken}` } } : {}),
-      // As PrometheusQuery: no redirect or proxy takes the queries (and the token) elsewhere.
-      requestInterceptor: { onFulfilled: <T extends object>(config: T): T => Object.assign(config, { maxRedirects: 0, proxy: false }), onRejected: (e: unknown) => Promise.reject(e) },
-      responseInterceptor: { onFulfilled: keepHistograms, onRejected: keepStatus },
-    });
+    this.driver = prometheusDriver(access, { timeoutMs: 10_000, onResponse: keepHistograms });
   }
 
   /** Reads what Prometheus holds up to untilWallMs (epoch ms) and reports only what is new to the sink. */
@@ -391,13 +382,3 @@ function keepHistograms<T>(res: T): T {
   return res;
 }
 
-/** An HTTP error whose body is not Prometheus's JSON becomes one, so prometheus-query reports its status (as PrometheusQuery does). */
-function keepStatus(err: { response?: { status: number; statusText?: string; data?: unknown } }): Promise<never> {
-  const res = err?.response;
-  const data = res?.data as { status?: unknown } | undefined;
-  if (res && (typeof data !== 'object' || data === null || data.status == null)) {
-    const body = typeof res.data === 'string' ? res.data.trim().slice(0, 200) : '';
-    res.data = { status: 'error', error: body || res.statusText || 'no message' };
-  }
-  return Promise.reject(err);
-}

@@ -115,23 +115,7 @@ export class PrometheusQuery {
   constructor(private readonly access: PrometheusAccess | string) {
     const a = typeof access === 'string' ? { url: access } : access;
     this.url = a.url.replace(/\/+$/, '');
-    // Node checks the certificate against `servername` when set (and sends it as SNI), else the URL's host.
-    const httpsAgent = a.tls ? new Agent({ ca: a.tls.ca, ...(a.tls.serverName ? { servername: a.tls.serverName } : {}), keepAlive: false }) : undefined;
-    this.driver = new PrometheusDriver({
-      endpoint: this.url,
-      baseURL: '/api/v1',
-      timeout: QUERY_TIMEOUT_MS,
-      preferPost: true,
-      ...(a.bearerToken ? { headers: { authorization: `Bearer ${a.bearerToken}` } } : {}),
-      // The URL's host was allowed at validation: no redirect or proxy may take the queries elsewhere.
-      // The driver's options have no TLS settings: the agent goes in each request's axios config.
-      requestInterceptor: {
-        onFulfilled: <T extends object>(config: T): T => Object.assign(config, { maxRedirects: 0, proxy: false }, httpsAgent ? { httpsAgent } : {}),
-        onRejected: (e: unknown) => Promise.reject(e),
-      },
-      // A proxy in front of Prometheus answers errors in its own format: keep their status for the message.
-      responseInterceptor: { onFulfilled: <T>(res: T): T => res, onRejected: keepStatus },
-    });
+    this.driver = prometheusDriver(a, { timeoutMs: QUERY_TIMEOUT_MS });
   }
 
   /** An instant query's scalar: the sum of the vector's values; null when the vector is empty. */
@@ -189,6 +173,31 @@ export class PrometheusQuery {
       throw new Error(describeQueryError(err, this.url, typeof this.access === 'string' ? undefined : this.access));
     }
   }
+}
+
+/**
+ * prometheus-query's driver for one Prometheus, as every client of it here needs it: the bearer
+ * token, a private CA, no redirect or proxy, and error statuses kept. `onResponse` may rewrite a
+ * successful answer (the k6 feed keeps native histogram samples the library drops).
+ */
+export function prometheusDriver(a: PrometheusAccess, o: { timeoutMs: number; onResponse?: <T>(res: T) => T }): PrometheusDriver {
+  // Node checks the certificate against `servername` when set (and sends it as SNI), else the URL's host.
+  const httpsAgent = a.tls ? new Agent({ ca: a.tls.ca, ...(a.tls.serverName ? { servername: a.tls.serverName } : {}), keepAlive: false }) : undefined;
+  return new PrometheusDriver({
+    endpoint: a.url.replace(/\/+$/, ''),
+    baseURL: '/api/v1',
+    timeout: o.timeoutMs,
+    preferPost: true,
+    ...(a.bearerToken ? { headers: { authorization: `Bearer ${a.bearerToken}` } } : {}),
+    // The URL's host was allowed at validation: no redirect or proxy may take the queries elsewhere.
+    // The driver's options have no TLS settings: the agent goes in each request's axios config.
+    requestInterceptor: {
+      onFulfilled: <T extends object>(config: T): T => Object.assign(config, { maxRedirects: 0, proxy: false }, httpsAgent ? { httpsAgent } : {}),
+      onRejected: (e: unknown) => Promise.reject(e),
+    },
+    // A proxy in front of Prometheus answers errors in its own format: keep their status for the message.
+    responseInterceptor: { onFulfilled: o.onResponse ?? (<T>(res: T): T => res), onRejected: keepStatus },
+  });
 }
 
 /** An HTTP error whose body is not Prometheus's JSON becomes one, so prometheus-query reports its status. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../harness/core/random.js';
 import { K6PrometheusFeed, bucketLatencyMs, histogramIncrement, type NativeHistogramSample, type RawK6Series } from '../../harness/k6/prometheus-feed.js';
 import { k6TestRun } from '../../harness/k6/testrun.js';
 import type { KubernetesPlatformPlan } from '../../harness/kube/plan.js';
@@ -122,17 +123,7 @@ describe('differencing native histograms and counters (no Prometheus)', () => {
 const binary = findPrometheus();
 const why = 'skipped' in binary ? binary.skipped : '';
 
-/** A seeded PRNG (mulberry32): the same requests every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 /** A lognormal latency (ms) with this median and spread. */
 function lognormal(rand: () => number, medianMs: number, sigma: number): number {
   const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
