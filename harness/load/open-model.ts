@@ -12,7 +12,10 @@ import { Http1Pool, leanConnector } from './http1.js';
 /** Constant (open) or ramping rate: the same driver, only the arrival schedule differs. */
 type OpenPlan = Extract<LoadPlan, { model: 'open' | 'ramping' }>;
 
-/** How often outstanding requests are checked against their deadline. */
+/**
+ * How often outstanding requests are checked against their deadline once the schedule has ended
+ * (while it runs, at each of its wake-ups: at most BATCH_MS apart).
+ */
 export const DEADLINE_SWEEP_MS = 5;
 
 /**
@@ -21,8 +24,8 @@ export const DEADLINE_SWEEP_MS = 5;
  * each arrival's intended send time (coordinated omission corrected). An arrival that finds
  * `maxInFlight` requests outstanding is not sent: it is reported through `sink.dropped` and counted.
  * The timeout is the client's own deadline, `timeoutMs` after the intended send time, wherever
- * the request waits (in the FIFO for a connection, or on one), enforced to within
- * DEADLINE_SWEEP_MS: a timed-out request is reported at its deadline and aborted (on a connection,
+ * the request waits (in the FIFO for a connection, or on one), enforced to within one wake-up of
+ * the schedule (BATCH_MS; DEADLINE_SWEEP_MS while draining): a timed-out request is reported at its deadline and aborted (on a connection,
  * that connection is closed and a fresh one opened). There are no retries.
  */
 export function createOpenDriver(plan: OpenPlan, clock: Clock, observer?: LoadObserver): LoadDriver {
@@ -73,12 +76,15 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) this.stop();
     const sweeping = new AbortController();
-    const sweeper = this.sweepLoop(sweeping.signal);
+    let sweeper: Promise<void> | undefined;
     try {
       const plan = this.plan;
+      // While the schedule runs, its wake-ups sweep (no timer of its own: every wake-up costs CPU); then a loop does.
+      const options = { onWake: this.onWake };
       await (plan.model === 'ramping'
-        ? runRampingArrivals(this.clock, { startPerSec: plan.startRatePerSec, stages: plan.stages }, this.arrive, this.stopper.signal)
-        : runArrivals(this.clock, plan.ratePerSec, this.arrive, this.stopper.signal));
+        ? runRampingArrivals(this.clock, { startPerSec: plan.startRatePerSec, stages: plan.stages }, this.arrive, this.stopper.signal, options)
+        : runArrivals(this.clock, plan.ratePerSec, this.arrive, this.stopper.signal, options));
+      sweeper = this.sweepLoop(sweeping.signal);
       await this.drain();
     } finally {
       sweeping.abort();
@@ -113,6 +119,9 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     this.outstanding.push(request);
     this.pool.dispatch(request);
   };
+
+  /** At every wake-up of the schedule (a sweep finds nothing to do in O(1)). */
+  private readonly onWake = (): void => this.sweep();
 
   /** Reports and aborts every outstanding request whose deadline has passed. */
   private sweep(): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type Clock } from '../../harness/core/clock.js';
-import { MAX_BATCH, RampCurve, TICK_MS, plansArrivalBetween, runArrivals, runRampingArrivals } from '../../harness/load/arrivals.js';
+import { BATCH_MS, DENSE_INTERVAL_MS, MAX_BATCH, RampCurve, TICK_MS, plansArrivalBetween, runArrivals, runRampingArrivals } from '../../harness/load/arrivals.js';
 import type { LoadPlan, RampStage } from '../../harness/load/types.js';
 
 /** A clock whose every sleep oversleeps by `lateMs`: a slow, stalled event loop. */
@@ -63,9 +63,82 @@ describe('constant arrival rate', () => {
       inBatch = 0;
       await origSleep(ms);
     };
-    const total = await runArrivals(clock, 1_000, () => inBatch++, new AbortController().signal, 30_000);
+    const total = await runArrivals(clock, 1_000, () => inBatch++, new AbortController().signal, { maxRunMs: 30_000 });
     expect(Math.max(...batches)).toBe(MAX_BATCH);
     expect(total).toBeLessThanOrEqual(30_001); // ended by maxRunMs, backlog or not
+  });
+});
+
+describe('dense arrivals (2,000/s and more) go in batches on a grid', () => {
+  /** Runs a schedule in fake time, recording each arrival's intended time and the clock at its emission. */
+  async function emitted(run: (clock: ManualClock, on: (k: number, t: number, now: number) => void, signal: AbortSignal) => Promise<number>, forMs: number): Promise<Array<{ t: number; now: number }>> {
+    const clock = new ManualClock();
+    const out: Array<{ t: number; now: number }> = [];
+    const stop = new AbortController();
+    const done = run(clock, (_k, t, now) => out.push({ t, now }), stop.signal);
+    await clock.advance(forMs);
+    stop.abort();
+    await done;
+    return out;
+  }
+
+  it('at 5,000/s: each arrival is due at k / rate rounded up to the grid, never sent before it, 20 per batch', async () => {
+    const out = await emitted((clock, on, signal) => runArrivals(clock, 5_000, on, signal), 1_000);
+    expect(out.length).toBeGreaterThanOrEqual(4_980);
+    out.forEach(({ t, now }, k) => {
+      expect(t).toBe(k === 0 ? 0 : Math.ceil((k * 0.2 - 1e-9) / BATCH_MS) * BATCH_MS);
+      expect(now).toBeGreaterThanOrEqual(t);
+    });
+    const perBatch = new Map<number, number>();
+    for (const { t } of out) perBatch.set(t, (perBatch.get(t) ?? 0) + 1);
+    expect([...perBatch.entries()].filter(([t]) => t > 0 && t < 996).every(([, n]) => n === BATCH_MS / 0.2)).toBe(true);
+  });
+
+  it('at 1,000/s (sparser than DENSE_INTERVAL_MS): no batches, every arrival at its own time', async () => {
+    expect(1_000 / 1_000).toBeGreaterThan(DENSE_INTERVAL_MS);
+    const out = await emitted((clock, on, signal) => runArrivals(clock, 1_000, on, signal), 500);
+    out.forEach(({ t }, k) => expect(t).toBe(k));
+  });
+
+  it('a ramp through 2,000/s: sparse arrivals at their own time, dense ones on the grid, never going back', async () => {
+    const stages = [{ toPerSec: 4_000, overMs: 2_000 }, { toPerSec: 0, overMs: 2_000 }];
+    const curve = new RampCurve(0, stages);
+    const out = await emitted((clock, on, signal) => runRampingArrivals(clock, { startPerSec: 0, stages }, on, signal), 4_100);
+    expect(out.length).toBe(Math.floor(curve.total));
+    let gridded = 0;
+    out.forEach(({ t, now }, k) => {
+      const due = curve.timeOf(k + 1);
+      const gap = due - (k === 0 ? Number.NEGATIVE_INFINITY : curve.timeOf(k));
+      expect(now).toBeGreaterThanOrEqual(t);
+      expect(t).toBeGreaterThanOrEqual(k === 0 ? 0 : (out[k - 1] as { t: number }).t);
+      if (gap >= DENSE_INTERVAL_MS) expect(t).toBeGreaterThanOrEqual(due);
+      else {
+        expect(t / BATCH_MS).toBe(Math.round(t / BATCH_MS));
+        expect(t - due).toBeLessThan(BATCH_MS);
+        expect(t).toBeGreaterThanOrEqual(due - 1e-9);
+        gridded++;
+      }
+      // A sparse arrival is only held back by a batch just before it.
+      if (gap >= DENSE_INTERVAL_MS && t > due) expect(t - due).toBeLessThan(BATCH_MS);
+    });
+    // At 2,000/s or more from 1 s to 3 s: N(3 s) − N(1 s) = 7,000 − 1,000 arrivals on the grid.
+    expect(gridded).toBeGreaterThan(5_990);
+    expect(gridded).toBeLessThan(6_010);
+  });
+
+  it('a late wake-up keeps the grid times: the lateness is in the latency', async () => {
+    const clock = lateClock(7);
+    const out: Array<{ t: number; now: number }> = [];
+    const stop = new AbortController();
+    await runArrivals(clock, 10_000, (_k, t, now) => {
+      out.push({ t, now });
+      if (out.length >= 2_000) stop.abort();
+    }, stop.signal);
+    out.forEach(({ t, now }, k) => {
+      expect(t).toBe(k === 0 ? 0 : Math.ceil((k * 0.1 - 1e-9) / BATCH_MS) * BATCH_MS);
+      expect(now).toBeGreaterThanOrEqual(t);
+    });
+    expect(out.some(({ t, now }) => now - t >= 7)).toBe(true);
   });
 });
 
@@ -191,7 +264,7 @@ describe('ramping arrival rate', () => {
     stop.abort();
     expect(await done).toBe(Math.floor(integral(0, [{ toPerSec: 100, overMs: 10_000 }], 2_050))); // N(2.05 s) = 21.01
     const late = lateClock(10_000);
-    const count = await runRampingArrivals(late, { startPerSec: 1_000, stages: [{ toPerSec: 1_000, overMs: 3_600_000 }] }, () => undefined, new AbortController().signal, 30_000);
+    const count = await runRampingArrivals(late, { startPerSec: 1_000, stages: [{ toPerSec: 1_000, overMs: 3_600_000 }] }, () => undefined, new AbortController().signal, { maxRunMs: 30_000 });
     expect(count).toBeLessThanOrEqual(30_000);
   });
 });
