@@ -129,7 +129,7 @@ async function runSchedule(clock: Clock, dueAt: DueAt, onArrival: OnArrival, sig
         lastDue = due;
         lastIntended = next;
         due = t0 + dueAt(k);
-        next = due === Infinity ? Infinity : intendedOf(due);
+        next = intendedOf(due);
       }
       onWake?.(now);
       if (now >= endMs || next === Infinity) break;

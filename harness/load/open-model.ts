@@ -25,8 +25,9 @@ export const DEADLINE_SWEEP_MS = 5;
  * `maxInFlight` requests outstanding is not sent: it is reported through `sink.dropped` and counted.
  * The timeout is the client's own deadline, `timeoutMs` after the intended send time, wherever
  * the request waits (in the FIFO for a connection, or on one), enforced to within one wake-up of
- * the schedule (BATCH_MS; DEADLINE_SWEEP_MS while draining): a timed-out request is reported at its deadline and aborted (on a connection,
- * that connection is closed and a fresh one opened). There are no retries.
+ * the schedule (BATCH_MS; DEADLINE_SWEEP_MS while draining): a timed-out request is reported at
+ * its deadline and aborted (on a connection, that connection is closed and a fresh one opened).
+ * There are no retries.
  */
 export function createOpenDriver(plan: OpenPlan, clock: Clock, observer?: LoadObserver): LoadDriver {
   return { start: (target, sink, signal) => new OpenRun(plan, clock, target, sink, signal, observer) };

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import {
   descendants,
   isAlive,
   listeningPorts,
+  newShmSegments,
   privateTmp,
   processesMentioning,
   stillListening,
@@ -62,10 +63,7 @@ class Observed {
   }
 }
 
-/** PostgreSQL's POSIX shared memory segments: a killed backend cannot remove its own. */
-const shmSegments = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((n) => n.startsWith('PostgreSQL.')) : []);
-
-async function expectNothingLeft(run: CliRun, harnessPid: number, seen: Observed, tmp: Tmp, shmBefore: Set<string>): Promise<void> {
+async function expectNothingLeft(run: CliRun, harnessPid: number, seen: Observed, tmp: Tmp, newSegments: () => string[]): Promise<void> {
   const alive = (): string[] => [...new Set([...seen.pids, ...processesMentioning(tmp.dir)])].filter(isAlive).map(describeProcess);
   // Bounds, not expected durations: the reaper gives PostgreSQL up to 5 s to stop before SIGKILL.
   await waitFor(() => alive().length === 0, 15_000, 50);
@@ -74,13 +72,13 @@ async function expectNothingLeft(run: CliRun, harnessPid: number, seen: Observed
   await waitFor(() => tmp.entries().length === 0, 5000, 50);
   expect(tmp.entries()).toEqual([]);
   expect(bundleLeftovers(harnessPid)).toEqual([]);
-  expect(shmSegments().filter((n) => !shmBefore.has(n))).toEqual([]);
+  expect(newSegments()).toEqual([]);
 }
 
 async function interruptAt(step: Step, signal: 'SIGKILL' | 'SIGTERM' | 'SIGINT'): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'gd-startup-'));
   const tmp = TMP;
-  const shmBefore = new Set(shmSegments());
+  const newSegments = newShmSegments();
   const run = startCli(['run', SCENARIO, '--out', out], { TMPDIR: tmp.dir }, { detached: true });
   const pid = run.child.pid as number;
   const seen = new Observed(pid);
@@ -101,7 +99,7 @@ async function interruptAt(step: Step, signal: 'SIGKILL' | 'SIGTERM' | 'SIGINT')
     if (signal === 'SIGKILL') expect(exit.signal).toBe('SIGKILL');
     else expect(exit, run.stderr()).toEqual({ code: 130, signal: null });
     expect(seen.pids.size).toBeGreaterThan(0);
-    await expectNothingLeft(run, pid, seen, tmp, shmBefore);
+    await expectNothingLeft(run, pid, seen, tmp, newSegments);
   } finally {
     run.child.kill('SIGKILL');
     rmSync(out, { recursive: true, force: true });
@@ -128,7 +126,7 @@ describe('a signal while the command is still loading', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('%s: exit 130 at once, nothing started, nothing left', { timeout: 60_000 }, async (signal) => {
     const out = mkdtempSync(join(tmpdir(), 'gd-early-'));
     const tmp = privateTmp();
-    const shmBefore = new Set(shmSegments());
+    const newSegments = newShmSegments();
     const run = startCli(['run', SCENARIO, '--out', out], { TMPDIR: tmp.dir, GAMEDAY_FROM_SOURCE: '1' }, { detached: true });
     const pid = run.child.pid as number;
     const seen = new Observed(pid);
@@ -146,7 +144,7 @@ describe('a signal while the command is still loading', () => {
         return exited;
       }, 30_000, 20);
       expect(await run.exit, run.stderr()).toEqual({ code: 130, signal: null });
-      await expectNothingLeft(run, pid, seen, tmp, shmBefore);
+      await expectNothingLeft(run, pid, seen, tmp, newSegments);
     } finally {
       run.child.kill('SIGKILL');
       rmSync(out, { recursive: true, force: true });

@@ -1,7 +1,17 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * PostgreSQL's POSIX shared memory segments (/dev/shm/PostgreSQL.*; a killed backend cannot remove
+ * its own) that appear from now on: the returned function lists them.
+ */
+export function newShmSegments(): () => string[] {
+  const segments = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((n) => n.startsWith('PostgreSQL.')) : []);
+  const before = new Set(segments());
+  return () => segments().filter((n) => !before.has(n));
+}
 
 /** Pids of every live descendant of `root` (children, grandchildren...), from /proc. */
 export function descendants(root = process.pid): number[] {

@@ -123,7 +123,6 @@ describe('differencing native histograms and counters (no Prometheus)', () => {
 const binary = findPrometheus();
 const why = 'skipped' in binary ? binary.skipped : '';
 
-const rng = seededRandom;
 /** A lognormal latency (ms) with this median and spread. */
 function lognormal(rand: () => number, medianMs: number, sigma: number): number {
   const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -168,7 +167,7 @@ describe.skipIf(!!why)(`against a real Prometheus (remote-write receiver, native
       { perSecond: 100, medianMs: 30, sigma: 0.5 },
       { perSecond: 20, medianMs: 300, sigma: 0.5 },
     ];
-    const rand = rng(42);
+    const rand = seededRandom(42);
     const SECONDS = 6;
     /** Truth by the second holding the response's end, (k, k+1] s after the zero. */
     const bySecond: number[][] = Array.from({ length: SECONDS }, () => []);
@@ -243,7 +242,7 @@ describe.skipIf(!!why)(`against a real Prometheus (remote-write receiver, native
   it('an outage every runner saw: its 5xx and transport errors land in its seconds; dropped iterations counted there', async () => {
     const testid = 'outage1';
     const runners = runnersFor(testid, 3);
-    const rand = rng(7);
+    const rand = seededRandom(7);
     const recorder = new TimelineRecorder({ phases: [{ phase: 'baseline', startMs: 0, endMs: 60_000 }], sloLatencyMs: 500, maxLatencyMs: 10_000 });
     const sink = recordingSink();
     const feed = new K6PrometheusFeed(tee(sink, recorder), { prometheus: { url: prom.url }, testId: testid, opsByName: new Map([['get', 0]]), zeroWallMs: zero });

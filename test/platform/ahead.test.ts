@@ -1,9 +1,9 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { discardAhead, startAhead, takeAhead } from '../../harness/platform/local/ahead.js';
-import { bundleLeftovers, commandLine, descendants, describeProcess, isAlive, waitFor } from '../helpers/leftovers.js';
+import { bundleLeftovers, commandLine, descendants, describeProcess, isAlive, newShmSegments, waitFor } from '../helpers/leftovers.js';
 import { localPlatformPlan } from '../helpers/plans.js';
 
 /** A local run's reaper and embedded database, started once the input is valid, before the run's modules load. */
@@ -45,8 +45,7 @@ describe('start-up ahead of the deploy', () => {
   });
 
   it('what no deploy took is stopped by discardAhead: initdb, its directory, the bundle, the reaper', { timeout: 60_000 }, async () => {
-    const segments = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((n) => n.startsWith('PostgreSQL.')) : []);
-    const segmentsBefore = new Set(segments());
+    const newSegments = newShmSegments();
     startAhead(localPlatformPlan());
     // Caught in the middle: initdb runs (its --pgdata names the cluster's directory).
     let initdb: number | undefined;
@@ -60,6 +59,6 @@ describe('start-up ahead of the deploy', () => {
     expect(existsSync(dirname(dataDir))).toBe(false);
     expect(bundleLeftovers(process.pid)).toEqual([]);
     // No shared memory segment of a killed initdb's backend either.
-    expect(segments().filter((n) => !segmentsBefore.has(n))).toEqual([]);
+    expect(newSegments()).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { clusterParent, startEmbeddedPostgres } from '../../harness/platform/local/postgres.js';
+import { newShmSegments } from '../helpers/leftovers.js';
 
 /** Where the embedded cluster lives: in memory (/dev/shm) unless TMPDIR says otherwise or there is no room. */
 
@@ -46,8 +47,7 @@ describe('the embedded cluster directory', () => {
   });
 
   it('a killed server leaves no shared memory segment behind (/dev/shm/PostgreSQL.*)', async () => {
-    const segments = (): string[] => (existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((n) => n.startsWith('PostgreSQL.')) : []);
-    const before = new Set(segments());
+    const newSegments = newShmSegments();
     const db = await startEmbeddedPostgres(20);
     try {
       const client = new pg.Client({ connectionString: db.url });
@@ -60,6 +60,6 @@ describe('the embedded cluster directory', () => {
     } finally {
       await db.stop();
     }
-    expect(segments().filter((n) => !before.has(n))).toEqual([]);
+    expect(newSegments()).toEqual([]);
   });
 });
