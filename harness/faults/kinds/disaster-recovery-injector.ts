@@ -62,7 +62,8 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
     }
     const lost = await dr.destroy();
     this.stage = 'destroyed';
-    const disaster = journal.record({ source: 'fault', type: 'dr.disaster', target: TARGET, fault: name, detail: { ...lost, backupAgeMs: Math.round(ctx.clock.now() - backedUp.atMs) } });
+    const lostAt = ctx.clock.now();
+    const disaster = journal.record({ source: 'fault', type: 'dr.disaster', target: TARGET, fault: name, atMs: lostAt, detail: { ...lost, backupAgeMs: Math.round(lostAt - backedUp.atMs) } });
     record.appliedAtMs = disaster.atMs;
     // Whatever the signal says from here on: a drill does not leave the database lost.
     await this.restore(ctx, dr);
@@ -97,7 +98,8 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
     try {
       const detail = await dr.restore(backup, deadline);
       this.stage = 'restored';
-      ctx.journal.record({ source: 'fault', type: 'dr.restore-completed', target: TARGET, fault: name, detail: { ...detail, ms: Math.round(ctx.clock.now() - t0) } });
+      const at = ctx.clock.now();
+      ctx.journal.record({ source: 'fault', type: 'dr.restore-completed', target: TARGET, fault: name, atMs: at, detail: { ...detail, ms: Math.round(at - t0) } });
     } catch (err) {
       const error = deadline.aborted ? `not restored by the drill's deadline (at + duration, or ${minMs / 1000}s)` : (err as Error).message.split('\n')[0] ?? String(err);
       ctx.journal.record({ source: 'fault', type: 'dr.restore-failed', target: TARGET, fault: name, detail: { error } });
@@ -130,7 +132,7 @@ export class DisasterRecovery implements FaultInjector<DisasterRecoveryFaultPlan
         const failing = answers.filter((a) => !a.ok).map((a) => a.r.name);
         if (failing.length === 0) {
           const at = clock.now();
-          journal.record({ source: 'fault', type: 'dr.service-healthy', target: TARGET, fault: name, detail: { rtoMs: Math.round(at - disasterAtMs), replicas: replicas.length } });
+          journal.record({ source: 'fault', type: 'dr.service-healthy', target: TARGET, fault: name, atMs: at, detail: { rtoMs: Math.round(at - disasterAtMs), replicas: replicas.length } });
           return;
         }
         why = `${healthPath} not answering 2xx: ${failing.join(', ')}`;

@@ -231,7 +231,7 @@ export class Supervisor {
       m.everReady = true;
       m.status.readyAtMs = this.clock.now();
       m.status.phase = 'Ready';
-      this.journal.record({ source: 'platform', type: 'replica.ready', target: name, detail: { replaces: m.status.replaces ?? null } });
+      this.journal.record({ source: 'platform', type: 'replica.ready', target: name, atMs: m.status.readyAtMs, detail: { replaces: m.status.replaces ?? null } });
       this.service.add({ name, port: m.port, replica: m.proc.handoff });
     } else if (m.status.ready && !ok && m.failures >= probe.failureThreshold) {
       m.status.ready = false;
