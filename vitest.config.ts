@@ -11,7 +11,7 @@ const PARALLEL = [
   'test/conformance/**/*.test.ts',
   'test/k6/**/*.test.ts',
   'test/capacity/capacity-logic.test.ts',
-  'test/dr/{validation,rpo,interrupt,kube-drill}.test.ts',
+  'test/dr/{validation,rpo,interrupt,kube-drill,event-times}.test.ts',
   // Interrupts and bad input: they wait for each step, whatever its pace, and check what is left.
   'test/e2e/{interrupt,interrupt-startup,bad-input,cli,fault-interrupt-cleanup}.test.ts',
   'test/task-api/{api,db-errors,seed}.test.ts',

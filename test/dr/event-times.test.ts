@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../harness/core/clock.js';
-import { Journal, type JournalEvent } from '../../harness/core/journal.js';
+import { eventsOf, Journal, type JournalEventType } from '../../harness/core/journal.js';
 import type { FaultContext } from '../../harness/faults/types.js';
 import { DisasterRecovery } from '../../harness/faults/kinds/disaster-recovery-injector.js';
 import type { DatabaseRecovery } from '../../harness/platform/types.js';
@@ -36,11 +36,16 @@ describe('disaster-recovery drill: the durations it journals are the differences
     const drill = new DisasterRecovery({ kind: 'disaster-recovery', name: 'd', atMs: 0, durationMs: 60_000, disasterAtMs: 500, healthPath: '/health' });
     await drill.apply(ctx);
 
-    const at = (type: string): JournalEvent => journal.events().find((e) => e.type === type) as JournalEvent;
-    const healthy = at('dr.service-healthy');
-    const disaster = at('dr.disaster');
-    expect(healthy.detail['rtoMs']).toBe(Math.round(healthy.atMs - disaster.atMs));
-    expect(disaster.detail['backupAgeMs']).toBe(Math.round(disaster.atMs - at('dr.backup-completed').atMs));
-    expect(at('dr.restore-completed').detail['ms']).toBe(Math.round(at('dr.restore-completed').atMs - at('dr.restore-started').atMs));
+    const one = <T extends JournalEventType>(type: T) => {
+      const [e, ...more] = eventsOf(journal.events(), type);
+      expect(e && more.length === 0, type).toBe(true);
+      return e!;
+    };
+    const healthy = one('dr.service-healthy');
+    const disaster = one('dr.disaster');
+    const restored = one('dr.restore-completed');
+    expect(healthy.detail.rtoMs).toBe(Math.round(healthy.atMs - disaster.atMs));
+    expect(disaster.detail.backupAgeMs).toBe(Math.round(disaster.atMs - one('dr.backup-completed').atMs));
+    expect(restored.detail['ms']).toBe(Math.round(restored.atMs - one('dr.restore-started').atMs));
   });
 });
