@@ -1,40 +1,22 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ResultDocument } from '../../harness/report/result.js';
 import { runCli } from '../helpers/cli.js';
-import { startTestPostgres, type TestPostgres } from '../task-api/pg.js';
+import { usePostgresOutlivingRuns } from '../helpers/outliving-postgres.js';
 
 /**
- * Runs against a PostgreSQL that outlives the run, so what the run left in it can be inspected.
- * The interrupted runs are in fault-interrupt-cleanup.test.ts (they judge no timing).
+ * Runs against a PostgreSQL that outlives the run (usePostgresOutlivingRuns). The interrupted
+ * runs are in fault-interrupt-cleanup.test.ts (they judge no timing).
  */
 describe('the abort guard ends a pool fault early and leaves nothing in the database', () => {
-  let postgres: TestPostgres;
-  let admin: pg.Client;
-  const out = mkdtempSync(join(tmpdir(), 'gd-fc-'));
-  beforeAll(async () => {
-    postgres = await startTestPostgres(80);
-    admin = new pg.Client({ connectionString: postgres.url, application_name: 'test-admin' });
-    await admin.connect();
-  });
-  afterAll(async () => {
-    await admin?.end();
-    await postgres?.stop();
-    rmSync(out, { recursive: true, force: true });
-  });
-
-  /** Table locks in any database of the server (the run's database is not the one we are connected to). */
-  const tasksLocks = async (): Promise<number> =>
-    Number((await admin.query("SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND mode = 'AccessExclusiveLock'")).rows[0].count);
+  const db = usePostgresOutlivingRuns('gd-fc-');
 
   it('the abort guard stops a run whose failures stay high, recovers the fault and reports "aborted" (exit 1)', { timeout: 120_000 }, async () => {
-    const url = await postgres.createDatabase('abort_guard');
-    const r = await runCli(['run', 'test/scenarios/abort-short.yaml', '--out', join(out, 'abort')], { DATABASE_URL: url });
+    const url = await db.postgres.createDatabase('abort_guard');
+    const r = await runCli(['run', 'test/scenarios/abort-short.yaml', '--out', join(db.out, 'abort')], { DATABASE_URL: url });
     expect(r.code).toBe(1);
-    const result = JSON.parse(readFileSync(join(out, 'abort', 'result.json'), 'utf8')) as ResultDocument;
+    const result = JSON.parse(readFileSync(join(db.out, 'abort', 'result.json'), 'utf8')) as ResultDocument;
     expect(result.verdict).toBe('aborted');
     expect(result.passed).toBe(false);
     const aborted = result.journal.find((e) => e.type === 'run.aborted');
@@ -54,6 +36,6 @@ describe('the abort guard ends a pool fault early and leaves nothing in the data
     const released = result.journal.find((e) => e.type === 'pool.released' && e.atMs >= aborted!.atMs)!;
     expect(released.atMs - aborted!.atMs).toBeLessThan(1500);
     expect(result.timeline.length).toBeGreaterThan(5); // the partial results are kept
-    expect(await tasksLocks()).toBe(0);
+    expect(await db.tasksLocks()).toBe(0);
   });
 });

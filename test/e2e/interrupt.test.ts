@@ -9,16 +9,26 @@ import { describeProcess, descendants, isAlive, privateTmp, waitFor } from '../h
 /** Starts a Game Day and waits until load flows, collecting every process the run started. */
 async function midRun(out: string, tmpDir: string, env: Record<string, string> = {}): Promise<{ run: CliRun; seen: Set<number> }> {
   const run = startCli(['run', 'test/scenarios/pod-kill-short.yaml', '--out', out], { TMPDIR: tmpDir, ...env }, { detached: true });
-  expect(await waitFor(() => run.stdout().includes('s/14s'), 60_000, 50)).toBe(true);
-  await new Promise((r) => setTimeout(r, 3000));
-  const seen = new Set<number>();
-  // PostgreSQL, the Service, the replicas — in their own process groups, so look by ancestry.
-  await waitFor(() => {
-    for (const pid of descendants(run.child.pid)) seen.add(pid);
-    return seen.size >= 6;
-  }, 5000);
-  expect(seen.size).toBeGreaterThanOrEqual(6);
-  return { run, seen };
+  try {
+    expect(await waitFor(() => run.stdout().includes('s/14s'), 60_000, 50)).toBe(true);
+    await new Promise((r) => setTimeout(r, 3000));
+    const seen = new Set<number>();
+    // PostgreSQL, the Service, the replicas — in their own process groups, so look by ancestry.
+    await waitFor(() => {
+      for (const pid of descendants(run.child.pid)) seen.add(pid);
+      return seen.size >= 6;
+    }, 5000);
+    expect(seen.size).toBeGreaterThanOrEqual(6);
+    return { run, seen };
+  } catch (err) {
+    // Not mid-run as expected: the run (detached, in its own process group) is stopped the way a
+    // user would, and killed if it does not exit, rather than left running after the test.
+    const killer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+    run.child.kill('SIGTERM');
+    await run.exit;
+    clearTimeout(killer);
+    throw err;
+  }
 }
 
 async function expectNothingLeft(seen: Set<number>, tmp: ReturnType<typeof privateTmp>, waitMs: number): Promise<void> {
