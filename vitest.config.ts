@@ -15,6 +15,9 @@ const PARALLEL = [
   // Interrupts and bad input: they wait for each step, whatever its pace, and check what is left.
   'test/e2e/{interrupt,interrupt-startup,bad-input,cli,fault-interrupt-cleanup}.test.ts',
   'test/task-api/{api,db-errors,seed}.test.ts',
+  'test/load/{arrivals,template-render,mix}.test.ts',
+  'test/blocks/{network-delay,resource-recovery,write-expectations}.test.ts',
+  'test/run/{first-scrape,abort-guard}.test.ts',
 ];
 
 export default defineConfig({
