@@ -1,5 +1,6 @@
 import { Agent } from 'node:https';
 import { PrometheusDriver, type QueryResult } from 'prometheus-query';
+import type { TargetTls } from '../load/loopback.js';
 
 /**
  * The servers' own view of a run, read back from Prometheus's query API after the load: per phase,
@@ -103,8 +104,11 @@ export interface PrometheusAccess {
   bearerToken?: string;
   /** The environment variable the token was read from, named in messages instead of the token. */
   tokenEnv?: string;
-  /** https signed by a private CA: these CA certificates (PEM) are trusted instead of the system CAs, the certificate checked against `serverName` when given. */
-  tls?: { ca: string; serverName?: string };
+  /**
+   * https: these CA certificates (PEM) trusted instead of the system CAs, a client certificate
+   * presented (mTLS), the server's certificate checked against `serverName` when given.
+   */
+  tls?: TargetTls;
 }
 
 /** A client of one Prometheus's HTTP API. Its errors are Errors with a precise message, never carrying the token. */
@@ -177,12 +181,13 @@ export class PrometheusQuery {
 
 /**
  * prometheus-query's driver for one Prometheus, as every client of it here needs it: the bearer
- * token, a private CA, no redirect or proxy, and error statuses kept. `onResponse` may rewrite a
+ * token, a private CA and a client certificate, no redirect or proxy, and error statuses kept. `onResponse` may rewrite a
  * successful answer (the k6 feed keeps native histogram samples the library drops).
  */
 export function prometheusDriver(a: PrometheusAccess, o: { timeoutMs: number; onResponse?: <T>(res: T) => T }): PrometheusDriver {
   // Node checks the certificate against `servername` when set (and sends it as SNI), else the URL's host.
-  const httpsAgent = a.tls ? new Agent({ ca: a.tls.ca, ...(a.tls.serverName ? { servername: a.tls.serverName } : {}), keepAlive: false }) : undefined;
+  const t = a.tls;
+  const httpsAgent = t ? new Agent({ ...(t.ca ? { ca: t.ca } : {}), ...(t.cert && t.key ? { cert: t.cert, key: t.key.reveal() } : {}), ...(t.serverName ? { servername: t.serverName } : {}), keepAlive: false }) : undefined;
   return new PrometheusDriver({
     endpoint: a.url.replace(/\/+$/, ''),
     baseURL: '/api/v1',
@@ -216,7 +221,7 @@ function keepStatus(err: { response?: { status: number; statusText?: string; dat
  * whose request config holds the Authorization header, under `original`); only the status, the
  * error code and Prometheus's own error text are taken, never the request.
  */
-export function describeQueryError(err: unknown, url: string, access?: Pick<PrometheusAccess, 'bearerToken' | 'tokenEnv'>): string {
+export function describeQueryError(err: unknown, url: string, access?: Pick<PrometheusAccess, 'bearerToken' | 'tokenEnv' | 'tls'>): string {
   const e = (err ?? {}) as { errorType?: string; httpStatus?: number; error?: unknown; code?: string; message?: string };
   const status = e.httpStatus;
   const text = typeof e.error === 'string' ? e.error : typeof e.message === 'string' ? e.message : 'unknown error';
@@ -228,6 +233,11 @@ export function describeQueryError(err: unknown, url: string, access?: Pick<Prom
     out = `Prometheus at ${url} answered ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}: ${token}`;
   } else if (status !== undefined) out = `Prometheus at ${url} answered HTTP ${status}: ${text}`;
   else if (isCertificateError(e.code)) out = `Prometheus at ${url} presented a certificate that is not trusted: ${text} (${e.code}); a private CA goes in spec.observe.prometheus.tls.ca`;
+  else if (CLIENT_CERTIFICATE_ALERT.test(e.code ?? '')) {
+    out = access?.tls?.cert
+      ? `Prometheus at ${url} refused the client certificate of spec.observe.prometheus.tls.cert (${e.code}): one signed by a CA it trusts goes there`
+      : `Prometheus at ${url} asks for a client certificate (${e.code}): it and its key go in spec.observe.prometheus.tls.cert and tls.key`;
+  }
   else if (e.errorType === 'network_error' || e.errorType === 'ssl_error') out = `Prometheus at ${url} is unreachable: ${text}`;
   else if (e.errorType === 'timeout_error') out = `Prometheus at ${url} did not answer within ${QUERY_TIMEOUT_MS / 1000} s`;
   else if (e.errorType === 'client_error') out = `${url} did not answer as a Prometheus query API (/api/v1/query)`;
@@ -235,6 +245,9 @@ export function describeQueryError(err: unknown, url: string, access?: Pick<Prom
   // Whatever a server echoed back, the token never leaves this function.
   return access?.bearerToken ? out.replaceAll(access.bearerToken, '<token>') : out;
 }
+
+/** The TLS alerts a server sends when it wants a client certificate it did not get, or does not trust the one it got. */
+const CLIENT_CERTIFICATE_ALERT = /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|ACCESS_DENIED)$/;
 
 /** OpenSSL's verification codes as Node names them (an unknown issuer, a self-signed chain, a name mismatch, an expired certificate…). */
 function isCertificateError(code: string | undefined): boolean {

@@ -26,7 +26,7 @@ import type { DurabilityReport } from '../observe/durability.js';
 import { LiveStats, type LiveSecond } from './live-stats.js';
 import { DRAIN_MARGIN_MS } from '../load/limits.js';
 import { LagMonitor } from './lag-monitor.js';
-import { evaluatePromql, readServerSide, serverBlock, skippedNote, wantsPrometheus, type PromqlValues } from './server-side.js';
+import { evaluatePromql, prometheusAccess, readServerSide, serverBlock, skippedNote, wantsPrometheus, type PromqlValues } from './server-side.js';
 import { k6JournalDetail } from '../k6/report-text.js';
 import type { ServerView } from '../observe/prometheus-query.js';
 import type { K6FeedFactory, K6OperatorDriver } from '../load/k6-operator-driver.js';
@@ -221,8 +221,7 @@ async function k6OperatorDriver(plan: Plan, site: ReturnType<NonNullable<Platfor
   const k6 = plan.load.k6;
   if (!site || !k6 || !plan.prometheus) throw new HarnessError(`spec.load.parallelism: k6 operator runners need the kubernetes platform and spec.observe.prometheus (the ${plan.platform.kind} platform has no cluster)`);
   const p = plan.prometheus;
-  const token = p.bearerTokenEnv ? process.env[p.bearerTokenEnv] : undefined;
-  const prometheus = { url: p.url, ...(token && p.bearerTokenEnv ? { bearerToken: token, tokenEnv: p.bearerTokenEnv } : {}) };
+  const prometheus = prometheusAccess(p);
   // Loaded only by the runs that use it: it brings the Kubernetes client (~0.5 s of every local run's start).
   const { createK6OperatorDriver } = await import('../load/k6-operator-driver.js');
   return createK6OperatorDriver(plan.load, k6, clock, { site, prometheus, journal, ...(p.remoteWriteUrl ? { remoteWriteUrl: p.remoteWriteUrl } : {}), ...(feed ? { feed } : {}) });

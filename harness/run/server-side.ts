@@ -1,10 +1,10 @@
 import type { SystemClock } from '../core/clock.js';
 import type { Journal } from '../core/journal.js';
-import { PrometheusQuery, readServerView, selectMetric, selectorMatchers, withWindow, type PhaseWindow, type ServerView } from '../observe/prometheus-query.js';
+import { PrometheusQuery, readServerView, selectMetric, selectorMatchers, withWindow, type PhaseWindow, type PrometheusAccess, type ServerView } from '../observe/prometheus-query.js';
 import { clientFigures, compareViews, type ServerBlock } from '../observe/server-compare.js';
 import { SCRAPE_INTERVAL_S } from '../platform/local/prometheus.js';
 import type { Deployment } from '../platform/types.js';
-import type { CheckPlan, PhaseName, Plan } from '../scenario/plan.js';
+import type { CheckPlan, PhaseName, Plan, PrometheusPlan } from '../scenario/plan.js';
 import { withSelector } from '../scenario/promql.js';
 import { selectPhases } from '../timeline/merge.js';
 import type { TimelineData } from '../timeline/types.js';
@@ -89,12 +89,16 @@ export function serverWindows(plan: Plan, clock: SystemClock, endedAtMs: number)
     .map((s) => ({ ...s, startWallMs: clock.wallMs(s.startMs), endWallMs: clock.wallMs(s.endMs) }));
 }
 
-/** A client of the run's Prometheus: the existing one's with its bearer token (read now, kept nowhere else), or the platform's. */
+/** A client of the run's Prometheus: the existing one's with its credentials, or the platform's. */
 export function prometheusClient(plan: Plan, url: string): PrometheusQuery {
   const p = plan.prometheus;
-  if (!p || p.url !== url) return new PrometheusQuery(url);
+  return new PrometheusQuery(p && p.url === url ? prometheusAccess(p) : url);
+}
+
+/** How the scenario's Prometheus is reached: its bearer token (read now, kept nowhere else) and TLS. */
+export function prometheusAccess(p: PrometheusPlan): PrometheusAccess {
   const token = p.bearerTokenEnv ? process.env[p.bearerTokenEnv] : undefined;
-  return new PrometheusQuery({ url, ...(token ? { bearerToken: token, tokenEnv: p.bearerTokenEnv } : {}), ...(p.tls ? { tls: p.tls } : {}) });
+  return { url: p.url, ...(token && p.bearerTokenEnv ? { bearerToken: token, tokenEnv: p.bearerTokenEnv } : {}), ...(p.tls ? { tls: p.tls } : {}) };
 }
 
 /**

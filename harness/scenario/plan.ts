@@ -226,8 +226,11 @@ export interface PrometheusPlan {
   selector?: string;
   /** k6 operator runners remote-write here (in-cluster address); absent: url + /api/v1/write. */
   remoteWriteUrl?: string;
-  /** spec.observe.prometheus.tls: the CA certificates (PEM text, read at planning) trusted instead of the system CAs, and the name checked. */
-  tls?: { ca: string; serverName?: string };
+  /**
+   * spec.observe.prometheus.tls, read at planning: CA certificates trusted instead of the system
+   * CAs, a client certificate and its key (a Secret) for a Prometheus that asks for one, the name checked.
+   */
+  tls?: TargetTls;
 }
 
 export interface Plan {

@@ -324,9 +324,15 @@ function buildSchema(obj: ObjectFactory) {
            * (e.g. http://prometheus-operated.monitoring.svc:9090/api/v1/write); default: url + /api/v1/write.
            */
           remoteWriteUrl: z.url().max(4096).optional(),
-          /** https signed by a private CA: trust `ca` (relative to the scenario) instead of the system CAs; `serverName` checked instead of the URL's host. */
+          /**
+           * https: trust `ca` (a private CA) instead of the system CAs; present `cert` and `key` to a
+           * Prometheus that asks for a client certificate (mTLS); files relative to the scenario;
+           * `serverName` checked instead of the URL's host.
+           */
           tls: obj({
-            ca: pemFile,
+            ca: pemFile.optional(),
+            cert: pemFile.optional(),
+            key: pemFile.optional(),
             serverName: z.string().max(253).regex(/^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i, 'a DNS name such as prometheus.staging.example.com').optional(),
           }).optional(),
         }),

@@ -5,13 +5,16 @@ import { get } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../harness/core/clock.js';
 import { freePort } from '../../harness/platform/local/free-port.js';
 import { findPrometheus } from '../../harness/platform/local/prometheus.js';
 import type { ResultDocument } from '../../harness/report/result.js';
-import { evaluatePromql, prometheusPreflight } from '../../harness/run/server-side.js';
+import { evaluatePromql, prometheusAccess, prometheusPreflight } from '../../harness/run/server-side.js';
+import { PrometheusQuery } from '../../harness/observe/prometheus-query.js';
+import type { Plan } from '../../harness/scenario/plan.js';
 import { planFromText } from '../../harness/scenario/index.js';
 import { runCli } from '../helpers/cli.js';
 import { isAlive } from '../helpers/leftovers.js';
@@ -47,10 +50,10 @@ async function startService(): Promise<{ server: Server; url: string; port: numb
   return { server, url: `http://127.0.0.1:${port}`, port };
 }
 
-/** The body of a GET over https trusting `ca`, or undefined while it does not answer 200. Bounded by 1 s. */
-function httpsText(url: string, ca: string): Promise<string | undefined> {
+/** The body of a GET over https trusting `ca` (and presenting a client certificate), or undefined while it does not answer 200. Bounded by 1 s. */
+function httpsText(url: string, ca: string, client: { cert?: string; key?: string } = {}): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = get(url, { ca, timeout: 1000 }, (res) => {
+    const req = get(url, { ca, ...client, timeout: 1000 }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(res.statusCode === 200 ? body : undefined));
     });
@@ -75,13 +78,48 @@ spec:
         query: 'sum(increase(task_api_requests_total$__selector[$__window]))' }
 `;
 
+/** A real Prometheus on a free loopback port serving https as `webYml` says (in its own process group), ready. */
+async function startHttpsPrometheus(dir: string, webYml: string, ca: string, client: { cert?: string; key?: string } = {}): Promise<{ proc: ChildProcess; url: string; stderr: string[] }> {
+  writeFileSync(join(dir, 'web.yml'), webYml);
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const stderr: string[] = [];
+  const proc = spawn((binary as { path: string }).path, [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--web.config.file=${join(dir, 'web.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  proc.stderr?.on('data', (c: Buffer) => void (stderr.length < 50 && stderr.push(c.toString())));
+  const deadline = Date.now() + 15_000;
+  while ((await httpsText(`${url}/-/ready`, ca, client)) === undefined) {
+    if (Date.now() > deadline || proc.exitCode !== null) {
+      if (proc.exitCode === null && proc.pid) process.kill(-proc.pid, 'SIGKILL');
+      throw new Error(`Prometheus did not start: ${stderr.join('')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, url, stderr };
+}
+
+/** Stops a Prometheus of startHttpsPrometheus: SIGTERM to its group, SIGKILL after 5 s; none left. */
+async function stopPrometheus(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc?.pid || proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  process.kill(-proc.pid, 'SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (isAlive(proc.pid)) process.kill(-proc.pid, 'SIGKILL');
+  expect(isAlive(proc.pid)).toBe(false);
+}
+
 describe.skipIf(!!why)(`an existing Prometheus over https with a private CA${why ? ` — skipped: ${why}` : ''}`, () => {
   let dir = '';
   let pki: TestPki;
   let service: Awaited<ReturnType<typeof startService>>;
   let prom: ChildProcess | undefined;
   let promUrl = '';
-  const stderr: string[] = [];
+  let stderr: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gd-prom-tls-'));
@@ -96,24 +134,10 @@ describe.skipIf(!!why)(`an existing Prometheus over https with a private CA${why
       `    static_configs: [{ targets: ["127.0.0.1:${service.port}"], labels: { replica: svc-0 } }]`,
       '',
     ].join('\n'));
-    writeFileSync(join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${pki.serverCert}\n  key_file: ${pki.serverKey}\n`);
-    const port = await freePort();
-    promUrl = `https://127.0.0.1:${port}`;
-    prom = spawn((binary as { path: string }).path, [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--web.config.file=${join(dir, 'web.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    prom.stderr?.on('data', (c: Buffer) => void (stderr.length < 50 && stderr.push(c.toString())));
     const ca = pki.read(pki.caCert);
     // Ready, then the service scraped at least twice (the run reads the scrape interval from `up`).
-    const deadline = Date.now() + 15_000;
-    while ((await httpsText(`${promUrl}/-/ready`, ca)) === undefined) {
-      if (Date.now() > deadline || prom.exitCode !== null) throw new Error(`Prometheus did not start: ${stderr.join('')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    ({ proc: prom, url: promUrl, stderr } = await startHttpsPrometheus(dir, `tls_server_config:\n  cert_file: ${pki.serverCert}\n  key_file: ${pki.serverKey}\n`, ca));
+    const deadline = Date.now() + 25_000;
     // Prometheus hands static targets to its scrapers on a 5 s tick: wait for two samples of the
     // service's `up`, not a fixed time.
     const scraped = async (): Promise<boolean> => {
@@ -122,19 +146,13 @@ describe.skipIf(!!why)(`an existing Prometheus over https with a private CA${why
       return Number(value) >= 2;
     };
     while (!(await scraped())) {
-      if (Date.now() > deadline + 15_000 || prom.exitCode !== null) throw new Error(`Prometheus did not scrape the service: ${stderr.join('')}`);
+      if (Date.now() > deadline || prom.exitCode !== null) throw new Error(`Prometheus did not scrape the service: ${stderr.join('')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }, 45_000);
 
   afterAll(async () => {
-    if (prom?.pid && prom.exitCode === null) {
-      const exited = new Promise((r) => prom?.once('exit', r));
-      process.kill(-prom.pid, 'SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (isAlive(prom.pid)) process.kill(-prom.pid, 'SIGKILL');
-      expect(isAlive(prom.pid)).toBe(false);
-    }
+    await stopPrometheus(prom);
     await new Promise((r) => service?.server.close(r));
     pki?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -223,5 +241,60 @@ describe.skipIf(!!why)(`an existing Prometheus over https with a private CA${why
     ]);
     // Without a selector the same query parses ($__selector removed).
     expect(planFromText(scenario(service.url, `{ url: "${promUrl}", ${ca} }`).replace('task_api_requests_total$__selector', 'task_api_requests_total{status="500"}$__selector'), { file: join(dir, 's.yaml'), env: {} }).problems).toBeUndefined();
+  });
+});
+
+describe.skipIf(!!why)(`an existing Prometheus that asks for a client certificate (mTLS)${why ? ` — skipped: ${why}` : ''}`, () => {
+  let dir = '';
+  let pki: TestPki;
+  let prom: ChildProcess | undefined;
+  let promUrl = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gd-prom-mtls-'));
+    pki = makeTestPki();
+    for (const f of ['ca.pem', 'client.crt', 'client.key', 'other-client.crt', 'other-client.key']) copyFileSync(join(pki.dir, f), join(dir, f));
+    writeFileSync(join(dir, 'prometheus.yml'), 'global: { scrape_interval: 1s }\n');
+    const web = `tls_server_config:\n  cert_file: ${pki.serverCert}\n  key_file: ${pki.serverKey}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.caCert}\n`;
+    ({ proc: prom, url: promUrl } = await startHttpsPrometheus(dir, web, pki.read(pki.caCert), { cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) }));
+  }, 30_000);
+
+  afterAll(async () => {
+    await stopPrometheus(prom);
+    pki?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const scenarioWith = (tls: string): string => scenario('http://127.0.0.1:9', `{ url: "${promUrl}", tls: ${tls} }`);
+
+  it('queried with tls.cert and tls.key; without a certificate, or with one of another CA, the run is told which', { timeout: 20_000 }, async () => {
+    const file = join(dir, 's.yaml');
+    const plan = (tls: string): Plan => {
+      const r = planFromText(scenarioWith(tls), { file, env: {} });
+      if (!r.plan) throw new Error(JSON.stringify(r.problems));
+      return r.plan;
+    };
+    const good = plan('{ ca: ./ca.pem, cert: ./client.crt, key: ./client.key }');
+    expect(await prometheusPreflight(good)).toBeUndefined();
+    // The server view's and the k6 feed's client: the same access, key included, queried for real.
+    expect(await new PrometheusQuery(prometheusAccess(good.prometheus!)).scalar('vector(7)', Date.now())).toBe(7);
+    expect(await prometheusPreflight(plan('{ ca: ./ca.pem }'))).toMatch(
+      new RegExp(`^Prometheus at ${promUrl.replaceAll('.', '\\.')} asks for a client certificate \\(ERR_SSL_\\w+\\): it and its key go in spec\\.observe\\.prometheus\\.tls\\.cert and tls\\.key$`),
+    );
+    expect(await prometheusPreflight(plan('{ ca: ./ca.pem, cert: ./other-client.crt, key: ./other-client.key }'))).toMatch(/ refused the client certificate of spec\.observe\.prometheus\.tls\.cert \(ERR_SSL_\w+\): one signed by a CA it trusts goes there$/);
+    // The key is a secret: never in the plan's JSON (journal, result.json), nor in an inspected plan.
+    const key = pki.read(pki.clientKey);
+    const keyBody = key.split('\n')[1] as string;
+    expect(JSON.stringify(good)).not.toContain(keyBody);
+    expect(inspect(good, { depth: 10 })).not.toContain(keyBody);
+    expect(good.prometheus?.tls?.key?.reveal()).toBe(key);
+  });
+
+  it('validation: cert without key, a key of another certificate, an empty tls block, each at its path', { timeout: 10_000 }, () => {
+    const file = join(dir, 'v.yaml');
+    const problems = (tls: string): Array<[string, string]> | undefined => planFromText(scenarioWith(tls), { file, env: {} }).problems?.map((p) => [p.path, p.found]);
+    expect(problems('{ ca: ./ca.pem, cert: ./client.crt }')).toEqual([['spec.observe.prometheus.tls.key', 'nothing']]);
+    expect(problems('{ cert: ./client.crt, key: ./other-client.key }')).toEqual([['spec.observe.prometheus.tls.key', `a key that does not match it: ${join(dir, 'other-client.key')}`]]);
+    expect(problems('{}')).toEqual([['spec.observe.prometheus.tls', 'an empty block']]);
   });
 });
