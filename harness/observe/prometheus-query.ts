@@ -181,8 +181,9 @@ export class PrometheusQuery {
 
 /**
  * prometheus-query's driver for one Prometheus, as every client of it here needs it: the bearer
- * token, a private CA and a client certificate, no redirect or proxy, and error statuses kept. `onResponse` may rewrite a
- * successful answer (the k6 feed keeps native histogram samples the library drops).
+ * token, a private CA and a client certificate, no redirect or proxy, and error statuses kept.
+ * `onResponse` may rewrite a successful answer (the k6 feed keeps native histogram samples the
+ * library drops).
  */
 export function prometheusDriver(a: PrometheusAccess, o: { timeoutMs: number; onResponse?: <T>(res: T) => T }): PrometheusDriver {
   // Node checks the certificate against `servername` when set (and sends it as SNI), else the URL's host.
@@ -233,11 +234,7 @@ export function describeQueryError(err: unknown, url: string, access?: Pick<Prom
     out = `Prometheus at ${url} answered ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}: ${token}`;
   } else if (status !== undefined) out = `Prometheus at ${url} answered HTTP ${status}: ${text}`;
   else if (isCertificateError(e.code)) out = `Prometheus at ${url} presented a certificate that is not trusted: ${text} (${e.code}); a private CA goes in spec.observe.prometheus.tls.ca`;
-  else if (CLIENT_CERTIFICATE_ALERT.test(e.code ?? '')) {
-    out = access?.tls?.cert
-      ? `Prometheus at ${url} refused the client certificate of spec.observe.prometheus.tls.cert (${e.code}): one signed by a CA it trusts goes there`
-      : `Prometheus at ${url} asks for a client certificate (${e.code}): it and its key go in spec.observe.prometheus.tls.cert and tls.key`;
-  }
+  else if (CLIENT_CERTIFICATE_ALERT.test(e.code ?? '')) out = clientCertificateRefused(url, e.code as string, access?.tls?.cert !== undefined);
   else if (e.errorType === 'network_error' || e.errorType === 'ssl_error') out = `Prometheus at ${url} is unreachable: ${text}`;
   else if (e.errorType === 'timeout_error') out = `Prometheus at ${url} did not answer within ${QUERY_TIMEOUT_MS / 1000} s`;
   else if (e.errorType === 'client_error') out = `${url} did not answer as a Prometheus query API (/api/v1/query)`;
@@ -248,6 +245,13 @@ export function describeQueryError(err: unknown, url: string, access?: Pick<Prom
 
 /** The TLS alerts a server sends when it wants a client certificate it did not get, or does not trust the one it got. */
 const CLIENT_CERTIFICATE_ALERT = /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|ACCESS_DENIED)$/;
+
+/** The server's TLS alert said as what to do: send a client certificate, or another one. */
+function clientCertificateRefused(url: string, code: string, sent: boolean): string {
+  return sent
+    ? `Prometheus at ${url} refused the client certificate of spec.observe.prometheus.tls.cert (${code}): one signed by a CA it trusts goes there`
+    : `Prometheus at ${url} asks for a client certificate (${code}): it and its key go in spec.observe.prometheus.tls.cert and tls.key`;
+}
 
 /** OpenSSL's verification codes as Node names them (an unknown issuer, a self-signed chain, a name mismatch, an expired certificate…). */
 function isCertificateError(code: string | undefined): boolean {
