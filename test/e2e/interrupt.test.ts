@@ -47,8 +47,11 @@ describe.each([
   it('stops load, tears everything down, keeps the partial result and exits 130', { timeout: 120_000 }, async () => {
     const out = mkdtempSync(join(tmpdir(), 'gd-int-'));
     const tmp = privateTmp();
-    const { run, seen } = await midRun(out, tmp.dir);
+    let run: CliRun | undefined;
     try {
+      const started = await midRun(out, tmp.dir);
+      run = started.run;
+      const { seen } = started;
       process.kill(group ? -(run.child.pid as number) : (run.child.pid as number), signal);
       const exit = await run.exit;
       expect(exit.code).toBe(130);
@@ -59,8 +62,9 @@ describe.each([
       expect(r.runStatus).toBe('interrupted');
       expect(r.passed).toBe(false);
     } finally {
-      run.child.kill('SIGKILL');
+      run?.child.kill('SIGKILL');
       rmSync(out, { recursive: true, force: true });
+      rmSync(tmp.dir, { recursive: true, force: true });
     }
   });
 });
