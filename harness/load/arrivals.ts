@@ -22,8 +22,8 @@ export const BATCH_MS = 4;
 export interface ScheduleOptions {
   /** The run ends this long after it started, arrivals due or not. */
   maxRunMs?: number;
-  /** Called at every wake-up after its arrivals, with the wake-up's clock reading (at most BATCH_MS apart, plus the event loop's delay). */
-  onWake?: (nowMs: number) => void;
+  /** Called at every wake-up after its arrivals (at most BATCH_MS apart, plus the event loop's delay). */
+  onWake?: () => void;
 }
 
 /** Arrival k, due at `intendedMs`, emitted at `nowMs` (the wake-up's clock reading; ≥ intendedMs). */
@@ -131,7 +131,7 @@ async function runSchedule(clock: Clock, dueAt: DueAt, onArrival: OnArrival, sig
         due = t0 + dueAt(k);
         next = intendedOf(due);
       }
-      onWake?.(now);
+      onWake?.();
       if (now >= endMs || next === Infinity) break;
       // A batch: woken at its grid point (Node's timers count whole ms; one that fires a little
       // early finds nothing due and waits 1 ms more). Otherwise at least every TICK_MS.

@@ -81,7 +81,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     try {
       const plan = this.plan;
       // While the schedule runs, its wake-ups sweep (no timer of its own: every wake-up costs CPU); then a loop does.
-      const options = { onWake: this.onWake };
+      const options = { onWake: this.sweep };
       await (plan.model === 'ramping'
         ? runRampingArrivals(this.clock, { startPerSec: plan.startRatePerSec, stages: plan.stages }, this.arrive, this.stopper.signal, options)
         : runArrivals(this.clock, plan.ratePerSec, this.arrive, this.stopper.signal, options));
@@ -121,11 +121,11 @@ class OpenRun implements LoadRun, OpenRequestOwner {
     this.pool.dispatch(request);
   };
 
-  /** At every wake-up of the schedule (a sweep finds nothing to do in O(1)). */
-  private readonly onWake = (): void => this.sweep();
-
-  /** Reports and aborts every outstanding request whose deadline has passed. */
-  private sweep(): void {
+  /**
+   * Reports and aborts every outstanding request whose deadline has passed; called at every wake-up
+   * of the schedule (finding nothing to do is O(1)).
+   */
+  private readonly sweep = (): void => {
     const now = this.clock.now();
     const q = this.outstanding;
     while (this.head < q.length) {
@@ -142,7 +142,7 @@ class OpenRun implements LoadRun, OpenRequestOwner {
       q.splice(0, this.head);
       this.head = 0;
     }
-  }
+  };
 
   private async sweepLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {

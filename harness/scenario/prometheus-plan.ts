@@ -68,8 +68,7 @@ export function prometheusPlan(
   let tls: PrometheusPlan['tls'];
   if (spec?.tls !== undefined) {
     if (parsed?.protocol === 'http:') problem('spec.observe.prometheus.tls', `an https:// Prometheus URL (${where})`, url);
-    const { ca, cert, key, serverName } = spec.tls;
-    if (ca === undefined && cert === undefined && key === undefined && serverName === undefined) problem('spec.observe.prometheus.tls', 'ca (a private CA), cert and key (a client certificate), or serverName', 'an empty block');
+    if (Object.values(spec.tls).every((v) => v === undefined)) problem('spec.observe.prometheus.tls', 'ca (a private CA), cert and key (a client certificate), or serverName', 'an empty block');
     const read = readTargetTls(spec.tls, baseDir, problem, 'spec.observe.prometheus.tls');
     if (Object.keys(read).length > 0) tls = read;
   }
